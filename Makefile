@@ -1,0 +1,42 @@
+# Oyat assistant. `make run` starts the whole stack, `make test` runs every test;
+# both set up what they need first (virtualenv, model) and skip what is up to date.
+SHELL := /bin/bash
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+
+.PHONY: help venv train run test chat validate clean
+
+help:
+	@echo "make run       start the whole stack on localhost (trains the model first if needed)"
+	@echo "make test      run every test"
+	@echo "make train     train the model if the data changed"
+	@echo "make chat      talk to the assistant in the terminal (needs 'make run' in another terminal)"
+	@echo "make validate  check the training data and the domain"
+
+$(INSTALLED): requirements.txt constraints.txt scripts/venv.sh
+	@bash scripts/venv.sh $(VENV)
+	@touch $@
+
+venv: $(INSTALLED)
+
+.env:
+	@PYTHON=$(PYTHON) bash scripts/dotenv.sh
+
+train: $(INSTALLED)
+	@bash scripts/train.sh >/dev/null
+
+validate: $(INSTALLED)
+	$(VENV)/bin/rasa data validate --config config.yml --domain domain --data data --fail-on-warnings
+
+run: $(INSTALLED) .env
+	@bash scripts/run.sh
+
+chat: $(INSTALLED)
+	@$(PYTHON) -m bot.chat
+
+test: $(INSTALLED)
+	@bash scripts/test.sh
+
+clean:
+	rm -rf models/*.tar.gz .pytest_cache

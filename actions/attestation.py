@@ -1,0 +1,117 @@
+"""Attestations d'assurance: the contract chosen, the PDF generated, the link given."""
+
+import logging
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common.contracts import choose_contract, contract_buttons, mentioned_products
+from actions.common.identity import identified_customer
+from actions.common.labels import PRODUCT_LABELS, date_label
+from actions.common.slots import ATTESTATION_CONTRACT
+from actions.services import ServiceRefusal, ServiceUnavailable, services
+
+logger = logging.getLogger(__name__)
+
+
+class ValidateAttestationForm(FormValidationAction):
+    """Finds the contract the customer wants a certificate for."""
+
+    def name(self) -> Text:
+        return "validate_attestation_form"
+
+    async def extract_attestation_contract(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """No question when the answer is obvious: the only active contract, or the
+        only one of the product named (« une attestation pour ma voiture »)."""
+        if tracker.get_slot(ATTESTATION_CONTRACT):
+            return {}
+        try:
+            contracts = await services().list_contracts(identified_customer(tracker))
+        except ServiceUnavailable:
+            return {}
+        chosen = choose_contract(contracts, "", mentioned_products(tracker))
+        active = [c for c in contracts if c["status"] == "active"]
+        if chosen is None and len(active) == 1:
+            chosen = active[0]
+        return {ATTESTATION_CONTRACT: chosen["contract_number"]} if chosen else {}
+
+    async def validate_attestation_contract(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        try:
+            contracts = await services().list_contracts(identified_customer(tracker))
+        except ServiceUnavailable:
+            dispatcher.utter_message(response="utter_attestation_failed")
+            return {ATTESTATION_CONTRACT: None, "requested_slot": None}
+        # Terminated contracts are accepted here: the policy service refuses them
+        # with the reason, which the customer is then told.
+        chosen = choose_contract(contracts, value if isinstance(value, str) else "", mentioned_products(tracker))
+        if chosen is None:
+            dispatcher.utter_message(response="utter_attestation_contract_unknown")
+            return {ATTESTATION_CONTRACT: None}
+        return {ATTESTATION_CONTRACT: chosen["contract_number"]}
+
+
+class ActionAskAttestationContract(Action):
+    """Offers the customer's active contracts as buttons."""
+
+    def name(self) -> Text:
+        return "action_ask_attestation_contract"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        try:
+            contracts = await services().list_contracts(identified_customer(tracker))
+        except ServiceUnavailable:
+            dispatcher.utter_message(response="utter_attestation_contract_number_request")
+            return []
+        active = [c for c in contracts if c["status"] == "active"]
+        if not active:
+            dispatcher.utter_message(response="utter_no_active_contract")
+            return []
+        dispatcher.utter_message(response="utter_ask_attestation_contract_choice", buttons=contract_buttons(active))
+        return []
+
+
+class ActionGenerateAttestation(Action):
+    """Has the policy service generate the PDF and gives the customer its link."""
+
+    def name(self) -> Text:
+        return "action_generate_attestation"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        customer_id = identified_customer(tracker)
+        number = tracker.get_slot(ATTESTATION_CONTRACT)
+        if customer_id is None or number is None:
+            return [SlotSet(ATTESTATION_CONTRACT, None)]
+        try:
+            contract = await services().get_contract(customer_id, number)
+            attestation = await services().create_attestation(customer_id, number)
+        except ServiceUnavailable:
+            dispatcher.utter_message(response="utter_attestation_failed")
+            return [SlotSet(ATTESTATION_CONTRACT, None)]
+        except ServiceRefusal as refusal:
+            if refusal.code == "contract_terminated":
+                dispatcher.utter_message(
+                    response="utter_attestation_contract_terminated",
+                    contract_number=number,
+                    end_label=date_label(contract.get("end_date")),
+                )
+            else:
+                logger.info("attestation refused: %s", refusal.code)
+                dispatcher.utter_message(response="utter_attestation_contract_unknown")
+            return [SlotSet(ATTESTATION_CONTRACT, None)]
+        dispatcher.utter_message(
+            response="utter_attestation_ready",
+            contract_number=number,
+            product_label=PRODUCT_LABELS.get(contract["product"], contract["product"]),
+            valid_from_label=date_label(attestation["valid_from"]),
+            valid_to_label=date_label(attestation["valid_to"]),
+            url=attestation["url"],
+            reference=attestation["reference"],
+        )
+        return [SlotSet(ATTESTATION_CONTRACT, None)]

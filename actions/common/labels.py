@@ -1,0 +1,45 @@
+"""French labels of the services' codes and values, for the customer's eyes (or ears)."""
+
+import datetime as dt
+from typing import Any, Dict, Optional
+
+from babel.dates import format_date
+
+CLAIM_TYPE_LABELS = {
+    "accident_auto": "accident de la route",
+    "bris_de_glace": "bris de glace",
+    "vol": "vol ou cambriolage",
+    "degat_des_eaux": "dégât des eaux",
+    "incendie": "incendie",
+    "catastrophe_naturelle": "catastrophe naturelle",
+    "responsabilite_civile": "dommage causé à autrui (responsabilité civile)",
+}
+
+PRODUCT_LABELS = {
+    "auto": "assurance auto",
+    "habitation": "assurance habitation",
+    "sante": "complémentaire santé",
+    "prevoyance": "prévoyance",
+    "pro": "assurance professionnelle",
+}
+
+
+def date_label(value: Optional[dt.date]) -> str:
+    """« 3 décembre 2026 »."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value[:10])
+    return format_date(value, format="d MMMM y", locale="fr_FR")
+
+
+def contract_label(contract: Dict[str, Any]) -> str:
+    """« HAB-120034 – assurance habitation, 12 rue Ricard, Niort »."""
+    label = f"{contract['contract_number']} – {PRODUCT_LABELS.get(contract['product'], contract['product'])}"
+    vehicle = contract.get("insured_vehicle")
+    address = contract.get("insured_address")
+    if vehicle:
+        label += f", {vehicle['make']} {vehicle['model']} {vehicle['plate']}"
+    elif address:
+        label += f", {address['street']}, {address['city']}"
+    return label

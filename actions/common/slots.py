@@ -1,0 +1,27 @@
+"""Slot names shared by several flows."""
+
+AUTHENTICATED_CUSTOMER_ID = "authenticated_customer_id"
+CUSTOMER_IDENTIFIED = "customer_identified"
+IDENTITY_SLOTS = (AUTHENTICATED_CUSTOMER_ID, CUSTOMER_IDENTIFIED)
+# Whose procedure slots these are: kept across sessions with them, so that a
+# different customer identifying later never sees them.
+PROCEDURE_OWNER = "procedure_owner"
+
+CLAIM_FORM_SLOTS = (
+    "claim_type",
+    "claim_contract",
+    "claim_date",
+    "claim_place",
+    "claim_circumstances",
+    "claim_damage",
+    "claim_third_party",
+    "claim_witnesses",
+)
+CLAIM_IDEMPOTENCY_KEY = "claim_idempotency_key"
+CLAIM_FILING_PENDING = "claim_filing_pending"
+
+ATTESTATION_CONTRACT = "attestation_contract"
+
+# Everything that belongs to one customer's procedures: dropped when the
+# customer changes, so that nothing of one customer reaches another.
+CUSTOMER_PROCEDURE_SLOTS = CLAIM_FORM_SLOTS + (CLAIM_IDEMPOTENCY_KEY, CLAIM_FILING_PENDING, ATTESTATION_CONTRACT)

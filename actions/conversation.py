@@ -1,0 +1,56 @@
+"""Conversation-wide actions: session start and repeating the last answer."""
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common.slots import IDENTITY_SLOTS
+
+
+class ActionSessionStart(Action):
+    """Starts a new session keeping what the customer gave in a procedure, but not
+    their identity: a new session must identify again (shared computers, expired tokens)."""
+
+    def name(self) -> Text:
+        return "action_session_start"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        carried_over = [
+            SlotSet(name, value)
+            for name, value in tracker.slots.items()
+            if name not in IDENTITY_SLOTS and name != "requested_slot" and value is not None
+        ]
+        return [SessionStarted(), *carried_over, ActionExecuted("action_listen")]
+
+
+class ActionRepeatLastAnswer(Action):
+    """Says again what the assistant said just before the customer asked to repeat."""
+
+    def name(self) -> Text:
+        return "action_repeat_last_answer"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        for message in last_bot_turn(tracker.events_after_latest_restart()):
+            data = message.get("data") or {}
+            dispatcher.utter_message(text=message.get("text"), buttons=data.get("buttons") or [])
+        return []
+
+
+def last_bot_turn(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The bot messages between the last two user messages (the answer to repeat)."""
+    user_messages_seen = 0
+    turn: List[Dict[str, Any]] = []
+    for event in reversed(events):
+        if event.get("event") == "user":
+            user_messages_seen += 1
+            if user_messages_seen == 2:
+                break
+        elif event.get("event") == "bot" and user_messages_seen == 1:
+            turn.insert(0, event)
+    return turn

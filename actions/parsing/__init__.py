@@ -1,0 +1,1 @@
+"""Pure parsing helpers: French dates, identifiers. No I/O."""

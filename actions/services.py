@@ -1,0 +1,181 @@
+"""The one client of the insurer's policy and claims services.
+
+Every call has a timeout. Only idempotent calls are retried (reads, and claim
+filing, which carries an idempotency key). Failures come back as typed errors
+that the actions turn into answers the customer understands.
+"""
+
+import asyncio
+import logging
+import os
+import re
+from typing import Any, Dict, List, Optional
+
+import aiohttp
+
+logger = logging.getLogger(__name__)
+
+
+class ServiceError(Exception):
+    """Base of the errors the services client raises."""
+
+
+class ServiceUnavailable(ServiceError):
+    """The service did not answer, answered too late or failed (5xx)."""
+
+
+class ServiceRefusal(ServiceError):
+    """The service understood the request and refused it (4xx) with a stable code."""
+
+    def __init__(self, status: int, code: str, message: str, details: Optional[Dict[str, Any]] = None) -> None:
+        super().__init__(f"{status} {code}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details or {}
+
+
+class NotFound(ServiceRefusal):
+    """The resource does not exist for this customer (or belongs to another one)."""
+
+
+class ServicesClient:
+    """Async HTTP client of the policy service and the claims service."""
+
+    def __init__(
+        self,
+        policy_url: str,
+        claims_url: str,
+        token: str,
+        timeout_seconds: float = 5.0,
+        retries: int = 2,
+    ) -> None:
+        self.policy_url = policy_url.rstrip("/")
+        self.claims_url = claims_url.rstrip("/")
+        self._token = token
+        self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
+        self._retries = retries
+        self._session: Optional[aiohttp.ClientSession] = None
+
+    @classmethod
+    def from_environment(cls) -> "ServicesClient":
+        return cls(
+            policy_url=os.environ.get("POLICY_SERVICE_URL", "http://localhost:5101"),
+            claims_url=os.environ.get("CLAIMS_SERVICE_URL", "http://localhost:5102"),
+            token=os.environ.get("SERVICES_API_TOKEN", ""),
+            timeout_seconds=float(os.environ.get("SERVICES_TIMEOUT_SECONDS", "5")),
+        )
+
+    async def close(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+
+    # --- policy service ---------------------------------------------------------
+
+    async def list_contracts(self, customer_id: str) -> List[Dict[str, Any]]:
+        body = await self._get(f"{self.policy_url}/v1/customers/{customer_id}/contracts")
+        return body["contracts"]
+
+    async def get_contract(self, customer_id: str, contract_number: str) -> Dict[str, Any]:
+        return await self._get(f"{self.policy_url}/v1/customers/{customer_id}/contracts/{contract_number}")
+
+    async def create_attestation(self, customer_id: str, contract_number: str, kind: str = "standard") -> Dict[str, Any]:
+        url = f"{self.policy_url}/v1/customers/{customer_id}/contracts/{contract_number}/attestations"
+        return await self._send("POST", url, {"kind": kind}, retry=False)
+
+    async def send_password_reset(self, customer_id: str) -> Dict[str, Any]:
+        return await self._send("POST", f"{self.policy_url}/v1/customers/{customer_id}/password-reset", {}, retry=False)
+
+    async def send_identifier_reminder(self, customer_id: str) -> Dict[str, Any]:
+        url = f"{self.policy_url}/v1/customers/{customer_id}/identifier-reminder"
+        return await self._send("POST", url, {}, retry=False)
+
+    # --- claims service ---------------------------------------------------------
+
+    async def list_claims(self, customer_id: str) -> List[Dict[str, Any]]:
+        body = await self._get(f"{self.claims_url}/v1/customers/{customer_id}/claims")
+        return body["claims"]
+
+    async def get_claim(self, customer_id: str, claim_number: str) -> Dict[str, Any]:
+        return await self._get(f"{self.claims_url}/v1/customers/{customer_id}/claims/{claim_number}")
+
+    async def file_claim(self, customer_id: str, declaration: Dict[str, Any], idempotency_key: str) -> Dict[str, Any]:
+        """Files a claim; safe to retry: the same key never creates a second claim."""
+        url = f"{self.claims_url}/v1/customers/{customer_id}/claims"
+        return await self._send("POST", url, declaration, retry=True, headers={"Idempotency-Key": idempotency_key})
+
+    # --- plumbing ---------------------------------------------------------------
+
+    async def _get(self, url: str) -> Dict[str, Any]:
+        return await self._send("GET", url, None, retry=True)
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        payload: Optional[Dict[str, Any]],
+        retry: bool,
+        headers: Optional[Dict[str, str]] = None,
+    ) -> Dict[str, Any]:
+        attempts = 1 + (self._retries if retry else 0)
+        for attempt in range(1, attempts + 1):
+            try:
+                return await self._send_once(method, url, payload, headers or {})
+            except ServiceUnavailable:
+                if attempt == attempts:
+                    raise
+                await asyncio.sleep(0.2 * attempt)
+        raise AssertionError("unreachable")
+
+    async def _send_once(
+        self, method: str, url: str, payload: Optional[Dict[str, Any]], headers: Dict[str, str]
+    ) -> Dict[str, Any]:
+        session = self._get_session()
+        try:
+            async with session.request(
+                method,
+                url,
+                json=payload,
+                headers={"Authorization": f"Bearer {self._token}", **headers},
+            ) as response:
+                body = await response.json(content_type=None)
+                status = response.status
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
+            logger.warning("%s %s failed: %s", method, _path_of(url), type(error).__name__)
+            raise ServiceUnavailable(str(type(error).__name__)) from error
+
+        if status >= 500:
+            logger.warning("%s %s answered %s", method, _path_of(url), status)
+            raise ServiceUnavailable(f"status {status}")
+        if status >= 400:
+            error = (body or {}).get("error", {}) if isinstance(body, dict) else {}
+            kind = NotFound if status == 404 else ServiceRefusal
+            raise kind(status, error.get("code", "unknown"), error.get("message", ""), error)
+        return body
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=self._timeout)
+        return self._session
+
+
+def _path_of(url: str) -> str:
+    """The path with identifiers masked, for logs without personal data."""
+    return re.sub(r"\d{4,}", "*", url.split("/v1/", 1)[-1])
+
+
+_client: Optional[ServicesClient] = None
+
+
+def services() -> ServicesClient:
+    """The process-wide client, built on first use from the environment."""
+    global _client
+    if _client is None:
+        _client = ServicesClient.from_environment()
+    return _client
+
+
+def use_services(client: Optional[ServicesClient]) -> None:
+    """Replaces the process-wide client (tests point it at their own services)."""
+    global _client
+    _client = client

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Runs every test. The model is trained once (only if the data changed) and the
+# same model is reused by every test that needs it.
+set -euo pipefail
+mkdir -p var models test-results
+export OYAT_MODEL
+OYAT_MODEL=$(bash scripts/train.sh)
+exec .venv/bin/python -m pytest "$@"

@@ -1,0 +1,71 @@
+"""Plain helpers for action tests: trackers as Rasa sends them, tokens, event readers."""
+
+import datetime as dt
+from typing import Any, Dict, Iterable, List, Optional
+
+import jwt
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+JWT_SECRET = "test-espace-client-secret-of-32-bytes-at-least"
+MARIE, KARIM, SOPHIE = "10000001", "10000002", "10000003"
+
+
+def espace_client_token(customer_id: str, secret: str = JWT_SECRET, minutes: int = 30, algorithm: str = "HS256") -> str:
+    expires = dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=minutes)
+    return jwt.encode({"sub": customer_id, "exp": expires}, secret, algorithm=algorithm)
+
+
+def slot_event(name: str, value: Any) -> Dict[str, Any]:
+    return {"event": "slot", "timestamp": None, "name": name, "value": value}
+
+
+def make_tracker(
+    domain: Dict[str, Any],
+    slots: Optional[Dict[str, Any]] = None,
+    text: str = "",
+    intent: Optional[str] = None,
+    entities: Iterable[Dict[str, Any]] = (),
+    metadata: Optional[Dict[str, Any]] = None,
+    events: Optional[List[Dict[str, Any]]] = None,
+    active_loop: Optional[str] = None,
+) -> Tracker:
+    """A tracker as the action server receives it: every domain slot, the latest message,
+    and `events` (SlotSet events at the end are the candidates forms validate)."""
+    all_slots = {name: spec.get("initial_value") for name, spec in domain["slots"].items()}
+    all_slots.update(slots or {})
+    latest = {
+        "text": text,
+        "intent": {"name": intent, "confidence": 1.0} if intent else {},
+        "entities": list(entities),
+        "metadata": metadata or {},
+    }
+    return Tracker(
+        sender_id="test-conversation",
+        slots=all_slots,
+        latest_message=latest,
+        events=[{"event": "user", "text": text, "parse_data": latest, "metadata": metadata or {}}, *(events or [])],
+        paused=False,
+        followup_action=None,
+        active_loop={"name": active_loop} if active_loop else {},
+        latest_action_name="action_listen",
+    )
+
+
+def identified(customer_id: str, **slots: Any) -> Dict[str, Any]:
+    """Slots of a customer identified by their espace-client token."""
+    return {"authenticated_customer_id": customer_id, "customer_identified": True, "procedure_owner": customer_id, **slots}
+
+
+def responses(dispatcher: CollectingDispatcher) -> List[str]:
+    return [message.get("response") for message in dispatcher.messages]
+
+
+def slot_sets(events: List[Dict[str, Any]]) -> Dict[str, Any]:
+    return {event["name"]: event["value"] for event in events if event.get("event") == "slot"}
+
+
+def entity(name: str, value: str) -> Dict[str, Any]:
+    return {"entity": name, "value": value, "start": 0, "end": 0}
+
+
