@@ -33,7 +33,7 @@ run: $(INSTALLED) .env
 	@bash scripts/run.sh
 
 chat: $(INSTALLED)
-	@$(PYTHON) -m bot.chat
+	@$(PYTHON) -m connectors.terminal_chat $(if $(CUSTOMER),--customer $(CUSTOMER))
 
 test: $(INSTALLED)
 	@bash scripts/test.sh

@@ -1,19 +1,13 @@
 """Fixtures to run actions the way Rasa calls them, against a real services instance."""
 
-import datetime as dt
+from typing import Any, Dict
 
-from typing import Any, Dict, Iterable, List, Optional
-
-import jwt
 import pytest
-from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services as services_module
 from actions.services import ServicesClient
-
-JWT_SECRET = "test-espace-client-secret"
-MARIE, KARIM, SOPHIE = "10000001", "10000002", "10000003"
+from tests.actions.helpers import JWT_SECRET
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,1 @@
+"""Frontends of the assistant: one module per channel."""

@@ -1,0 +1,77 @@
+import io
+
+import aiohttp
+from pypdf import PdfReader
+
+from actions.attestation import ActionAskAttestationContract, ActionGenerateAttestation, ValidateAttestationForm
+from tests.actions.helpers import KARIM, MARIE, SOPHIE, entity, identified, make_tracker, responses, slot_event, slot_sets
+
+
+async def run_form_validation(domain, dispatcher, customer, candidates=None, text="", entities=()):
+    candidates = candidates or {}
+    tracker = make_tracker(
+        domain,
+        slots={**identified(customer), **candidates},
+        text=text,
+        intent="request_attestation",
+        entities=entities,
+        events=[slot_event(name, value) for name, value in candidates.items()],
+        active_loop="attestation_form",
+    )
+    return slot_sets(await ValidateAttestationForm().run(dispatcher, tracker, domain))
+
+
+async def test_the_product_named_picks_the_contract(domain, dispatcher, client):
+    slots = await run_form_validation(
+        domain, dispatcher, MARIE, text="une attestation pour ma voiture", entities=[entity("product", "auto")]
+    )
+    assert slots["attestation_contract"] == "AUT-482913"
+
+
+async def test_a_customer_with_one_active_contract_is_not_asked(domain, dispatcher, client):
+    slots = await run_form_validation(domain, dispatcher, SOPHIE, text="il me faut une attestation")
+    assert slots["attestation_contract"] == "PRO-700215"
+
+
+async def test_a_customer_with_several_contracts_chooses_among_the_active_ones(domain, dispatcher, client):
+    assert "attestation_contract" not in await run_form_validation(domain, dispatcher, MARIE, text="une attestation")
+    tracker = make_tracker(domain, slots=identified(MARIE), active_loop="attestation_form")
+    await ActionAskAttestationContract().run(dispatcher, tracker, domain)
+    titles = [button["title"] for button in dispatcher.messages[-1]["buttons"]]
+    assert len(titles) == 2 and any("AUT-482913" in t for t in titles) and any("HAB-120034" in t for t in titles)
+
+
+async def test_another_customers_contract_is_unknown(domain, dispatcher, client):
+    slots = await run_form_validation(domain, dispatcher, MARIE, {"attestation_contract": "PRV-300871"}, text="PRV-300871")
+    assert slots["attestation_contract"] is None
+    assert responses(dispatcher) == ["utter_attestation_contract_unknown"]
+
+
+async def test_the_attestation_is_a_real_pdf_naming_the_contract_and_vehicle(domain, dispatcher, client):
+    tracker = make_tracker(domain, slots=identified(MARIE, attestation_contract="AUT-482913"))
+    events = slot_sets(await ActionGenerateAttestation().run(dispatcher, tracker, domain))
+    assert events == {"attestation_contract": None}
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_attestation_ready"
+    async with aiohttp.ClientSession() as session:
+        async with session.get(message["url"]) as response:
+            assert response.status == 200
+            assert response.headers["Content-Type"].startswith("application/pdf")
+            pdf = await response.read()
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    for expected in ("AUT-482913", "Marie Dupont", "AB-123-CD", message["reference"]):
+        assert expected in text
+
+
+async def test_a_terminated_contract_gets_no_attestation_and_the_reason(domain, dispatcher, client):
+    tracker = make_tracker(domain, slots=identified(SOPHIE, attestation_contract="HAB-099812"))
+    await ActionGenerateAttestation().run(dispatcher, tracker, domain)
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_attestation_contract_terminated"
+    assert message["end_label"] == "30 juin 2025"
+
+
+async def test_when_the_policy_service_is_down_the_customer_is_told(domain, dispatcher, unreachable_services):
+    tracker = make_tracker(domain, slots=identified(KARIM, attestation_contract="AUT-559120"))
+    await ActionGenerateAttestation().run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_attestation_failed"]

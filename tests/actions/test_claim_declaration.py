@@ -1,0 +1,221 @@
+import datetime as dt
+
+import pytest
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.claim_declaration import (
+    NO_THIRD_PARTY,
+    NO_WITNESS,
+    ActionAskClaimContract,
+    ActionClaimSummary,
+    ActionCorrectClaimField,
+    ActionFileClaim,
+    ValidateClaimForm,
+)
+from actions.common import clock
+from actions.services import ServicesClient
+from tests.actions.helpers import (
+    KARIM,
+    MARIE,
+    SOPHIE,
+    entity,
+    identified,
+    make_tracker,
+    responses,
+    slot_event,
+    slot_sets,
+)
+
+TODAY = dt.date(2026, 11, 24)
+
+
+@pytest.fixture(autouse=True)
+def fixed_today(monkeypatch):
+    monkeypatch.setattr(clock, "today", lambda: TODAY)
+
+
+async def validate(domain, dispatcher, customer, candidates, text="", intent="inform", entities=(), slots=None):
+    """Runs validate_claim_form as Rasa does: the candidates are the last SlotSet events."""
+    tracker = make_tracker(
+        domain,
+        slots={**identified(customer), **(slots or {}), **candidates},
+        text=text,
+        intent=intent,
+        entities=entities,
+        events=[slot_event(name, value) for name, value in candidates.items()],
+        active_loop="claim_form",
+    )
+    return slot_sets(await ValidateClaimForm().run(dispatcher, tracker, domain))
+
+
+async def test_the_only_contract_covering_the_loss_is_chosen_without_asking(domain, dispatcher, client):
+    slots = await validate(domain, dispatcher, MARIE, {"claim_type": "degat_des_eaux"})
+    assert slots["claim_type"] == "degat_des_eaux"
+    assert slots["claim_contract"] == "HAB-120034"
+
+
+async def test_when_several_contracts_fit_they_are_offered_as_buttons(domain, dispatcher, client):
+    slots = await validate(domain, dispatcher, MARIE, {"claim_type": "vol"})
+    assert slots["claim_type"] == "vol" and "claim_contract" not in slots
+    tracker = make_tracker(domain, slots=identified(MARIE, claim_type="vol"), active_loop="claim_form")
+    await ActionAskClaimContract().run(dispatcher, tracker, domain)
+    payloads = sorted(button["payload"] for button in dispatcher.messages[-1]["buttons"])
+    assert payloads == ['/inform{"contract_number": "AUT-482913"}', '/inform{"contract_number": "HAB-120034"}']
+
+
+async def test_a_loss_no_active_contract_covers_is_refused_with_the_reason(domain, dispatcher, client):
+    slots = await validate(domain, dispatcher, SOPHIE, {"claim_type": "vol"})
+    assert slots["claim_type"] is None
+    assert responses(dispatcher) == ["utter_claim_no_eligible_contract"]
+
+
+@pytest.mark.parametrize("said", ["hab 120034", "HAB-120034", '/inform{"contract_number": "HAB-120034"}'])
+async def test_the_contract_is_taken_from_its_number_in_any_shape(domain, dispatcher, client, said):
+    slots = await validate(domain, dispatcher, MARIE, {"claim_contract": said}, text=said, slots={"claim_type": "vol"})
+    assert slots["claim_contract"] == "HAB-120034"
+
+
+async def test_the_contract_is_taken_from_the_product_named(domain, dispatcher, client):
+    slots = await validate(
+        domain, dispatcher, MARIE, {"claim_contract": "la voiture"}, text="la voiture",
+        entities=[entity("product", "auto")], slots={"claim_type": "vol"},
+    )
+    assert slots["claim_contract"] == "AUT-482913"
+
+
+async def test_another_customers_contract_is_not_accepted(domain, dispatcher, client):
+    slots = await validate(domain, dispatcher, MARIE, {"claim_contract": "AUT-559120"}, text="AUT-559120", slots={"claim_type": "vol"})
+    assert slots["claim_contract"] is None
+    assert responses(dispatcher) == ["utter_claim_contract_not_eligible"]
+
+
+@pytest.mark.parametrize(
+    "said, stored",
+    [("hier vers 18h", "2026-11-23"), ("samedi dernier", "2026-11-21"), ("le 3 novembre", "2026-11-03")],
+)
+async def test_the_date_is_resolved_and_stored_as_a_calendar_date(domain, dispatcher, client, said, stored):
+    slots = await validate(domain, dispatcher, MARIE, {"claim_date": said}, text=said, slots={"claim_contract": "HAB-120034"})
+    assert slots["claim_date"] == stored
+
+
+@pytest.mark.parametrize(
+    "said, response",
+    [
+        ("demain", "utter_claim_date_in_future"),
+        ("n'importe quand", "utter_claim_date_not_understood"),
+        ("le 31 février", "utter_claim_date_not_understood"),
+        ("le 2 janvier 2001", "utter_claim_date_before_contract"),
+    ],
+)
+async def test_impossible_dates_are_refused_with_the_reason(domain, dispatcher, client, said, response):
+    slots = await validate(domain, dispatcher, MARIE, {"claim_date": said}, text=said, slots={"claim_contract": "HAB-120034"})
+    assert slots["claim_date"] is None
+    assert responses(dispatcher) == [response]
+
+
+@pytest.mark.parametrize(
+    "slot, said, stored",
+    [
+        ("claim_witnesses", "non", NO_WITNESS),
+        ("claim_witnesses", "aucun", NO_WITNESS),
+        ("claim_witnesses", "Mme Leroy, voisine, 06 11 22 33 44", "Mme Leroy, voisine, 06 11 22 33 44"),
+        ("claim_third_party", "non", NO_THIRD_PARTY),
+        ("claim_place", "  dans ma cuisine ", "dans ma cuisine"),
+    ],
+)
+async def test_free_text_answers_are_kept_and_no_means_none(domain, dispatcher, client, slot, said, stored):
+    slots = await validate(domain, dispatcher, MARIE, {slot: said}, text=said, slots={"claim_type": "accident_auto"})
+    assert slots[slot] == stored
+
+
+@pytest.mark.parametrize("said", ["", "   ", "x" * 2001])
+async def test_empty_or_oversized_answers_are_refused(domain, dispatcher, client, said):
+    slots = await validate(domain, dispatcher, MARIE, {"claim_damage": said}, text=said)
+    assert slots["claim_damage"] is None
+    assert responses(dispatcher) == ["utter_claim_text_invalid"]
+
+
+async def test_the_third_party_is_asked_only_for_losses_that_involve_one(domain, dispatcher):
+    form = ValidateClaimForm()
+    domain_slots = form.domain_slots(domain)
+    for claim_type, asked in [("accident_auto", True), ("bris_de_glace", False), ("vol", False), ("degat_des_eaux", True)]:
+        tracker = make_tracker(domain, slots={"claim_type": claim_type})
+        required = await form.required_slots(domain_slots, dispatcher, tracker, domain)
+        assert ("claim_third_party" in required) is asked, claim_type
+
+
+MARIE_WATER_LEAK = {
+    "claim_type": "degat_des_eaux",
+    "claim_contract": "HAB-120034",
+    "claim_date": "2026-11-23",
+    "claim_place": "Cuisine, 12 rue Ricard, Niort",
+    "claim_circumstances": "Le tuyau sous l'évier a cédé pendant la nuit.",
+    "claim_damage": "Parquet gonflé, bas de meubles abîmés.",
+    "claim_third_party": NO_THIRD_PARTY,
+    "claim_witnesses": NO_WITNESS,
+}
+
+
+async def test_the_summary_reads_every_answer_back_in_words(domain, dispatcher, client):
+    tracker = make_tracker(domain, slots=identified(MARIE, **MARIE_WATER_LEAK))
+    await ActionClaimSummary().run(dispatcher, tracker, domain)
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_claim_summary"
+    assert message["claim_type_label"] == "dégât des eaux"
+    assert message["date_label"] == "23 novembre 2026"
+    assert message["contract_label"].startswith("HAB-120034 – assurance habitation")
+
+
+async def test_a_confirmed_declaration_is_filed_once_and_its_number_given(domain, dispatcher, client: ServicesClient):
+    before = await client.list_claims(MARIE)
+    tracker = make_tracker(domain, slots=identified(MARIE, **MARIE_WATER_LEAK, claim_idempotency_key="key-filed-once"))
+    events = slot_sets(await ActionFileClaim().run(dispatcher, tracker, domain))
+    assert responses(dispatcher) == ["utter_claim_filed", "utter_claim_next_steps"]
+    claim_number = dispatcher.messages[0]["claim_number"]
+    assert claim_number.startswith("SIN-2026-")
+    assert all(events[slot] is None for slot in MARIE_WATER_LEAK)
+
+    # The same declaration sent again (a retry after a lost answer) is the same claim.
+    again = CollectingDispatcher()
+    await ActionFileClaim().run(again, tracker, domain)
+    assert again.messages[0]["claim_number"] == claim_number
+    after = await client.list_claims(MARIE)
+    assert len(after) == len(before) + 1
+    filed = await client.get_claim(MARIE, claim_number)
+    assert filed["place"] == MARIE_WATER_LEAK["claim_place"] and filed["occurred_on"] == "2026-11-23"
+
+
+async def test_when_the_claims_service_is_down_nothing_is_lost(domain, dispatcher, unreachable_services):
+    tracker = make_tracker(domain, slots=identified(MARIE, **MARIE_WATER_LEAK))
+    events = slot_sets(await ActionFileClaim().run(dispatcher, tracker, domain))
+    assert responses(dispatcher) == ["utter_claim_filing_failed"]
+    assert events["claim_filing_pending"] is True
+    assert events["claim_idempotency_key"]  # the retry will carry the same key
+    assert not set(MARIE_WATER_LEAK) & set(events)  # no answer is dropped
+
+
+async def test_a_refused_declaration_says_why_and_keeps_the_answers(domain, dispatcher, client):
+    # Karim's only auto contract does not cover water damage: the service refuses it.
+    leak_on_karims_car = {**MARIE_WATER_LEAK, "claim_contract": "AUT-559120"}
+    tracker = make_tracker(domain, slots=identified(KARIM, **leak_on_karims_car))
+    events = slot_sets(await ActionFileClaim().run(dispatcher, tracker, domain))
+    assert responses(dispatcher) == ["utter_claim_filing_refused"]
+    assert dispatcher.messages[0]["reason"]
+    assert not set(MARIE_WATER_LEAK) & set(events)
+
+
+async def test_correcting_a_field_empties_it_so_that_the_form_asks_it_again(domain, dispatcher):
+    tracker = make_tracker(
+        domain, slots=identified(MARIE, **MARIE_WATER_LEAK), intent="correct_claim",
+        entities=[entity("claim_field", "claim_date")],
+    )
+    assert slot_sets(await ActionCorrectClaimField().run(dispatcher, tracker, domain)) == {"claim_date": None}
+
+
+async def test_correcting_the_type_of_loss_also_asks_the_contract_again(domain, dispatcher):
+    tracker = make_tracker(domain, slots=identified(MARIE, **MARIE_WATER_LEAK), entities=[entity("claim_field", "claim_type")])
+    assert slot_sets(await ActionCorrectClaimField().run(dispatcher, tracker, domain)) == {
+        "claim_type": None,
+        "claim_contract": None,
+    }
+

@@ -1,0 +1,30 @@
+from actions.conversation import ActionRepeatLastAnswer, ActionSessionStart
+from tests.actions.helpers import MARIE, identified, make_tracker, slot_sets
+
+
+async def test_a_new_session_keeps_the_declaration_but_not_the_identity(domain, dispatcher):
+    tracker = make_tracker(domain, slots=identified(MARIE, claim_place="dans ma cuisine"))
+    events = await ActionSessionStart().run(dispatcher, tracker, domain)
+    assert events[0]["event"] == "session_started" and events[-1]["name"] == "action_listen"
+    carried = slot_sets(events)
+    assert carried["claim_place"] == "dans ma cuisine" and carried["procedure_owner"] == MARIE
+    assert "authenticated_customer_id" not in carried and "customer_identified" not in carried
+
+
+async def test_repeat_says_the_last_answer_again_with_its_buttons(domain, dispatcher):
+    buttons = [{"title": "Oui", "payload": "/affirm"}]
+    events = [
+        {"event": "user", "text": "bonjour"},
+        {"event": "bot", "text": "Bonjour !", "data": {}},
+        {"event": "user", "text": "je veux une attestation"},
+        {"event": "bot", "text": "Pour quel contrat ?", "data": {"buttons": buttons}},
+        {"event": "bot", "text": "Voici la liste.", "data": {}},
+        {"event": "user", "text": "vous pouvez répéter ?"},
+    ]
+    tracker = make_tracker(domain, events=events)
+    tracker.events = events
+    await ActionRepeatLastAnswer().run(dispatcher, tracker, domain)
+    assert [(m["text"], m["buttons"]) for m in dispatcher.messages] == [
+        ("Pour quel contrat ?", buttons),
+        ("Voici la liste.", []),
+    ]

@@ -1,0 +1,120 @@
+"""The trained model (trained once per run by scripts/train.sh) and a running Rasa stack."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(url: str, process: subprocess.Popen, seconds: float, log: Path) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} exited early:\n{log.read_text()[-3000:]}")
+        try:
+            if requests.get(url, timeout=2).status_code < 500:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"{url} did not start in {seconds} s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="session")
+def trained_model() -> Path:
+    """The model of the current data: OYAT_MODEL from `make test`, else trained now."""
+    model = os.environ.get("OYAT_MODEL")
+    if not model:
+        model = subprocess.run(
+            ["bash", "scripts/train.sh"], cwd=ROOT, check=True, capture_output=True, text=True,
+            env={**os.environ, "VENV": str(VENV_BIN.parent)},
+        ).stdout.strip()
+    return ROOT / model
+
+
+@dataclass
+class RasaStack:
+    url: str
+    api_token: str
+    jwt_secret: str
+
+    def say(self, sender: str, text: str, **metadata) -> list:
+        answer = requests.post(
+            f"{self.url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": text, "metadata": metadata},
+            timeout=30,
+        )
+        answer.raise_for_status()
+        return answer.json()
+
+    def tracker(self, sender: str) -> dict:
+        answer = requests.get(
+            f"{self.url}/conversations/{sender}/tracker", params={"token": self.api_token}, timeout=10
+        )
+        answer.raise_for_status()
+        return answer.json()
+
+
+@pytest.fixture(scope="session")
+def rasa_stack(services, trained_model, tmp_path_factory) -> RasaStack:
+    """Action server and Rasa server on free ports, talking to the test services."""
+    workdir = tmp_path_factory.mktemp("rasa")
+    actions_port, rasa_port = free_port(), free_port()
+    jwt_secret = "test-espace-client-secret-of-32-bytes-at-least"
+    api_token = "test-rasa-api-token"
+    env = {
+        **os.environ,
+        **services.env,
+        "POLICY_SERVICE_URL": services.base_url,
+        "CLAIMS_SERVICE_URL": services.base_url,
+        "ESPACE_CLIENT_JWT_SECRET": jwt_secret,
+    }
+    endpoints = workdir / "endpoints.yml"
+    endpoints.write_text(
+        f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
+        f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{workdir / "conversations.db"}"\n'
+    )
+    processes = []
+    try:
+        actions_log = workdir / "actions.log"
+        actions = subprocess.Popen(
+            [str(VENV_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(actions_port)],
+            cwd=ROOT, env=env, stdout=actions_log.open("w"), stderr=subprocess.STDOUT,
+        )
+        processes.append(actions)
+        rasa_log = workdir / "rasa.log"
+        rasa = subprocess.Popen(
+            [
+                str(VENV_BIN / "rasa"), "run", "--model", str(trained_model), "--endpoints", str(endpoints),
+                "--credentials", str(ROOT / "credentials.yml"), "--port", str(rasa_port),
+                "--enable-api", "--auth-token", api_token,
+            ],
+            cwd=ROOT, env=env, stdout=rasa_log.open("w"), stderr=subprocess.STDOUT,
+        )
+        processes.append(rasa)
+        wait_for(f"http://127.0.0.1:{actions_port}/health", actions, 60, actions_log)
+        wait_for(f"http://127.0.0.1:{rasa_port}/", rasa, 240, rasa_log)
+        yield RasaStack(f"http://127.0.0.1:{rasa_port}", api_token, jwt_secret)
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()

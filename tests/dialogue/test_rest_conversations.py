@@ -1,0 +1,84 @@
+"""Whole conversations through the REST channel, with the real stack."""
+
+import datetime as dt
+import io
+import re
+import uuid
+
+import jwt
+import pytest
+import requests
+from pypdf import PdfReader
+
+MARIE = "10000001"
+
+
+def token_for(stack, customer_id, minutes=30, secret=None):
+    expires = dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=minutes)
+    return jwt.encode({"sub": customer_id, "exp": expires}, secret or stack.jwt_secret, algorithm="HS256")
+
+
+def texts(messages):
+    return "\n".join(message.get("text", "") for message in messages)
+
+
+@pytest.fixture
+def sender():
+    return f"test-{uuid.uuid4()}"
+
+
+def test_marie_declares_a_water_leak_and_the_claim_is_filed(rasa_stack, services, sender):
+    token = token_for(rasa_stack, MARIE)
+
+    def say(text):
+        return rasa_stack.say(sender, text, auth_token=token)
+
+    assert "Bonjour" in texts(say("bonjour"))
+    answer = say("je veux déclarer un sinistre")
+    assert "type de sinistre" in texts(answer)
+    claim_types = [button["payload"] for button in answer[-1]["buttons"]]
+    assert '/inform{"claim_type": "degat_des_eaux"}' in claim_types
+
+    # The only contract of Marie that covers water damage is chosen without asking.
+    assert "Quand" in texts(say('/inform{"claim_type": "degat_des_eaux"}'))
+    assert "Où" in texts(say("hier vers 18h"))
+    assert "ce qui s'est passé" in texts(say("dans la cuisine de mon appartement"))
+    assert "dégâts" in texts(say("le tuyau sous l'évier a lâché pendant que j'étais au travail"))
+    assert "autre personne" in texts(say("le parquet de la cuisine est gonflé"))
+    assert "témoins" in texts(say("Aucun tiers impliqué"))
+    summary = texts(say("Aucun témoin"))
+    assert "HAB-120034" in summary and "dégât des eaux" in summary and "Je l'enregistre" in summary
+
+    filed = texts(say("oui"))
+    claim_number = re.search(r"SIN-\d{4}-\d{6}", filed).group(0)
+    assert "24 à 48 h" in filed
+
+    claim = services.get(f"/v1/customers/{MARIE}/claims/{claim_number}")
+    assert claim["contract_number"] == "HAB-120034"
+    assert claim["occurred_on"] == (dt.date.today() - dt.timedelta(days=1)).isoformat()
+    assert claim["place"] == "dans la cuisine de mon appartement"
+
+
+def test_marie_gets_her_car_attestation_as_a_pdf(rasa_stack, sender):
+    answer = texts(
+        rasa_stack.say(sender, "il me faut une attestation d'assurance pour ma voiture", auth_token=token_for(rasa_stack, MARIE))
+    )
+    url = re.search(r"https?://\S+", answer).group(0)
+    pdf = requests.get(url, timeout=10)
+    assert pdf.status_code == 200 and pdf.headers["Content-Type"].startswith("application/pdf")
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "AUT-482913" in text
+
+
+def test_an_anonymous_visitor_is_asked_to_identify_before_any_personal_data(rasa_stack, sender):
+    answer = texts(rasa_stack.say(sender, "je veux déclarer un sinistre"))
+    assert "espace client" in answer
+    assert "HAB-120034" not in answer and "AUT-482913" not in answer
+
+
+def test_a_forged_token_is_refused_and_the_conversation_goes_on_anonymously(rasa_stack, sender):
+    forged = token_for(rasa_stack, MARIE, secret="not-the-espace-client-secret-at-all")
+    answer = texts(rasa_stack.say(sender, "je veux une attestation d'assurance", auth_token=forged))
+    assert "session de l'espace client a expiré ou n'est pas valide" in answer
+    assert "AUT-482913" not in answer
+    assert rasa_stack.tracker(sender)["slots"]["customer_identified"] is False

@@ -1,0 +1,42 @@
+"""The training data and the domain are consistent (what `rasa data validate` checks)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SPEC_INTENTS = """greet goodbye thank affirm deny bot_challenge ask_capabilities request_human cancel repeat
+out_of_scope inform login_problem forgot_password lost_identifier account_locked sms_code_issue
+declare_claim claim_status send_documents expert_visit indemnification_info request_attestation
+contract_info payment_info change_payment_method modify_coverage terminate_contract
+update_personal_info beneficiary_clause bonus_malus request_quote contact_info complaint
+document_retention data_privacy""".split()
+SPEC_ENTITIES = "claim_type product contract_number claim_number customer_id date plate email phone_number".split()
+
+
+def test_rasa_data_validate_is_clean():
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "rasa"), "data", "validate", "--config", "config.yml",
+         "--domain", "domain", "--data", "data", "--fail-on-warnings"],
+        cwd=ROOT, capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+
+
+def test_every_intent_and_entity_of_the_spec_is_in_the_domain_and_the_data():
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    domain = Domain.load(str(ROOT / "domain"))
+    nlu = load_data(str(ROOT / "data" / "nlu"))
+    assert set(SPEC_INTENTS) <= set(domain.intents)
+    assert set(SPEC_INTENTS) <= nlu.intents
+    assert set(SPEC_ENTITIES) <= set(domain.entities)
+
+
+def test_every_response_has_french_text():
+    from rasa.shared.core.domain import Domain
+
+    domain = Domain.load(str(ROOT / "domain"))
+    for name, variants in domain.responses.items():
+        assert variants and all(variant.get("text") for variant in variants), name
