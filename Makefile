@@ -27,7 +27,7 @@ train: $(INSTALLED)
 	@bash scripts/train.sh >/dev/null
 
 validate: $(INSTALLED)
-	$(VENV)/bin/rasa data validate --config config.yml --domain domain --data data --fail-on-warnings
+	$(VENV)/bin/rasa data validate --config config.yml --domain domain --data data
 
 run: $(INSTALLED) .env
 	@bash scripts/run.sh

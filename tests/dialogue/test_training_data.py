@@ -1,5 +1,6 @@
 """The training data and the domain are consistent (what `rasa data validate` checks)."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,13 +15,25 @@ document_retention data_privacy""".split()
 SPEC_ENTITIES = "claim_type product contract_number claim_number customer_id date plate email phone_number".split()
 
 
+UNUSED_RESPONSE = re.compile(r"The utterance '(\w+)' is not used in any story or rule\.")
+
+
 def test_rasa_data_validate_is_clean():
+    """No error, and no warning but one: responses that only custom actions utter
+    (Rasa cannot see those uses), each of which must really be uttered by an action."""
     result = subprocess.run(
         [str(Path(sys.executable).parent / "rasa"), "data", "validate", "--config", "config.yml",
-         "--domain", "domain", "--data", "data", "--fail-on-warnings"],
+         "--domain", "domain", "--data", "data"],
         cwd=ROOT, capture_output=True, text=True,
     )
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-4000:]
+    warnings = [line for line in output.splitlines() if "UserWarning:" in line]
+    actions_source = "\n".join(path.read_text() for path in (ROOT / "actions").rglob("*.py"))
+    for warning in warnings:
+        unused = UNUSED_RESPONSE.search(warning)
+        assert unused, warning
+        assert f'"{unused.group(1)}"' in actions_source, f"{unused.group(1)} is uttered nowhere"
 
 
 def test_every_intent_and_entity_of_the_spec_is_in_the_domain_and_the_data():
