@@ -1,0 +1,1 @@
+"""The claims service: claims, their phases and documents."""

@@ -1,0 +1,38 @@
+"""JSON shape of a claim (docs/services-api.md, "Shapes")."""
+from __future__ import annotations
+
+from bot.claims.models import Claim
+from bot.clock import isoformat_paris
+from bot.policy.serializers import euros
+
+
+def claim_json(claim: Claim) -> dict:
+    return {
+        "claim_number": claim.claim_number,
+        "customer_id": claim.customer_id,
+        "contract_number": claim.contract_number,
+        "claim_type": claim.claim_type,
+        "occurred_on": claim.occurred_on.isoformat(),
+        "declared_at": isoformat_paris(claim.declared_at),
+        "place": claim.place,
+        "circumstances": claim.circumstances,
+        "damage": claim.damage,
+        "third_party": claim.third_party,
+        "witnesses": claim.witnesses,
+        "channel": claim.channel,
+        "phase": claim.phase,
+        "phase_history": [
+            {"phase": event.phase, "at": isoformat_paris(event.at)} for event in claim.events
+        ],
+        "expert_appointment": isoformat_paris(claim.expert_appointment),
+        "amount_paid_eur": euros(claim.amount_paid_cents),
+        "documents": [
+            {
+                "document_id": document.document_id,
+                "filename": document.filename,
+                "content_type": document.content_type,
+                "size": document.size,
+            }
+            for document in claim.documents
+        ],
+    }

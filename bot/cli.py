@@ -1,0 +1,141 @@
+"""Command line of the services: `python -m bot.cli init-db | serve | outbox`."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Optional, Sequence, TextIO
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.clock import isoformat_paris
+from bot.db import create_sync_engine, ensure_sqlite_directory
+from bot.demo_data import load_demo_data
+from bot.policy.models import Customer, OutboxMessage
+from bot.settings import Settings, SettingsError
+
+logger = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SERVICE_CHOICES = {"policy": {"policy"}, "claims": {"claims"}, "all": {"policy", "claims"}}
+
+
+def alembic_config(sync_url: str) -> Config:
+    """An alembic configuration built in code (no alembic.ini)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    # Passed as an attribute, not an option: configparser would choke on '%' in passwords.
+    config.attributes["database_url"] = sync_url
+    return config
+
+
+def run_migrations(settings: Settings, revision: str = "head") -> None:
+    """Bring the schema to `revision`."""
+    ensure_sqlite_directory(settings.sync_database_url)
+    command.upgrade(alembic_config(settings.sync_database_url), revision)
+
+
+def init_database(settings: Settings) -> bool:
+    """Migrate, then load the demo data when there is no customer yet.
+
+    Returns whether the demo data was loaded; running it again changes nothing.
+    """
+    run_migrations(settings)
+    engine = create_sync_engine(settings)
+    try:
+        with Session(engine, future=True) as session, session.begin():
+            count = session.execute(select(func.count()).select_from(Customer)).scalar_one()
+            if count:
+                return False
+            load_demo_data(session)
+            return True
+    finally:
+        engine.dispose()
+
+
+def print_outbox(
+    settings: Settings, recipient: Optional[str], out: Optional[TextIO] = None
+) -> int:
+    """Print what the services "sent", oldest first; returns how many."""
+    out = out or sys.stdout
+    engine = create_sync_engine(settings)
+    try:
+        with Session(engine, future=True) as session:
+            query = select(OutboxMessage).order_by(OutboxMessage.id)
+            if recipient:
+                query = query.where(OutboxMessage.recipient == recipient)
+            messages = session.execute(query).scalars().all()
+    finally:
+        engine.dispose()
+    for message in messages:
+        out.write(f"--- #{message.id} {message.channel} to {message.recipient} "
+                  f"at {isoformat_paris(message.created_at)}\n")
+        if message.subject:
+            out.write(f"Objet : {message.subject}\n")
+        out.write(message.body.rstrip() + "\n\n")
+    if not messages:
+        out.write("(nothing sent)\n")
+    return len(messages)
+
+
+def serve(settings: Settings, service: str, host: str, port: int, access_log: bool) -> None:
+    """Run one or both services in this process (single worker)."""
+    from bot.app import create_app  # sanic is only needed to serve
+
+    app = create_app(SERVICE_CHOICES[service], settings)
+    logger.info("starting %s service(s) on http://%s:%d", service, host, port)
+    app.run(host=host, port=port, workers=1, access_log=access_log, motd=False)
+
+
+def configure_logging() -> None:
+    """Our loggers and alembic's on stderr; sanic configures its own."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    for name in ("bot", "__main__", "alembic"):
+        named = logging.getLogger(name)
+        named.addHandler(handler)
+        named.setLevel(logging.INFO)
+        named.propagate = False
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot.cli", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("init-db", help="migrate the database and load the demo data once")
+    serve_parser = commands.add_parser("serve", help="run the policy and/or claims service")
+    serve_parser.add_argument("--service", choices=sorted(SERVICE_CHOICES), default="all")
+    serve_parser.add_argument("--host", default="127.0.0.1")
+    serve_parser.add_argument("--port", type=int, default=5101)
+    serve_parser.add_argument(
+        "--access-log", action="store_true",
+        help="log every request (URLs carry customer numbers: off by default)",
+    )
+    outbox_parser = commands.add_parser("outbox", help="print the e-mails and SMS sent")
+    outbox_parser.add_argument("--recipient", help="only messages to this e-mail or phone")
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    configure_logging()
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        print(f"bot.cli: cannot start: {error}", file=sys.stderr)
+        return 2
+    if args.command == "init-db":
+        loaded = init_database(settings)
+        print("database ready; demo data " + ("loaded" if loaded else "already present"))
+    elif args.command == "serve":
+        serve(settings, args.service, args.host, args.port, args.access_log)
+    elif args.command == "outbox":
+        print_outbox(settings, args.recipient)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The policy service: customers, contracts, attestations, requests, identification."""

@@ -1,0 +1,56 @@
+"""Queries of the policy service. Customer-scoped lookups always filter on the
+customer, so another customer's resource is simply "not found"."""
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.errors import ServiceError
+from bot.policy.models import Contract, Customer, GeneratedDocument, OutboxMessage
+
+
+class PolicyRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get_customer(self, customer_id: str) -> Customer:
+        customer = await self.session.get(Customer, customer_id)
+        if customer is None:
+            raise ServiceError("customer_not_found")
+        return customer
+
+    async def list_contracts(self, customer_id: str) -> Sequence[Contract]:
+        result = await self.session.execute(
+            select(Contract)
+            .where(Contract.customer_id == customer_id)
+            .order_by(Contract.status, Contract.contract_number)
+        )
+        return result.scalars().all()
+
+    async def get_contract(self, customer_id: str, contract_number: str) -> Contract:
+        result = await self.session.execute(
+            select(Contract).where(
+                Contract.customer_id == customer_id,
+                Contract.contract_number == contract_number.upper(),
+            )
+        )
+        contract = result.scalar_one_or_none()
+        if contract is None:
+            raise ServiceError("contract_not_found")
+        return contract
+
+    async def get_document(self, document_id: str) -> GeneratedDocument:
+        document = await self.session.get(GeneratedDocument, document_id)
+        if document is None:
+            raise ServiceError("document_not_found")
+        return document
+
+    async def list_outbox(self, recipient: Optional[str], limit: int) -> Sequence[OutboxMessage]:
+        """The `limit` most recent messages, in the order they were sent."""
+        query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+        if recipient:
+            query = query.where(OutboxMessage.recipient == recipient)
+        newest_first = (await self.session.execute(query)).scalars().all()
+        return list(reversed(newest_first))

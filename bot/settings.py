@@ -1,0 +1,125 @@
+"""Service settings, read once from the environment (and `.env` when present)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Optional
+
+from dotenv import load_dotenv
+from sqlalchemy.engine import URL, make_url
+
+DEFAULT_DATABASE_URL = "sqlite:///var/oyat.db"
+DEFAULT_DOCUMENTS_PUBLIC_URL = "http://localhost:5101"
+DEFAULT_DOCUMENT_LINK_TTL_SECONDS = 86400
+
+_ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+_SYNC_DRIVERS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg2"}
+
+
+class SettingsError(RuntimeError):
+    """The environment does not allow the services to start."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the services need from their environment."""
+
+    database_url: str
+    services_api_token: str
+    document_link_secret: str
+    documents_public_url: str = DEFAULT_DOCUMENTS_PUBLIC_URL
+    document_link_ttl_seconds: int = DEFAULT_DOCUMENT_LINK_TTL_SECONDS
+
+    @property
+    def async_database_url(self) -> str:
+        """The URL for the application's async engine (aiosqlite / asyncpg)."""
+        return _with_driver(self.database_url, _ASYNC_DRIVERS)
+
+    @property
+    def sync_database_url(self) -> str:
+        """The URL for alembic and the CLI (sqlite3 / psycopg2)."""
+        return sync_database_url(self.database_url)
+
+    @classmethod
+    def from_env(
+        cls, environ: Optional[Mapping[str, str]] = None, *, read_dotenv: bool = True
+    ) -> "Settings":
+        """Build settings from `environ` (default: os.environ, after loading `.env`).
+
+        Raises SettingsError naming every missing or invalid variable.
+        """
+        if environ is None:
+            if read_dotenv:
+                load_dotenv_from_cwd()
+            environ = os.environ
+        problems = []
+        token = environ.get("SERVICES_API_TOKEN", "").strip()
+        secret = environ.get("DOCUMENT_LINK_SECRET", "").strip()
+        if not token:
+            problems.append("SERVICES_API_TOKEN is missing: set it to the token the actions send")
+        if not secret:
+            problems.append("DOCUMENT_LINK_SECRET is missing: set it to a long random string")
+        raw_ttl = environ.get("DOCUMENT_LINK_TTL_SECONDS", "").strip()
+        ttl = DEFAULT_DOCUMENT_LINK_TTL_SECONDS
+        if raw_ttl:
+            try:
+                ttl = int(raw_ttl)
+                if ttl <= 0:
+                    raise ValueError
+            except ValueError:
+                problems.append("DOCUMENT_LINK_TTL_SECONDS must be a positive number of seconds")
+        database_url = environ.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
+        try:
+            _with_driver(database_url, _ASYNC_DRIVERS)
+        except SettingsError as error:
+            problems.append(str(error))
+        if problems:
+            raise SettingsError("; ".join(problems))
+        public_url = environ.get("DOCUMENTS_PUBLIC_URL", "").strip() or DEFAULT_DOCUMENTS_PUBLIC_URL
+        return cls(
+            database_url=database_url,
+            services_api_token=token,
+            document_link_secret=secret,
+            documents_public_url=public_url.rstrip("/"),
+            document_link_ttl_seconds=ttl,
+        )
+
+
+def load_dotenv_from_cwd() -> None:
+    """Read `./.env` when present; variables already in the environment win."""
+    path = Path.cwd() / ".env"
+    if path.is_file():
+        load_dotenv(path, override=False)
+
+
+def database_url_from_env() -> str:
+    """DATABASE_URL alone, for tools that need no secrets (alembic's env.py)."""
+    load_dotenv_from_cwd()
+    return os.environ.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
+
+
+def sync_database_url(database_url: str) -> str:
+    """The synchronous-driver form of `database_url`."""
+    return _with_driver(database_url, _SYNC_DRIVERS)
+
+
+def sqlite_path(database_url: str) -> Optional[Path]:
+    """The file of a SQLite URL (None for other databases or in-memory SQLite)."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return Path(url.database)
+
+
+def _with_driver(database_url: str, drivers: Mapping[str, str]) -> str:
+    try:
+        url: URL = make_url(database_url)
+    except Exception as error:  # sqlalchemy raises ArgumentError with the URL in it
+        raise SettingsError("DATABASE_URL is not a valid database URL") from error
+    backend = url.get_backend_name()
+    if backend == "postgres":  # Heroku-style scheme
+        backend = "postgresql"
+    if backend not in drivers:
+        raise SettingsError("DATABASE_URL must point to SQLite or PostgreSQL")
+    return url.set(drivername=drivers[backend]).render_as_string(hide_password=False)

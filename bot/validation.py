@@ -1,0 +1,121 @@
+"""Reading and checking JSON bodies: one French reason per faulty field."""
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any, Collection, Iterable, Optional
+
+from bot.errors import ServiceError, validation_error
+
+MISSING = "champ obligatoire"
+
+
+def read_json_object(request: Any) -> dict:
+    """The request body as a JSON object; an empty body counts as `{}`.
+
+    Malformed JSON (or binary garbage) -> 400 invalid_json; any other JSON
+    value than an object -> 422 validation_error.
+    """
+    raw = request.body or b""
+    if not raw.strip():
+        return {}
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError
+        raise ServiceError("invalid_json") from None
+    if not isinstance(value, dict):
+        raise validation_error({"body": "un objet JSON est attendu"})
+    return value
+
+
+class BodyChecker:
+    """Collects the problems of a body, then raises them all at once.
+
+    Unknown fields are refused too: a misspelt optional field must not be
+    silently ignored.
+    """
+
+    def __init__(self, body: dict, allowed: Iterable[str]) -> None:
+        self.body = body
+        self.errors: dict[str, str] = {}
+        allowed = set(allowed)
+        for name in body:
+            if name not in allowed:
+                self.errors[str(name)[:100]] = "champ inconnu"
+
+    def fail(self, name: str, reason: str) -> None:
+        self.errors.setdefault(name, reason)
+
+    def text(self, name: str, *, required: bool = True, max_length: int = 2000) -> Optional[str]:
+        """A string of 1..max_length characters once stripped (None when absent and optional)."""
+        value = self.body.get(name)
+        if value is None or (isinstance(value, str) and not value.strip() and not required):
+            if required:
+                self.fail(name, MISSING)
+            return None
+        if not isinstance(value, str):
+            self.fail(name, "texte attendu")
+            return None
+        value = value.strip()
+        if not value:
+            self.fail(name, "ne doit pas être vide")
+            return None
+        if len(value) > max_length:
+            self.fail(name, f"{max_length} caractères au plus")
+            return None
+        return value
+
+    def date(self, name: str, *, required: bool = True) -> Optional[date]:
+        """A calendar date written YYYY-MM-DD."""
+        value = self.body.get(name)
+        if value is None:
+            if required:
+                self.fail(name, MISSING)
+            return None
+        if not isinstance(value, str) or len(value) != 10:
+            self.fail(name, "date attendue au format AAAA-MM-JJ")
+            return None
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            self.fail(name, "date attendue au format AAAA-MM-JJ")
+            return None
+
+    def choice(
+        self, name: str, choices: Collection[str], *, required: bool = True,
+        default: Optional[str] = None,
+    ) -> Optional[str]:
+        """One of `choices`."""
+        value = self.body.get(name)
+        if value is None:
+            if required:
+                self.fail(name, MISSING)
+            return default
+        if not isinstance(value, str) or value not in choices:
+            self.fail(name, "valeur attendue parmi : " + ", ".join(sorted(choices)))
+            return None
+        return value
+
+    def boolean(self, name: str, *, default: bool = False) -> bool:
+        value = self.body.get(name, default)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            self.fail(name, "true ou false attendu")
+            return default
+        return value
+
+    def json_object(self, name: str, *, required: bool = False) -> dict:
+        value = self.body.get(name)
+        if value is None:
+            if required:
+                self.fail(name, MISSING)
+            return {}
+        if not isinstance(value, dict):
+            self.fail(name, "objet JSON attendu")
+            return {}
+        return value
+
+    def raise_if_invalid(self) -> None:
+        if self.errors:
+            raise validation_error(self.errors)

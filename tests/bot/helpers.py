@@ -1,0 +1,76 @@
+"""Helpers of the service tests: looking into the database, making customers."""
+from __future__ import annotations
+
+import itertools
+import sqlite3
+from contextlib import closing
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Sequence
+from zoneinfo import ZoneInfo
+
+PARIS = ZoneInfo("Europe/Paris")
+MARIE, KARIM, SOPHIE = "10000001", "10000002", "10000003"
+
+_customer_numbers = itertools.count(1)
+
+
+def today_paris() -> date:
+    return datetime.now(PARIS).date()
+
+
+def query(services: Any, sql: str, params: Sequence = ()) -> list[tuple]:
+    """Rows of a read-only query on the services' database."""
+    with closing(sqlite3.connect(services.database_path, timeout=10)) as connection:
+        return connection.execute(sql, params).fetchall()
+
+
+def execute(services: Any, sql: str, params: Sequence = ()) -> None:
+    """A write behind the services' back (e.g. to move time forward)."""
+    with closing(sqlite3.connect(services.database_path, timeout=10)) as connection:
+        with connection:
+            connection.execute(sql, params)
+
+
+def count(services: Any, table: str, where: str = "1=1", params: Sequence = ()) -> int:
+    return query(services, f"SELECT COUNT(*) FROM {table} WHERE {where}", params)[0][0]
+
+
+def table_counts(services: Any, *tables: str) -> dict[str, int]:
+    return {table: count(services, table) for table in tables}
+
+
+def db_time(moment: datetime) -> str:
+    """How UtcDateTime columns store a moment in SQLite."""
+    return moment.astimezone(timezone.utc).replace(tzinfo=None).isoformat(sep=" ")
+
+
+def minutes_ago(minutes: int) -> str:
+    return db_time(datetime.now(timezone.utc) - timedelta(minutes=minutes))
+
+
+def new_customer(services: Any, birth_date: str = "1992-04-17") -> dict:
+    """A customer of our own, so that stateful tests (locks) stay independent."""
+    number = next(_customer_numbers)
+    customer = {
+        "customer_id": f"2{number:07d}",
+        "birth_date": birth_date,
+        "email": f"client{number}@example.fr",
+        "phone": f"+336000{number:05d}",
+    }
+    execute(
+        services,
+        "INSERT INTO customers (customer_id, first_name, last_name, birth_date, email, phone,"
+        " street, postcode, city, created_at) VALUES (?, 'Test', 'Client', ?, ?, ?,"
+        " '1 place de la Brèche', '79000', 'Niort', ?)",
+        (customer["customer_id"], birth_date, customer["email"], customer["phone"],
+         db_time(datetime.now(timezone.utc))),
+    )
+    return customer
+
+
+def latest_message(services: Any, recipient: str) -> dict:
+    response = services.get("/v1/outbox", params={"recipient": recipient, "limit": 1})
+    assert response.status_code == 200
+    messages = response.json()["messages"]
+    assert messages, f"nothing sent to {recipient}"
+    return messages[-1]

@@ -1,0 +1,88 @@
+"""Migrations and demo data: the schema comes from alembic, the demo data loads once."""
+import os
+import sqlite3
+from contextlib import closing
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from bot.cli import alembic_config, init_database, print_outbox, run_migrations
+from bot.db import create_sync_engine
+from bot.models import metadata
+from bot.settings import Settings
+
+DEMO_COUNTS = {"customers": 3, "contracts": 6, "claims": 2, "claim_phase_events": 7}
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return Settings(database_url=f"sqlite:///{tmp_path / 'db' / 'oyat.db'}",
+                    services_api_token="t", document_link_secret="s")
+
+
+def table_counts(settings, tables=DEMO_COUNTS):
+    path = settings.database_url.removeprefix("sqlite:///")
+    with closing(sqlite3.connect(path)) as connection:
+        return {t: connection.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+                for t in tables}
+
+
+def test_migrations_up_from_an_empty_database_give_the_models_schema(settings):
+    run_migrations(settings)
+    engine = create_sync_engine(settings)
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), metadata)
+    engine.dispose()
+    assert differences == []
+
+
+def test_migrations_down_to_base_leave_no_table(settings):
+    run_migrations(settings)
+    command.downgrade(alembic_config(settings.sync_database_url), "base")
+    path = settings.database_url.removeprefix("sqlite:///")
+    with closing(sqlite3.connect(path)) as connection:
+        tables = {row[0] for row in connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert tables <= {"alembic_version"}
+
+
+def test_demo_data_loads_once(settings):
+    assert init_database(settings) is True
+    assert table_counts(settings) == DEMO_COUNTS
+    assert init_database(settings) is False
+    assert table_counts(settings) == DEMO_COUNTS
+
+
+def test_demo_data_is_not_loaded_again_into_a_running_database(services):
+    running = Settings.from_env(services.env, read_dotenv=False)
+    customers = table_counts(running, ["customers"])
+    assert init_database(running) is False
+    assert table_counts(running, ["customers"]) == customers
+
+
+def test_outbox_command_prints_what_was_sent(services, capsys):
+    services.post("/v1/customers/10000001/identifier-reminder")
+    running = Settings.from_env(services.env, read_dotenv=False)
+    shown = print_outbox(running, "marie.dupont@example.fr")
+    output = capsys.readouterr().out
+    assert shown >= 1
+    assert "Objet : Votre identifiant Oyat Assurance" in output
+    assert "10000001" in output
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_POSTGRESQL_URL"),
+                    reason="set TEST_POSTGRESQL_URL to a throwaway PostgreSQL database")
+def test_migrations_match_the_models_on_postgresql():
+    settings = Settings(database_url=os.environ["TEST_POSTGRESQL_URL"],
+                        services_api_token="t", document_link_secret="s")
+    config = alembic_config(settings.sync_database_url)
+    command.downgrade(config, "base")
+    assert init_database(settings) is True
+    engine = create_sync_engine(settings)
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), metadata)
+    engine.dispose()
+    command.downgrade(config, "base")
+    assert differences == []

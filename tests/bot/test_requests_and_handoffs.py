@@ -1,0 +1,83 @@
+"""Requests that need approval (DEM-) and hand-offs to a human (TRF-)."""
+import re
+from datetime import timedelta
+
+import pytest
+
+from tests.bot.helpers import KARIM, MARIE, count, today_paris
+
+DELAYS = {
+    "payment_method_change": 5, "coverage_change": 5, "termination": 10,
+    "beneficiary_change": 10, "personal_info_change": 3, "quote": 2, "complaint": 10,
+    "data_privacy": 30,
+}
+
+
+@pytest.mark.parametrize("kind, days", DELAYS.items())
+def test_request_gets_a_reference_and_its_stated_delay(services, kind, days):
+    response = services.post(f"/v1/customers/{MARIE}/requests",
+                             json={"kind": kind, "details": {"note": "demande de test"}})
+    assert response.status_code == 201
+    body = response.json()
+    assert re.fullmatch(rf"DEM-{today_paris().year}-\d{{6}}", body["reference"])
+    assert (body["kind"], body["status"], body["delay_days"]) == (kind, "received", days)
+    assert body["expected_by"] == (today_paris() + timedelta(days=days)).isoformat()
+
+
+def test_request_references_follow_each_other(services):
+    first, second = (
+        services.post(f"/v1/customers/{MARIE}/requests", json={"kind": "quote"}).json()
+        for _ in range(2)
+    )
+    number = int(first["reference"].rsplit("-", 1)[1])
+    assert second["reference"].endswith(f"-{number + 1:06d}")
+
+
+def test_request_may_name_one_of_the_customers_contracts(services):
+    response = services.post(f"/v1/customers/{KARIM}/requests",
+                             json={"kind": "beneficiary_change", "contract_number": "prv-300871",
+                                   "details": {"new_clause": "Mes enfants, par parts égales."}})
+    assert response.status_code == 201
+    assert response.json()["contract_number"] == "PRV-300871"
+
+
+@pytest.mark.parametrize("customer_id, body, status, code", [
+    (MARIE, {"kind": "refund"}, 422, "validation_error"),
+    (MARIE, {}, 422, "validation_error"),
+    (MARIE, {"kind": "quote", "details": "devis auto"}, 422, "validation_error"),
+    (MARIE, {"kind": "termination", "contract_number": "AUT-559120"}, 404, "contract_not_found"),
+    ("99999999", {"kind": "quote"}, 404, "customer_not_found"),
+])
+def test_refused_requests_write_nothing(services, customer_id, body, status, code):
+    before = count(services, "customer_requests")
+    response = services.post(f"/v1/customers/{customer_id}/requests", json=body)
+    assert response.status_code == status
+    assert response.json()["error"]["code"] == code
+    assert count(services, "customer_requests") == before
+
+
+@pytest.mark.parametrize("customer_id", [None, MARIE])
+def test_handoff_is_filed_and_waits_for_an_adviser(services, customer_id):
+    response = services.post("/v1/handoffs", json={
+        "customer_id": customer_id, "channel": "widget", "reason": "demande explicite",
+        "summary": "La cliente veut parler à un conseiller de son sinistre.",
+    })
+    assert response.status_code == 201
+    body = response.json()
+    assert re.fullmatch(rf"TRF-{today_paris().year}-\d{{6}}", body["reference"])
+    assert body["status"] == "waiting"
+
+
+@pytest.mark.parametrize("body, status, code", [
+    ({"channel": "widget", "reason": "colère"}, 422, "validation_error"),
+    ({"customer_id": "99999999", "channel": "ivr", "reason": "r", "summary": "s"},
+     404, "customer_not_found"),
+    ({"customer_id": 10000001, "channel": "ivr", "reason": "r", "summary": "s"},
+     422, "validation_error"),
+])
+def test_refused_handoffs_write_nothing(services, body, status, code):
+    before = count(services, "handoffs")
+    response = services.post("/v1/handoffs", json=body)
+    assert response.status_code == status
+    assert response.json()["error"]["code"] == code
+    assert count(services, "handoffs") == before

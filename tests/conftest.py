@@ -1,0 +1,110 @@
+"""Fixtures shared by the whole test suite.
+
+`services` runs the policy and claims services (`python -m bot.cli serve
+--service all`) on a fresh SQLite database with the demo data, once per session.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+import requests
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+TEST_SERVICES_API_TOKEN = "test-services-token-0123456789"
+TEST_DOCUMENT_LINK_SECRET = "test-document-link-secret-0123456789"
+STARTUP_TIMEOUT_SECONDS = 30
+
+
+@dataclass
+class RunningServices:
+    """The services under test and an authorized HTTP helper."""
+
+    base_url: str
+    token: str
+    database_url: str
+    database_path: Path
+    env: dict
+    log_path: Path
+    http: requests.Session = field(default_factory=requests.Session, repr=False)
+
+    def request(self, method: str, path: str, *, authorized: bool = True,
+                **kwargs: Any) -> requests.Response:
+        headers = dict(kwargs.pop("headers", None) or {})
+        if authorized:
+            headers.setdefault("Authorization", f"Bearer {self.token}")
+        kwargs.setdefault("timeout", 10)
+        return self.http.request(method, self.base_url + path, headers=headers, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("POST", path, **kwargs)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_until_healthy(url: str, process: subprocess.Popen, log_path: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            break
+        try:
+            if requests.get(url + "/health", timeout=1).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("the services did not start:\n" + log_path.read_text(errors="replace"))
+
+
+@pytest.fixture(scope="session")
+def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServices]:
+    from bot.cli import init_database
+    from bot.settings import Settings
+
+    workdir = tmp_path_factory.mktemp("services")
+    database_path = workdir / "oyat.db"
+    database_url = f"sqlite:///{database_path}"
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SERVICES_API_TOKEN": TEST_SERVICES_API_TOKEN,
+        "DOCUMENT_LINK_SECRET": TEST_DOCUMENT_LINK_SECRET,
+        "DOCUMENTS_PUBLIC_URL": base_url,
+        "PYTHONPATH": str(REPO_ROOT),
+    }
+    init_database(Settings.from_env(env))
+    log_path = workdir / "services.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "serve", "--service", "all",
+             "--host", "127.0.0.1", "--port", str(port)],
+            cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_until_healthy(base_url, process, log_path)
+        yield RunningServices(base_url, TEST_SERVICES_API_TOKEN, database_url,
+                              database_path, env, log_path)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
