@@ -3,7 +3,7 @@
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common.identity import (
@@ -13,13 +13,14 @@ from actions.common.identity import (
     message_auth_token,
     token_secret,
 )
-
-REFUSAL_RESPONSE = "utter_session_token_refused"
-
+from actions.common.slots import SESSION_TOKEN_REFUSED
 
 class ActionIdentifyFromToken(Action):
     """Runs after every user message (custom slot mapping): a valid token identifies
-    the customer, an invalid one is refused and the conversation goes on anonymously."""
+    the customer, an invalid one is refused and the conversation goes on anonymously.
+
+    Rasa keeps only slot events of slot-mapping actions, so the refusal is a slot:
+    the answers that need an identity say why they cannot use the token."""
 
     def name(self) -> Text:
         return "action_identify_from_token"
@@ -31,16 +32,10 @@ class ActionIdentifyFromToken(Action):
         if token is None:
             return []
         customer_id = customer_id_from_token(token, token_secret())
-        if customer_id is None and not _already_told_refusal(tracker):
-            dispatcher.utter_message(response=REFUSAL_RESPONSE)
-        if customer_id == identified_customer(tracker):
-            return []
-        return identity_events(tracker, customer_id)
-
-
-def _already_told_refusal(tracker: Tracker) -> bool:
-    """Whether the customer was told in this session that their token was refused."""
-    return any(
-        event.get("event") == "bot" and (event.get("metadata") or {}).get("utter_action") == REFUSAL_RESPONSE
-        for event in tracker.events_after_latest_restart()
-    )
+        refused = customer_id is None
+        events: List[EventType] = []
+        if tracker.get_slot(SESSION_TOKEN_REFUSED) != refused:
+            events.append(SlotSet(SESSION_TOKEN_REFUSED, refused))
+        if customer_id != identified_customer(tracker):
+            events += identity_events(tracker, customer_id)
+        return events

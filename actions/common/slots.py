@@ -2,7 +2,9 @@
 
 AUTHENTICATED_CUSTOMER_ID = "authenticated_customer_id"
 CUSTOMER_IDENTIFIED = "customer_identified"
-IDENTITY_SLOTS = (AUTHENTICATED_CUSTOMER_ID, CUSTOMER_IDENTIFIED)
+# True when the latest espace-client token was refused (forged, expired...).
+SESSION_TOKEN_REFUSED = "session_token_refused"
+IDENTITY_SLOTS = (AUTHENTICATED_CUSTOMER_ID, CUSTOMER_IDENTIFIED, SESSION_TOKEN_REFUSED)
 # Whose procedure slots these are: kept across sessions with them, so that a
 # different customer identifying later never sees them.
 PROCEDURE_OWNER = "procedure_owner"
