@@ -7,18 +7,13 @@ signed with ESPACE_CLIENT_JWT_SECRET, as the customer-area page would.
 """
 
 import argparse
-import datetime as dt
 import os
 import uuid
 
-import jwt
 import requests
 from dotenv import load_dotenv
 
-
-def espace_client_token(customer_id: str, secret: str, minutes: int = 60) -> str:
-    expires = dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=minutes)
-    return jwt.encode({"sub": customer_id, "exp": expires}, secret, algorithm="HS256")
+from connectors.espace_client import issue_session_token
 
 
 def show(messages: list) -> list:
@@ -44,7 +39,7 @@ def main() -> None:
 
     metadata = {}
     if args.customer:
-        metadata["auth_token"] = espace_client_token(args.customer, os.environ["ESPACE_CLIENT_JWT_SECRET"])
+        metadata["auth_token"] = issue_session_token(args.customer, os.environ["ESPACE_CLIENT_JWT_SECRET"])
     sender = f"terminal-{uuid.uuid4()}"
     print("Écrivez votre message (un numéro pour choisir un bouton, Ctrl-D pour quitter).")
     payloads: list = []

@@ -6,16 +6,15 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 import requests
+
+from tests.processes import free_port, start, stop, wait_until_up
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TEST_SERVICES_API_TOKEN = "test-services-token-0123456789"
@@ -50,24 +49,8 @@ class RunningServices:
         return self.request("POST", path, **kwargs)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
-def _wait_until_healthy(url: str, process: subprocess.Popen, log_path: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            break
-        try:
-            if requests.get(url + "/health", timeout=1).status_code == 200:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("the services did not start:\n" + log_path.read_text(errors="replace"))
 
 
 @pytest.fixture(scope="session")
@@ -90,21 +73,14 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServic
     }
     init_database(Settings.from_env(env))
     log_path = workdir / "services.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "serve", "--service", "all",
-             "--host", "127.0.0.1", "--port", str(port)],
-            cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )
+    process = start(
+        [sys.executable, "-m", "bot.cli", "serve", "--service", "all", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=workdir, env=env, log_path=log_path,
+    )
     try:
-        _wait_until_healthy(base_url, process, log_path)
+        wait_until_up(base_url + "/health", process, STARTUP_TIMEOUT_SECONDS, log_path)
         yield RunningServices(base_url, TEST_SERVICES_API_TOKEN, database_url,
                               database_path, env, log_path)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 

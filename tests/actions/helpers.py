@@ -1,19 +1,18 @@
 """Plain helpers for action tests: trackers as Rasa sends them, tokens, event readers."""
 
-import datetime as dt
 from typing import Any, Dict, Iterable, List, Optional
 
-import jwt
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
+
+from connectors.espace_client import issue_session_token
 
 JWT_SECRET = "test-espace-client-secret-of-32-bytes-at-least"
 MARIE, KARIM, SOPHIE = "10000001", "10000002", "10000003"
 
 
-def espace_client_token(customer_id: str, secret: str = JWT_SECRET, minutes: int = 30, algorithm: str = "HS256") -> str:
-    expires = dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=minutes)
-    return jwt.encode({"sub": customer_id, "exp": expires}, secret, algorithm=algorithm)
+def espace_client_token(customer_id: str, secret: str = JWT_SECRET, minutes: int = 30) -> str:
+    return issue_session_token(customer_id, secret, minutes)
 
 
 def slot_event(name: str, value: Any) -> Dict[str, Any]:

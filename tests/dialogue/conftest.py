@@ -1,38 +1,19 @@
 """The trained model (trained once per run by scripts/train.sh) and a running Rasa stack."""
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import requests
 
+from tests.actions.helpers import JWT_SECRET
+from tests.processes import free_port, start, stop, wait_until_up
+
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(url: str, process: subprocess.Popen, seconds: float, log: Path) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{url} exited early:\n{log.read_text()[-3000:]}")
-        try:
-            if requests.get(url, timeout=2).status_code < 500:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError(f"{url} did not start in {seconds} s:\n{log.read_text()[-3000:]}")
 
 
 @pytest.fixture(scope="session")
@@ -75,7 +56,7 @@ def rasa_stack(services, trained_model, tmp_path_factory) -> RasaStack:
     """Action server and Rasa server on free ports, talking to the test services."""
     workdir = tmp_path_factory.mktemp("rasa")
     actions_port, rasa_port = free_port(), free_port()
-    jwt_secret = "test-espace-client-secret-of-32-bytes-at-least"
+    jwt_secret = JWT_SECRET
     api_token = "test-rasa-api-token"
     env = {
         **os.environ,
@@ -89,32 +70,23 @@ def rasa_stack(services, trained_model, tmp_path_factory) -> RasaStack:
         f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
         f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{workdir / "conversations.db"}"\n'
     )
-    processes = []
+    actions_log, rasa_log = workdir / "actions.log", workdir / "rasa.log"
+    actions = start(
+        [str(VENV_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(actions_port)],
+        cwd=ROOT, env=env, log_path=actions_log,
+    )
+    rasa = start(
+        [
+            str(VENV_BIN / "rasa"), "run", "--model", str(trained_model), "--endpoints", str(endpoints),
+            "--credentials", str(ROOT / "credentials.yml"), "--port", str(rasa_port),
+            "--enable-api", "--auth-token", api_token,
+        ],
+        cwd=ROOT, env=env, log_path=rasa_log,
+    )
     try:
-        actions_log = workdir / "actions.log"
-        actions = subprocess.Popen(
-            [str(VENV_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(actions_port)],
-            cwd=ROOT, env=env, stdout=actions_log.open("w"), stderr=subprocess.STDOUT,
-        )
-        processes.append(actions)
-        rasa_log = workdir / "rasa.log"
-        rasa = subprocess.Popen(
-            [
-                str(VENV_BIN / "rasa"), "run", "--model", str(trained_model), "--endpoints", str(endpoints),
-                "--credentials", str(ROOT / "credentials.yml"), "--port", str(rasa_port),
-                "--enable-api", "--auth-token", api_token,
-            ],
-            cwd=ROOT, env=env, stdout=rasa_log.open("w"), stderr=subprocess.STDOUT,
-        )
-        processes.append(rasa)
-        wait_for(f"http://127.0.0.1:{actions_port}/health", actions, 60, actions_log)
-        wait_for(f"http://127.0.0.1:{rasa_port}/", rasa, 240, rasa_log)
+        wait_until_up(f"http://127.0.0.1:{actions_port}/health", actions, 60, actions_log)
+        wait_until_up(f"http://127.0.0.1:{rasa_port}/", rasa, 240, rasa_log)
         yield RasaStack(f"http://127.0.0.1:{rasa_port}", api_token, jwt_secret)
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop(actions)
+        stop(rasa)

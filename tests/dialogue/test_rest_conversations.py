@@ -5,17 +5,18 @@ import io
 import re
 import uuid
 
-import jwt
 import pytest
 import requests
 from pypdf import PdfReader
 
+from actions.common import clock
+from connectors.espace_client import issue_session_token
+
 MARIE = "10000001"
 
 
-def token_for(stack, customer_id, minutes=30, secret=None):
-    expires = dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=minutes)
-    return jwt.encode({"sub": customer_id, "exp": expires}, secret or stack.jwt_secret, algorithm="HS256")
+def token_for(stack, customer_id, secret=None):
+    return issue_session_token(customer_id, secret or stack.jwt_secret)
 
 
 def texts(messages):
@@ -53,9 +54,9 @@ def test_marie_declares_a_water_leak_and_the_claim_is_filed(rasa_stack, services
     claim_number = re.search(r"SIN-\d{4}-\d{6}", filed).group(0)
     assert "24 à 48 h" in filed
 
-    claim = services.get(f"/v1/customers/{MARIE}/claims/{claim_number}")
+    claim = services.get(f"/v1/customers/{MARIE}/claims/{claim_number}").json()
     assert claim["contract_number"] == "HAB-120034"
-    assert claim["occurred_on"] == (dt.date.today() - dt.timedelta(days=1)).isoformat()
+    assert claim["occurred_on"] == (clock.today() - dt.timedelta(days=1)).isoformat()
     assert claim["place"] == "dans la cuisine de mon appartement"
 
 
