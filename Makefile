@@ -5,7 +5,7 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: help venv train run test chat validate clean
+.PHONY: help venv train run test chat validate eval clean
 
 help:
 	@echo "make run       start the whole stack on localhost (trains the model first if needed)"
@@ -13,6 +13,7 @@ help:
 	@echo "make train     train the model if the data changed"
 	@echo "make chat      talk to the assistant in the terminal (needs 'make run' in another terminal)"
 	@echo "make validate  check the training data and the domain"
+	@echo "make eval      NLU accuracy and F1 on the held-out examples (tests/nlu)"
 
 $(INSTALLED): requirements.txt constraints.txt scripts/venv.sh
 	@bash scripts/venv.sh $(VENV)
@@ -40,3 +41,11 @@ test: $(INSTALLED)
 
 clean:
 	rm -rf models/*.tar.gz .pytest_cache
+
+# NLU quality on the held-out examples of tests/nlu (never used for training).
+eval: $(INSTALLED)
+	@model=$$(bash scripts/train.sh) && rm -rf results/nlu && mkdir -p results && \
+	$(VENV)/bin/rasa test nlu --model "$$model" --nlu tests/nlu/heldout.yml --out results/nlu >results/nlu.log 2>&1 || \
+	  { tail -30 results/nlu.log; exit 1; }; \
+	$(PYTHON) scripts/nlu_report.py results/nlu --json results/nlu/summary.json; \
+	echo "confusion matrix: results/nlu/intent_confusion_matrix.png"
