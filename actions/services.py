@@ -90,6 +90,30 @@ class ServicesClient:
         url = f"{self.policy_url}/v1/customers/{customer_id}/identifier-reminder"
         return await self._send("POST", url, {}, retry=False)
 
+    async def start_identity_check(self, customer_id: str, birth_date: str) -> Dict[str, Any]:
+        """Checks the birth date; when right, a one-time code is sent by SMS to the phone on file."""
+        url = f"{self.policy_url}/v1/customers/{customer_id}/identity-checks"
+        return await self._send("POST", url, {"birth_date": birth_date}, retry=False)
+
+    async def verify_identity_check(self, check_id: str, code: str) -> Dict[str, Any]:
+        url = f"{self.policy_url}/v1/identity-checks/{check_id}/verify"
+        return await self._send("POST", url, {"code": code}, retry=False)
+
+    async def file_request(
+        self, customer_id: str, kind: str, details: Dict[str, Any], contract_number: Optional[str] = None
+    ) -> Dict[str, Any]:
+        """Files a change request that needs the insurer's approval; answers its reference and delay."""
+        body: Dict[str, Any] = {"kind": kind, "details": details}
+        if contract_number:
+            body["contract_number"] = contract_number
+        return await self._send("POST", f"{self.policy_url}/v1/customers/{customer_id}/requests", body, retry=False)
+
+    async def file_handoff(
+        self, customer_id: Optional[str], channel: str, reason: str, summary: str
+    ) -> Dict[str, Any]:
+        body = {"customer_id": customer_id, "channel": channel, "reason": reason, "summary": summary}
+        return await self._send("POST", f"{self.policy_url}/v1/handoffs", body, retry=False)
+
     # --- claims service ---------------------------------------------------------
 
     async def list_claims(self, customer_id: str) -> List[Dict[str, Any]]:
