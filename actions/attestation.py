@@ -34,7 +34,7 @@ class ValidateAttestationForm(FormValidationAction):
             contracts = await services().list_contracts(identified_customer(tracker))
         except ServiceUnavailable:
             return {}
-        chosen = choose_contract(contracts, "", mentioned_products(tracker))
+        chosen = choose_contract(contracts, "", mentioned_products(tracker, "request_attestation"))
         active = [c for c in contracts if c["status"] == "active"]
         if chosen is None and len(active) == 1:
             chosen = active[0]

@@ -23,8 +23,17 @@ def choose_contract(contracts: List[Contract], text: str, products: Iterable[str
     return None
 
 
-def mentioned_products(tracker: Tracker) -> List[str]:
-    return list(tracker.get_latest_entity_values("product"))
+def mentioned_products(tracker: Tracker, request_intent: Optional[str] = None) -> List[str]:
+    """Products named in the latest message or, failing that, in the last message of
+    intent `request_intent` (the request, when identification came in between)."""
+    products = list(tracker.get_latest_entity_values("product"))
+    if products or request_intent is None:
+        return products
+    for event in reversed(tracker.events):
+        parse_data = event.get("parse_data") or {}
+        if event.get("event") == "user" and (parse_data.get("intent") or {}).get("name") == request_intent:
+            return [e["value"] for e in parse_data.get("entities", []) if e.get("entity") == "product"]
+    return []
 
 
 def contract_buttons(contracts: List[Contract]) -> List[Dict[str, str]]:

@@ -4,6 +4,7 @@ import datetime as dt
 from typing import Any, Dict, Optional
 
 from babel.dates import format_date
+from babel.numbers import format_currency
 
 CLAIM_TYPE_LABELS = {
     "accident_auto": "accident de la route",
@@ -31,6 +32,17 @@ def date_label(value: Optional[dt.date]) -> str:
     if isinstance(value, str):
         value = dt.date.fromisoformat(value[:10])
     return format_date(value, format="d MMMM y", locale="fr_FR")
+
+
+def time_label(moment: str) -> str:
+    """« 10 h 00 » from an ISO timestamp in the insurer's time zone."""
+    parsed = dt.datetime.fromisoformat(moment)
+    return f"{parsed.hour} h {parsed.minute:02d}"
+
+
+def euros(amount: Any) -> str:
+    """« 1 234,50 € » (French number format)."""
+    return format_currency(float(amount or 0), "EUR", locale="fr_FR")
 
 
 def contract_label(contract: Dict[str, Any]) -> str:

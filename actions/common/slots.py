@@ -27,3 +27,13 @@ ATTESTATION_CONTRACT = "attestation_contract"
 # Everything that belongs to one customer's procedures: dropped when the
 # customer changes, so that nothing of one customer reaches another.
 CUSTOMER_PROCEDURE_SLOTS = CLAIM_FORM_SLOTS + (CLAIM_IDEMPOTENCY_KEY, CLAIM_FILING_PENDING, ATTESTATION_CONTRACT)
+
+# Identification in the dialogue (customer id, birth date, then an SMS code).
+IDENTIFICATION_SLOTS = (
+    "identification_customer_id",
+    "identification_birth_date",
+    "identification_code",
+    "identification_check_id",
+)
+# The request that needed identification, resumed once the customer is identified.
+PENDING_REQUEST = "pending_request"

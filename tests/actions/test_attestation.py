@@ -75,3 +75,16 @@ async def test_when_the_policy_service_is_down_the_customer_is_told(domain, disp
     tracker = make_tracker(domain, slots=identified(KARIM, attestation_contract="AUT-559120"))
     await ActionGenerateAttestation().run(dispatcher, tracker, domain)
     assert responses(dispatcher) == ["utter_attestation_failed"]
+
+
+async def test_the_product_named_before_identification_still_picks_the_contract(domain, dispatcher, client):
+    request = {
+        "event": "user",
+        "text": "une attestation pour ma voiture",
+        "parse_data": {"intent": {"name": "request_attestation"}, "entities": [entity("product", "auto")]},
+    }
+    tracker = make_tracker(
+        domain, slots=identified(KARIM), text="482913", intent="inform", events=[request], active_loop="attestation_form"
+    )
+    slots = slot_sets(await ValidateAttestationForm().run(dispatcher, tracker, domain))
+    assert slots["attestation_contract"] == "AUT-559120"

@@ -73,13 +73,26 @@ def test_marie_gets_her_car_attestation_as_a_pdf(rasa_stack, sender):
 
 def test_an_anonymous_visitor_is_asked_to_identify_before_any_personal_data(rasa_stack, sender):
     answer = texts(rasa_stack.say(sender, "je veux déclarer un sinistre"))
-    assert "espace client" in answer
+    assert "identifiant client" in answer
     assert "HAB-120034" not in answer and "AUT-482913" not in answer
+
+
+def test_an_anonymous_visitor_identifies_with_an_sms_code_and_gets_the_attestation(rasa_stack, services, sender):
+    assert "identifiant client" in texts(rasa_stack.say(sender, "il me faut une attestation pour ma voiture"))
+    assert "date de naissance" in texts(rasa_stack.say(sender, "10000002"))
+    sent = texts(rasa_stack.say(sender, "30/07/1978"))
+    assert "SMS" in sent and "07 ** ** ** 89" in sent
+    sms = services.get("/v1/outbox", params={"recipient": "+33723456789", "limit": 1}).json()["messages"][-1]
+    code = re.search(r"\b\d{6}\b", sms["body"]).group(0)
+    answer = texts(rasa_stack.say(sender, code))
+    assert "identité est vérifiée" in answer
+    assert "AUT-559120" in answer and re.search(r"https?://\S+", answer)
 
 
 def test_a_forged_token_is_refused_and_the_conversation_goes_on_anonymously(rasa_stack, sender):
     forged = token_for(rasa_stack, MARIE, secret="not-the-espace-client-secret-at-all")
     answer = texts(rasa_stack.say(sender, "je veux une attestation d'assurance", auth_token=forged))
     assert "session de l'espace client a expiré ou n'est pas valide" in answer
+    assert "identifiant client" in answer
     assert "AUT-482913" not in answer
     assert rasa_stack.tracker(sender)["slots"]["customer_identified"] is False

@@ -1,0 +1,59 @@
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.claim_status import ActionClaimStatus, ActionExpertVisit, ActionIndemnificationInfo
+from tests.actions.helpers import KARIM, MARIE, SOPHIE, entity, identified, make_tracker, responses
+
+
+def asking(domain, customer, text="où en est mon dossier", claim_number=None):
+    entities = [entity("claim_number", claim_number)] if claim_number else []
+    return make_tracker(domain, slots=identified(customer), text=text, entities=entities)
+
+
+async def test_the_claim_named_is_told_with_its_phase_and_expert_visit(domain, dispatcher, client):
+    await ActionClaimStatus().run(dispatcher, asking(domain, MARIE, "où en est le sin 2026 000731"), domain)
+    assert responses(dispatcher) == ["utter_claim_phase_expertise", "utter_expert_visit_planned"]
+    assert dispatcher.messages[0]["claim_number"] == "SIN-2026-000731"
+    assert dispatcher.messages[1]["visit_date_label"] == "3 décembre 2026"
+    assert dispatcher.messages[1]["visit_time_label"] == "10 h 00"
+
+
+async def test_without_a_number_every_claim_of_the_customer_is_told(domain, dispatcher, client):
+    await ActionClaimStatus().run(dispatcher, asking(domain, KARIM), domain)
+    assert responses(dispatcher) == ["utter_claim_phase_cloture"]
+    assert dispatcher.messages[0]["amount_paid"].startswith("412,00")
+
+
+async def test_a_customer_without_claims_is_told_so(domain, dispatcher, client):
+    await ActionClaimStatus().run(dispatcher, asking(domain, SOPHIE), domain)
+    assert responses(dispatcher) == ["utter_no_claims"]
+
+
+async def test_another_customers_claim_is_answered_exactly_like_an_unknown_one(domain, client):
+    answers = {}
+    for claim_number in ("SIN-2026-000415", "SIN-2026-999999"):  # Karim's, and nobody's
+        dispatcher = CollectingDispatcher()
+        await ActionClaimStatus().run(dispatcher, asking(domain, MARIE, claim_number=claim_number), domain)
+        [message] = dispatcher.messages
+        answers[claim_number] = {**message, "claim_number": "…"}
+    assert answers["SIN-2026-000415"] == answers["SIN-2026-999999"]
+    assert answers["SIN-2026-000415"]["response"] == "utter_claim_not_found"
+
+
+async def test_the_expert_visit_is_told_for_an_open_claim(domain, dispatcher, client):
+    await ActionExpertVisit().run(dispatcher, asking(domain, MARIE, "quand passe l'expert", "SIN-2026-000731"), domain)
+    assert responses(dispatcher) == ["utter_expert_visit_planned"]
+
+
+async def test_the_expert_visit_of_a_closed_claim_is_over(domain, dispatcher, client):
+    await ActionExpertVisit().run(dispatcher, asking(domain, KARIM, "l'expert ?"), domain)
+    assert responses(dispatcher) == ["utter_expert_visit_over"]
+
+
+async def test_indemnification_tells_the_amount_paid_and_the_rules(domain, dispatcher, client):
+    await ActionIndemnificationInfo().run(dispatcher, asking(domain, KARIM, "j'ai été remboursé combien"), domain)
+    assert responses(dispatcher) == ["utter_indemnification_closed", "utter_indemnification_rules"]
+
+
+async def test_when_the_claims_service_is_down_the_customer_is_told(domain, dispatcher, unreachable_services):
+    await ActionClaimStatus().run(dispatcher, asking(domain, MARIE), domain)
+    assert responses(dispatcher) == ["utter_claims_unavailable"]
