@@ -54,3 +54,28 @@ def last_bot_turn(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
         elif event.get("event") == "bot" and user_messages_seen == 1:
             turn.insert(0, event)
     return turn
+
+
+# Questions answered in the middle of a procedure, which then goes on.
+QUESTION_RESPONSES = {
+    "contact_info": "utter_contact_info",
+    "document_retention": "utter_document_retention",
+    "complaint": "utter_complaint",
+    "data_privacy": "utter_data_privacy",
+    "bot_challenge": "utter_iamabot",
+    "ask_capabilities": "utter_capabilities_in_procedure",
+}
+
+
+class ActionAnswerQuestion(Action):
+    """Answers a general question asked in the middle of a form (a digression)."""
+
+    def name(self) -> Text:
+        return "action_answer_question"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        dispatcher.utter_message(response=QUESTION_RESPONSES.get(intent, "utter_default"))
+        return []

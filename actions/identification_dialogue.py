@@ -27,6 +27,13 @@ RESUMED_ACTIONS = {
     "claim_status": "action_claim_status",
     "expert_visit": "action_expert_visit",
     "indemnification_info": "action_indemnification_info",
+    "contract_info": "action_contract_info",
+    "payment_info": "action_payment_info",
+    "bonus_malus": "action_bonus_malus",
+    "beneficiary_clause": "action_beneficiary_clause",
+    "change_payment_method": "action_start_change_request",
+    "modify_coverage": "action_start_change_request",
+    "update_personal_info": "action_start_change_request",
 }
 
 

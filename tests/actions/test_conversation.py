@@ -28,3 +28,11 @@ async def test_repeat_says_the_last_answer_again_with_its_buttons(domain, dispat
         ("Pour quel contrat ?", buttons),
         ("Voici la liste.", []),
     ]
+
+
+async def test_a_question_in_a_procedure_gets_its_answer(domain, dispatcher):
+    from actions.conversation import ActionAnswerQuestion
+
+    tracker = make_tracker(domain, text="quel est votre numéro", intent="contact_info", active_loop="claim_form")
+    await ActionAnswerQuestion().run(dispatcher, tracker, domain)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_contact_info"]

@@ -1,0 +1,208 @@
+"""Contracts and payments, answered from the customer's own data; changes that need
+the insurer's approval filed as requests with a reference and a delay."""
+
+import logging
+from abc import ABC, abstractmethod
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common.contracts import Contract, mentioned_products
+from actions.common.identity import identified_customer
+from actions.common.labels import PRODUCT_LABELS, contract_label, date_label, euros
+from actions.parsing.identifiers import find_contract_number
+from actions.services import ServiceError, ServiceUnavailable, services
+
+logger = logging.getLogger(__name__)
+
+FREQUENCY_LABELS = {"mensuelle": "par mois", "trimestrielle": "par trimestre", "annuelle": "par an"}
+PAYMENT_METHOD_LABELS = {
+    "prelevement": "par prélèvement",
+    "carte_bancaire": "par carte bancaire",
+    "cheque": "par chèque",
+}
+# The change request each intent files, and the request kinds of the policy service.
+REQUEST_KINDS = {
+    "change_payment_method": "payment_method_change",
+    "modify_coverage": "coverage_change",
+    "update_personal_info": "personal_info_change",
+    "terminate_contract": "termination",
+    "beneficiary_clause": "beneficiary_change",
+}
+CHANGE_REQUEST_KIND = "change_request_kind"
+CHANGE_REQUEST_DETAILS = "change_request_details"
+MAX_DETAILS_LENGTH = 1000
+
+
+def contracts_meant(contracts: List[Contract], tracker: Tracker) -> List[Contract]:
+    """The contracts the customer asks about: the one named, those of the product
+    named, else all of them."""
+    number = find_contract_number(tracker.latest_message.get("text") or "")
+    if number:
+        return [c for c in contracts if c["contract_number"] == number]
+    products = mentioned_products(tracker)
+    of_products = [c for c in contracts if c["product"] in products]
+    return of_products or contracts
+
+
+class _ContractAnswerAction(Action, ABC):
+    """Answers about each of the customer's contracts concerned. Abstract, so that
+    rasa-sdk does not register it as an action."""
+
+    @abstractmethod
+    def name(self) -> Text:
+        ...
+
+    @abstractmethod
+    def answer(self, dispatcher: CollectingDispatcher, contracts: List[Contract]) -> None:
+        """Says what this action tells about these contracts."""
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        try:
+            contracts = await services().list_contracts(identified_customer(tracker))
+        except ServiceUnavailable:
+            dispatcher.utter_message(response="utter_contracts_unavailable")
+            return []
+        self.answer(dispatcher, contracts_meant(contracts, tracker))
+        return []
+
+
+class ActionContractInfo(_ContractAnswerAction):
+    def name(self) -> Text:
+        return "action_contract_info"
+
+    def answer(self, dispatcher: CollectingDispatcher, contracts: List[Contract]) -> None:
+        if not contracts:
+            dispatcher.utter_message(response="utter_contract_unknown")
+        for contract in contracts:
+            if contract["status"] != "active":
+                dispatcher.utter_message(
+                    response="utter_contract_terminated_summary",
+                    contract_number=contract["contract_number"],
+                    end_label=date_label(contract.get("end_date")),
+                )
+                continue
+            dispatcher.utter_message(
+                response="utter_contract_summary",
+                contract_label=contract_label(contract),
+                guarantees=", ".join(g["label"] for g in contract["guarantees"]),
+                franchise=euros(contract["franchise_eur"]),
+                next_due_label=date_label(contract["next_due_date"]),
+            )
+
+
+class ActionPaymentInfo(_ContractAnswerAction):
+    def name(self) -> Text:
+        return "action_payment_info"
+
+    def answer(self, dispatcher: CollectingDispatcher, contracts: List[Contract]) -> None:
+        active = [c for c in contracts if c["status"] == "active"]
+        if not active:
+            dispatcher.utter_message(response="utter_no_active_contract")
+        for contract in active:
+            dispatcher.utter_message(
+                response="utter_payment_summary",
+                contract_number=contract["contract_number"],
+                product_label=PRODUCT_LABELS.get(contract["product"], contract["product"]),
+                premium=euros(contract["premium_eur"]),
+                frequency_label=FREQUENCY_LABELS.get(contract["premium_frequency"], contract["premium_frequency"]),
+                payment_method_label=PAYMENT_METHOD_LABELS.get(contract["payment_method"], contract["payment_method"]),
+                next_due_label=date_label(contract["next_due_date"]),
+            )
+
+
+class ActionBonusMalus(_ContractAnswerAction):
+    def name(self) -> Text:
+        return "action_bonus_malus"
+
+    def answer(self, dispatcher: CollectingDispatcher, contracts: List[Contract]) -> None:
+        cars = [c for c in contracts if c["status"] == "active" and c.get("bonus_malus") is not None]
+        if not cars:
+            dispatcher.utter_message(response="utter_bonus_malus_general")
+        for contract in cars:
+            coefficient = float(contract["bonus_malus"])
+            dispatcher.utter_message(
+                response="utter_bonus_malus" if coefficient <= 1 else "utter_bonus_malus_malus",
+                contract_number=contract["contract_number"],
+                coefficient=f"{coefficient:.2f}".replace(".", ","),
+                percent=f"{abs(round((1 - coefficient) * 100))} %",
+            )
+
+
+class ActionBeneficiaryClause(_ContractAnswerAction):
+    def name(self) -> Text:
+        return "action_beneficiary_clause"
+
+    def answer(self, dispatcher: CollectingDispatcher, contracts: List[Contract]) -> None:
+        with_clause = [c for c in contracts if c["status"] == "active" and c.get("beneficiary_clause")]
+        if not with_clause:
+            dispatcher.utter_message(response="utter_beneficiary_clause_general")
+            return
+        for contract in with_clause:
+            dispatcher.utter_message(
+                response="utter_beneficiary_clause",
+                contract_number=contract["contract_number"],
+                clause=contract["beneficiary_clause"],
+            )
+        dispatcher.utter_message(response="utter_offer_change_request")
+
+
+class ActionStartChangeRequest(Action):
+    """Notes which change the customer asks for, from the intent that asked for it."""
+
+    def name(self) -> Text:
+        return "action_start_change_request"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        for event in reversed(tracker.events):
+            intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+            if event.get("event") == "user" and intent in REQUEST_KINDS:
+                dispatcher.utter_message(response="utter_change_request_intro")
+                return [SlotSet(CHANGE_REQUEST_KIND, REQUEST_KINDS[intent]), FollowupAction("change_request_form")]
+        return []
+
+
+class ValidateChangeRequestForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_change_request_form"
+
+    async def validate_change_request_details(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        text = value.strip() if isinstance(value, str) else ""
+        if not 3 <= len(text) <= MAX_DETAILS_LENGTH:
+            dispatcher.utter_message(response="utter_change_request_details_invalid")
+            return {CHANGE_REQUEST_DETAILS: None}
+        return {CHANGE_REQUEST_DETAILS: text}
+
+
+class ActionFileChangeRequest(Action):
+    """Files the change with the policy service: a reference and a delay, never dropped."""
+
+    def name(self) -> Text:
+        return "action_file_change_request"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        details = tracker.get_slot(CHANGE_REQUEST_DETAILS)
+        kind = tracker.get_slot(CHANGE_REQUEST_KIND)
+        try:
+            filed = await services().file_request(
+                identified_customer(tracker),
+                kind,
+                {"description": details, "channel": tracker.get_latest_input_channel() or "inconnu"},
+                find_contract_number(details or ""),
+            )
+        except ServiceError as error:
+            logger.warning("change request not filed: %s", type(error).__name__)
+            dispatcher.utter_message(response="utter_change_request_failed")
+            return []
+        dispatcher.utter_message(
+            response="utter_change_request_filed",
+            reference=filed["reference"],
+            expected_by_label=date_label(filed["expected_by"]),
+            delay_days=filed["delay_days"],
+        )
+        return [SlotSet(CHANGE_REQUEST_DETAILS, None), SlotSet(CHANGE_REQUEST_KIND, None)]

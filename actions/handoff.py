@@ -1,0 +1,99 @@
+"""Hand-off to a human adviser: on request, and offered after two misunderstandings in a row."""
+
+import datetime as dt
+import logging
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common.clock import PARIS
+from actions.common.identity import identified_customer
+from actions.services import ServiceError, services
+
+logger = logging.getLogger(__name__)
+
+# Advisers answer from Monday to Friday, 8:30 to 18:00, and on Saturday 9:00 to 12:00.
+OFFICE_HOURS = {
+    0: (dt.time(8, 30), dt.time(18, 0)),
+    1: (dt.time(8, 30), dt.time(18, 0)),
+    2: (dt.time(8, 30), dt.time(18, 0)),
+    3: (dt.time(8, 30), dt.time(18, 0)),
+    4: (dt.time(8, 30), dt.time(18, 0)),
+    5: (dt.time(9, 0), dt.time(12, 0)),
+}
+SUMMARY_MESSAGES = 10
+SUMMARY_MESSAGE_LENGTH = 300
+
+
+def now_in_paris() -> dt.datetime:
+    return dt.datetime.now(PARIS)
+
+
+def in_office_hours(moment: dt.datetime) -> bool:
+    hours = OFFICE_HOURS.get(moment.weekday())
+    return hours is not None and hours[0] <= moment.time() < hours[1]
+
+
+def conversation_summary(events: List[Dict[str, Any]]) -> str:
+    """What the customer said last, for the adviser who takes over."""
+    said = [
+        f"- {(event.get('text') or '')[:SUMMARY_MESSAGE_LENGTH]}"
+        for event in events
+        if event.get("event") == "user" and event.get("text")
+    ]
+    return "Derniers messages du client :\n" + "\n".join(said[-SUMMARY_MESSAGES:])
+
+
+class ActionHandoff(Action):
+    """In office hours, files a hand-off with a summary; otherwise gives the channels."""
+
+    def name(self) -> Text:
+        return "action_handoff"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if not in_office_hours(now_in_paris()):
+            dispatcher.utter_message(response="utter_handoff_closed")
+            dispatcher.utter_message(response="utter_human_contacts")
+            return []
+        try:
+            handoff = await services().file_handoff(
+                identified_customer(tracker),
+                channel=tracker.get_latest_input_channel() or "inconnu",
+                reason="demande du client",
+                summary=conversation_summary(tracker.events),
+            )
+        except ServiceError as error:
+            logger.warning("hand-off not filed: %s", type(error).__name__)
+            dispatcher.utter_message(response="utter_human_contacts")
+            return []
+        dispatcher.utter_message(response="utter_handoff_filed", reference=handoff["reference"])
+        return []
+
+
+class ActionHandleMisunderstanding(Action):
+    """First misunderstanding: ask to rephrase. Second in a row: offer an adviser."""
+
+    def name(self) -> Text:
+        return "action_handle_misunderstanding"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if misunderstandings_in_a_row(tracker.events) >= 2:
+            dispatcher.utter_message(response="utter_offer_human")
+        else:
+            dispatcher.utter_message(response="utter_default")
+        return []
+
+
+def misunderstandings_in_a_row(events: List[Dict[str, Any]]) -> int:
+    count = 0
+    for event in reversed(events):
+        if event.get("event") != "user":
+            continue
+        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+        if intent != "nlu_fallback":
+            break
+        count += 1
+    return count

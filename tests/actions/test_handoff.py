@@ -1,0 +1,78 @@
+import datetime as dt
+
+import pytest
+
+from actions import handoff
+from actions.common.clock import PARIS
+from actions.handoff import ActionHandleMisunderstanding, ActionHandoff, in_office_hours
+from tests.actions.helpers import MARIE, identified, make_tracker, responses
+
+TUESDAY_10_AM = dt.datetime(2026, 11, 24, 10, 0, tzinfo=PARIS)
+TUESDAY_10_PM = dt.datetime(2026, 11, 24, 22, 0, tzinfo=PARIS)
+
+
+@pytest.mark.parametrize(
+    "moment, open_",
+    [
+        (TUESDAY_10_AM, True),
+        (TUESDAY_10_PM, False),
+        (dt.datetime(2026, 11, 28, 11, 0, tzinfo=PARIS), True),  # Saturday morning
+        (dt.datetime(2026, 11, 28, 14, 0, tzinfo=PARIS), False),  # Saturday afternoon
+        (dt.datetime(2026, 11, 29, 11, 0, tzinfo=PARIS), False),  # Sunday
+        (dt.datetime(2026, 11, 24, 8, 29, tzinfo=PARIS), False),
+    ],
+)
+def test_office_hours(moment, open_):
+    assert in_office_hours(moment) is open_
+
+
+def conversation(domain):
+    events = [
+        {"event": "user", "text": "mon dégât des eaux", "parse_data": {"intent": {"name": "claim_status"}}},
+        {"event": "bot", "text": "..."},
+        {"event": "user", "text": "je veux parler à quelqu'un", "parse_data": {"intent": {"name": "request_human"}}},
+    ]
+    tracker = make_tracker(domain, slots=identified(MARIE), text="je veux parler à quelqu'un", intent="request_human")
+    tracker.events = events
+    return tracker
+
+
+async def test_in_office_hours_a_handoff_is_filed_with_a_summary(domain, dispatcher, client, monkeypatch):
+    monkeypatch.setattr(handoff, "now_in_paris", lambda: TUESDAY_10_AM)
+    filed = {}
+    original = client.file_handoff
+
+    async def spy(*args, **kwargs):
+        filed.update(kwargs)
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(client, "file_handoff", spy)
+    await ActionHandoff().run(dispatcher, conversation(domain), domain)
+    assert responses(dispatcher) == ["utter_handoff_filed"]
+    assert dispatcher.messages[0]["reference"].startswith("TRF-")
+    assert "mon dégât des eaux" in filed["summary"]
+
+
+async def test_outside_office_hours_the_channels_are_given(domain, dispatcher, client, monkeypatch):
+    monkeypatch.setattr(handoff, "now_in_paris", lambda: TUESDAY_10_PM)
+    await ActionHandoff().run(dispatcher, conversation(domain), domain)
+    assert responses(dispatcher) == ["utter_handoff_closed", "utter_human_contacts"]
+
+
+async def test_when_the_service_is_down_the_channels_are_given(domain, dispatcher, unreachable_services, monkeypatch):
+    monkeypatch.setattr(handoff, "now_in_paris", lambda: TUESDAY_10_AM)
+    await ActionHandoff().run(dispatcher, conversation(domain), domain)
+    assert responses(dispatcher) == ["utter_human_contacts"]
+
+
+def not_understood(text):
+    return {"event": "user", "text": text, "parse_data": {"intent": {"name": "nlu_fallback"}}}
+
+
+async def test_a_first_misunderstanding_asks_to_rephrase_a_second_offers_a_human(domain, dispatcher):
+    tracker = make_tracker(domain)
+    tracker.events = [not_understood("blablabla")]
+    await ActionHandleMisunderstanding().run(dispatcher, tracker, domain)
+    tracker.events = [not_understood("blablabla"), {"event": "bot", "text": "?"}, not_understood("xyz")]
+    await ActionHandleMisunderstanding().run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_default", "utter_offer_human"]
