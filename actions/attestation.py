@@ -1,6 +1,7 @@
 """Attestations d'assurance: the contract chosen, the PDF generated, the link given."""
 
 import logging
+import re
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -8,13 +9,22 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common.contracts import choose_contract, contract_buttons, mentioned_products
+from actions.common.contracts import choose_contract, contract_buttons, mentioned_products, request_text
 from actions.common.identity import identified_customer
 from actions.common.labels import PRODUCT_LABELS, date_label
 from actions.common.slots import ATTESTATION_CONTRACT
 from actions.services import ServiceRefusal, ServiceUnavailable, services
 
 logger = logging.getLogger(__name__)
+
+# « attestation scolaire », « pour l'école », « pour la cantine »: the school certificate
+# of a home contract's private-life liability.
+_SCHOOL = re.compile(r"scola|[ée]cole|cantine|cr[èe]che|coll[èe]ge|lyc[ée]e", re.IGNORECASE)
+
+
+def attestation_kind(tracker: Tracker) -> str:
+    """« scolaire » when the request speaks of school, else « standard »."""
+    return "scolaire" if _SCHOOL.search(request_text(tracker, "request_attestation")) else "standard"
 
 
 class ValidateAttestationForm(FormValidationAction):
@@ -34,7 +44,10 @@ class ValidateAttestationForm(FormValidationAction):
             contracts = await services().list_contracts(identified_customer(tracker))
         except ServiceUnavailable:
             return {}
-        chosen = choose_contract(contracts, "", mentioned_products(tracker, "request_attestation"))
+        products = mentioned_products(tracker, "request_attestation")
+        if attestation_kind(tracker) == "scolaire":
+            products = ["habitation"]
+        chosen = choose_contract(contracts, "", products)
         active = [c for c in contracts if c["status"] == "active"]
         if chosen is None and len(active) == 1:
             chosen = active[0]
@@ -90,7 +103,7 @@ class ActionGenerateAttestation(Action):
             return [SlotSet(ATTESTATION_CONTRACT, None)]
         try:
             contract = await services().get_contract(customer_id, number)
-            attestation = await services().create_attestation(customer_id, number)
+            attestation = await services().create_attestation(customer_id, number, attestation_kind(tracker))
         except ServiceUnavailable:
             dispatcher.utter_message(response="utter_attestation_failed")
             return [SlotSet(ATTESTATION_CONTRACT, None)]
@@ -101,6 +114,8 @@ class ActionGenerateAttestation(Action):
                     contract_number=number,
                     end_label=date_label(contract.get("end_date")),
                 )
+            elif refusal.code == "validation_error":  # a school certificate of a contract without it
+                dispatcher.utter_message(response="utter_school_attestation_needs_home_contract")
             else:
                 logger.info("attestation refused: %s", refusal.code)
                 dispatcher.utter_message(response="utter_attestation_contract_unknown")
@@ -114,4 +129,6 @@ class ActionGenerateAttestation(Action):
             url=attestation["url"],
             reference=attestation["reference"],
         )
+        if contract["product"] == "auto":
+            dispatcher.utter_message(response="utter_memo_vehicule_assure")
         return [SlotSet(ATTESTATION_CONTRACT, None)]

@@ -6,7 +6,7 @@ import uuid
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -247,20 +247,27 @@ def claim_reset_events() -> List[EventType]:
 
 
 class ActionCorrectClaimField(Action):
-    """Empties the field the customer wants to correct; the form then asks it again."""
+    """Corrects the declaration before it is filed: either the new value is in the
+    message (« non, c'était samedi ») and the summary is read again, or the field
+    named is emptied and the form asks it again, or the customer is asked which."""
 
     def name(self) -> Text:
         return "action_correct_claim_field"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         field = next(tracker.get_latest_entity_values("claim_field"), None)
-        if field not in CLAIM_FORM_SLOTS:
-            dispatcher.utter_message(response="utter_ask_claim_correction")
-            return []
-        events: List[EventType] = [SlotSet(field, None)]
-        if field == "claim_type":  # another type of loss may need another contract
-            events.append(SlotSet("claim_contract", None))
-        return events
+        new_date = next(tracker.get_latest_entity_values("date"), None)
+        if new_date and field in (None, "claim_date"):
+            corrected = await ValidateClaimForm().validate_claim_date(new_date, dispatcher, tracker, domain)
+            if corrected["claim_date"]:
+                return [SlotSet("claim_date", corrected["claim_date"]), FollowupAction("action_claim_summary")]
+        if field in CLAIM_FORM_SLOTS:
+            events: List[EventType] = [SlotSet(field, None)]
+            if field == "claim_type":  # another type of loss may need another contract
+                events.append(SlotSet("claim_contract", None))
+            return events + [FollowupAction("claim_form")]
+        dispatcher.utter_message(response="utter_ask_claim_correction")
+        return [FollowupAction("action_listen")]
 
 
 class ActionResetClaim(Action):

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import os
+import time
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,3 +85,14 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServic
     finally:
         stop(process)
 
+
+
+_SESSION_STARTED = time.time()
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Shows the NLU evaluation report (tests/dialogue/test_nlu_evaluation.py) when it ran."""
+    report = REPO_ROOT / "test-results" / "nlu" / "summary.txt"
+    if report.exists() and report.stat().st_mtime > _SESSION_STARTED:
+        terminalreporter.write_sep("-", "NLU evaluation on the held-out examples (test-results/nlu)")
+        terminalreporter.write(report.read_text())

@@ -23,17 +23,27 @@ def choose_contract(contracts: List[Contract], text: str, products: Iterable[str
     return None
 
 
-def mentioned_products(tracker: Tracker, request_intent: Optional[str] = None) -> List[str]:
-    """Products named in the latest message or, failing that, in the last message of
-    intent `request_intent` (the request, when identification came in between)."""
-    products = list(tracker.get_latest_entity_values("product"))
-    if products or request_intent is None:
-        return products
+def request_message(tracker: Tracker, request_intent: str) -> Dict[str, Any]:
+    """The last user message of intent `request_intent` (the request, even when
+    identification came in between), else the latest message."""
     for event in reversed(tracker.events):
         parse_data = event.get("parse_data") or {}
         if event.get("event") == "user" and (parse_data.get("intent") or {}).get("name") == request_intent:
-            return [e["value"] for e in parse_data.get("entities", []) if e.get("entity") == "product"]
-    return []
+            return {"text": event.get("text") or "", **parse_data}
+    return tracker.latest_message or {}
+
+
+def request_text(tracker: Tracker, request_intent: str) -> str:
+    return request_message(tracker, request_intent).get("text") or ""
+
+
+def mentioned_products(tracker: Tracker, request_intent: Optional[str] = None) -> List[str]:
+    """Products named in the latest message or, failing that, in the request."""
+    products = list(tracker.get_latest_entity_values("product"))
+    if products or request_intent is None:
+        return products
+    entities = request_message(tracker, request_intent).get("entities") or []
+    return [e["value"] for e in entities if e.get("entity") == "product"]
 
 
 def contract_buttons(contracts: List[Contract]) -> List[Dict[str, str]]:

@@ -51,7 +51,7 @@ async def test_the_attestation_is_a_real_pdf_naming_the_contract_and_vehicle(dom
     tracker = make_tracker(domain, slots=identified(MARIE, attestation_contract="AUT-482913"))
     events = slot_sets(await ActionGenerateAttestation().run(dispatcher, tracker, domain))
     assert events == {"attestation_contract": None}
-    [message] = dispatcher.messages
+    message = dispatcher.messages[0]
     assert message["response"] == "utter_attestation_ready"
     async with aiohttp.ClientSession() as session:
         async with session.get(message["url"]) as response:
@@ -88,3 +88,20 @@ async def test_the_product_named_before_identification_still_picks_the_contract(
     )
     slots = slot_sets(await ValidateAttestationForm().run(dispatcher, tracker, domain))
     assert slots["attestation_contract"] == "AUT-559120"
+
+
+async def test_a_school_certificate_comes_from_the_home_contract(domain, dispatcher, client):
+    slots = await run_form_validation(domain, dispatcher, MARIE, text="il me faut une attestation scolaire pour mon fils")
+    assert slots["attestation_contract"] == "HAB-120034"
+    tracker = make_tracker(
+        domain, slots=identified(MARIE, attestation_contract="HAB-120034"),
+        text="il me faut une attestation scolaire pour mon fils", intent="request_attestation",
+    )
+    await ActionGenerateAttestation().run(dispatcher, tracker, domain)
+    assert responses(dispatcher)[-1] == "utter_attestation_ready"
+
+
+async def test_a_car_attestation_comes_with_the_rule_that_replaced_the_green_card(domain, dispatcher, client):
+    tracker = make_tracker(domain, slots=identified(KARIM, attestation_contract="AUT-559120"), text="ma carte verte")
+    await ActionGenerateAttestation().run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_attestation_ready", "utter_memo_vehicule_assure"]

@@ -209,7 +209,25 @@ async def test_correcting_a_field_empties_it_so_that_the_form_asks_it_again(doma
         domain, slots=identified(MARIE, **MARIE_WATER_LEAK), intent="correct_claim",
         entities=[entity("claim_field", "claim_date")],
     )
-    assert slot_sets(await ActionCorrectClaimField().run(dispatcher, tracker, domain)) == {"claim_date": None}
+    events = await ActionCorrectClaimField().run(dispatcher, tracker, domain)
+    assert slot_sets(events) == {"claim_date": None}
+    assert {"event": "followup", "name": "claim_form", "timestamp": None} in events
+
+
+async def test_a_correction_that_gives_the_new_date_updates_it_and_reads_the_summary_again(domain, dispatcher, client):
+    tracker = make_tracker(
+        domain, slots=identified(MARIE, **MARIE_WATER_LEAK), text="non, c'était samedi", intent="deny",
+        entities=[entity("date", "samedi")],
+    )
+    events = await ActionCorrectClaimField().run(dispatcher, tracker, domain)
+    assert slot_sets(events) == {"claim_date": "2026-11-21"}
+    assert {"event": "followup", "name": "action_claim_summary", "timestamp": None} in events
+
+
+async def test_a_correction_without_details_asks_which_field(domain, dispatcher):
+    tracker = make_tracker(domain, slots=identified(MARIE, **MARIE_WATER_LEAK), text="non", intent="deny")
+    await ActionCorrectClaimField().run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_ask_claim_correction"]
 
 
 async def test_correcting_the_type_of_loss_also_asks_the_contract_again(domain, dispatcher):
