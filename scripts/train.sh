@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Trains the dialogue model only when its inputs changed: the model is named after
-# a fingerprint of config.yml, domain/ and data/, so an unchanged project reuses it.
+# a fingerprint of config.yml, domain/, data/ and the custom NLU components, so an
+# unchanged project reuses it.
 # Progress goes to stderr; the model's path is printed on stdout.
 set -euo pipefail
 venv=${VENV:-.venv}
-fingerprint=$(cat config.yml $(find domain data -type f -name '*.yml' | LC_ALL=C sort) | sha256sum | cut -c1-16)
+fingerprint=$(cat config.yml $(find domain data -type f -name '*.yml' | LC_ALL=C sort) nlu_components/*.py | sha256sum | cut -c1-16)
 model="models/oyat-$fingerprint.tar.gz"
 if [ -f "$model" ]; then
   echo "==> model up to date: $model" >&2

@@ -96,3 +96,34 @@ def test_a_forged_token_is_refused_and_the_conversation_goes_on_anonymously(rasa
     assert "identifiant client" in answer
     assert "AUT-482913" not in answer
     assert rasa_stack.tracker(sender)["slots"]["customer_identified"] is False
+
+
+def test_marie_asks_where_her_water_damage_claim_stands(rasa_stack, sender):
+    answer = texts(rasa_stack.say(sender, "où en est mon dossier SIN-2026-000731", auth_token=token_for(rasa_stack, MARIE)))
+    assert "expertise" in answer and "3 décembre 2026" in answer and "10 h 00" in answer
+
+
+def test_a_foreign_claim_number_is_answered_like_an_unknown_one(rasa_stack, sender):
+    token = token_for(rasa_stack, MARIE)
+    foreign = texts(rasa_stack.say(sender, "où en est le dossier SIN-2026-000415", auth_token=token))
+    unknown = texts(rasa_stack.say(sender, "où en est le dossier SIN-2026-999999", auth_token=token))
+    assert foreign.replace("000415", "N") == unknown.replace("999999", "N")
+    assert "412" not in foreign
+
+
+def test_karim_has_a_beneficiary_change_filed_with_a_reference(rasa_stack, sender):
+    token = token_for(rasa_stack, "10000002")
+    clause = texts(rasa_stack.say(sender, "je voudrais modifier les bénéficiaires de mon contrat", auth_token=token))
+    assert "PRV-300871" in clause and "conjoint" in clause
+    assert "Décrivez" in texts(rasa_stack.say(sender, "oui", auth_token=token))
+    filed = texts(rasa_stack.say(sender, "ajouter ma sœur Leïla comme bénéficiaire", auth_token=token))
+    assert re.search(r"DEM-\d{4}-\d{6}", filed) and "10 jours" in filed
+
+
+def test_an_identified_customer_gets_the_password_reset_email(rasa_stack, services, sender):
+    token = token_for(rasa_stack, MARIE)
+    assert "Mot de passe oublié" in texts(rasa_stack.say(sender, "j'ai oublié mon mot de passe", auth_token=token))
+    before = len(services.get("/v1/outbox", params={"recipient": "marie.dupont@example.fr"}).json()["messages"])
+    assert "e-mail de réinitialisation vient d'être envoyé" in texts(rasa_stack.say(sender, "oui", auth_token=token))
+    after = services.get("/v1/outbox", params={"recipient": "marie.dupont@example.fr"}).json()["messages"]
+    assert len(after) == before + 1
