@@ -1,0 +1,70 @@
+"""The REST channel (`/webhooks/rest/webhook`), with the checks of connectors.guard.
+
+Same request and answer as Rasa's RestInput: `{"sender", "message", "metadata"}` in,
+a JSON list of messages out. Refused input gets a 400 JSON error (malformed body) or a
+polite answer that never reaches the NLU (empty or oversized message).
+"""
+
+import logging
+from typing import Any, Awaitable, Callable, Dict, Text
+
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.rest import RestInput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from connectors.guard import REFUSALS, offered_payloads, screen_text, without_shortcut
+
+logger = logging.getLogger(__name__)
+
+MAX_SENDER_LENGTH = 128
+
+
+def _bad_request(message: str) -> HTTPResponse:
+    return response.json({"error": {"code": "bad_request", "message": message}}, status=400)
+
+
+class GuardedRestInput(RestInput):
+    """Rasa's REST channel with bounded input and the `/intent` shortcut closed."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "rest"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint("oyat_rest_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            try:
+                body = request.json
+            except Exception:  # sanic raises on invalid JSON or invalid UTF-8
+                return _bad_request("Le corps de la requête doit être un objet JSON.")
+            if not isinstance(body, dict):
+                return _bad_request("Le corps de la requête doit être un objet JSON.")
+            sender, metadata = body.get("sender"), body.get("metadata") or {}
+            if not isinstance(sender, str) or not 0 < len(sender) <= MAX_SENDER_LENGTH:
+                return _bad_request("« sender » doit être un texte de 1 à 128 caractères.")
+            if not isinstance(metadata, dict):
+                return _bad_request("« metadata » doit être un objet JSON.")
+
+            screened = screen_text(body.get("message"))
+            if screened.refusal:
+                return response.json([{"recipient_id": sender, "text": REFUSALS[screened.refusal]}])
+            text = screened.text
+            if text.startswith("/"):
+                tracker = await request.app.ctx.agent.tracker_store.retrieve(sender)
+                text = without_shortcut(text, offered_payloads(tracker.events if tracker else []))
+
+            collector = CollectingOutputChannel()
+            await on_new_message(
+                UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata)
+            )
+            return response.json(collector.messages)
+
+        return webhook
