@@ -237,3 +237,12 @@ async def test_correcting_the_type_of_loss_also_asks_the_contract_again(domain, 
         "claim_contract": None,
     }
 
+
+
+async def test_cancelling_forgets_the_whole_declaration(domain, dispatcher):
+    from actions.claim_declaration import ActionResetClaim
+
+    tracker = make_tracker(domain, slots=identified(MARIE, **MARIE_WATER_LEAK, claim_idempotency_key="k"))
+    events = slot_sets(await ActionResetClaim().run(dispatcher, tracker, domain))
+    assert all(events[slot] is None for slot in (*MARIE_WATER_LEAK, "claim_idempotency_key"))
+    assert events["claim_filing_pending"] is False
