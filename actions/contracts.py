@@ -3,7 +3,7 @@ the insurer's approval filed as requests with a reference and a delay."""
 
 import logging
 from abc import ABC, abstractmethod
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
@@ -37,12 +37,12 @@ CHANGE_REQUEST_DETAILS = "change_request_details"
 MAX_DETAILS_LENGTH = 1000
 
 
-def contracts_meant(contracts: List[Contract], tracker: Tracker) -> List[Contract]:
+def contracts_meant(contracts: List[Contract], tracker: Tracker) -> Optional[List[Contract]]:
     """The contracts the customer asks about: the one named, those of the product
-    named, else all of them."""
+    named, else all of them; None when the contract named is not theirs."""
     number = find_contract_number(tracker.latest_message.get("text") or "")
     if number:
-        return [c for c in contracts if c["contract_number"] == number]
+        return [c for c in contracts if c["contract_number"] == number] or None
     products = mentioned_products(tracker)
     of_products = [c for c in contracts if c["product"] in products]
     return of_products or contracts
@@ -66,7 +66,11 @@ class _ContractAnswerAction(Action, ABC):
         except ServiceUnavailable:
             dispatcher.utter_message(response="utter_contracts_unavailable")
             return []
-        self.answer(dispatcher, contracts_meant(contracts, tracker))
+        meant = contracts_meant(contracts, tracker)
+        if meant is None:
+            dispatcher.utter_message(response="utter_contract_unknown")
+        else:
+            self.answer(dispatcher, meant)
         return []
 
 
@@ -76,7 +80,7 @@ class ActionContractInfo(_ContractAnswerAction):
 
     def answer(self, dispatcher: CollectingDispatcher, contracts: List[Contract]) -> None:
         if not contracts:
-            dispatcher.utter_message(response="utter_contract_unknown")
+            dispatcher.utter_message(response="utter_no_active_contract")
         for contract in contracts:
             if contract["status"] != "active":
                 dispatcher.utter_message(

@@ -32,8 +32,9 @@ async def test_a_terminated_contract_is_said_to_be_terminated(domain, dispatcher
 
 
 async def test_another_customers_contract_is_unknown(domain, dispatcher, client):
-    await ActionContractInfo().run(dispatcher, asking(domain, MARIE, "et le contrat AUT-559120 ?"), domain)
-    assert responses(dispatcher) == ["utter_contract_unknown"]
+    for action in (ActionContractInfo(), ActionPaymentInfo(), ActionBonusMalus()):
+        await action.run(dispatcher, asking(domain, MARIE, "et le contrat AUT-559120 ?"), domain)
+    assert responses(dispatcher) == ["utter_contract_unknown"] * 3
 
 
 async def test_payments_tell_premium_frequency_and_next_due_date(domain, dispatcher, client):
