@@ -9,8 +9,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common.contracts import choose_contract, contract_buttons, mentioned_products, request_text
+from actions.common.contracts import choose_contract, contract_buttons, mentioned_products
 from actions.common.identity import identified_customer
+from actions.common.messages import request_text
 from actions.common.labels import PRODUCT_LABELS, date_label
 from actions.common.slots import ATTESTATION_CONTRACT
 from actions.services import ServiceRefusal, ServiceUnavailable, services

@@ -14,6 +14,7 @@ from actions.common import clock
 from actions.common.contracts import Contract, choose_contract, contract_buttons, mentioned_products
 from actions.common.identity import identified_customer
 from actions.common.labels import CLAIM_TYPE_LABELS, contract_label, date_label
+from actions.common.messages import latest_intent
 from actions.common.slots import CLAIM_FILING_PENDING, CLAIM_FORM_SLOTS, CLAIM_IDEMPOTENCY_KEY
 from actions.parsing.dates import resolve_french_date
 from actions.parsing.identifiers import find_contract_number
@@ -36,7 +37,7 @@ async def eligible_contracts(customer_id: str, claim_type: str) -> List[Contract
 
 
 def _said_no(tracker: Tracker, value: str) -> bool:
-    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    intent = latest_intent(tracker)
     return intent == "deny" or value.strip(" .!").lower() in _NO_ANSWERS
 
 

@@ -13,6 +13,7 @@ from rasa_sdk.types import DomainDict
 from actions.common.contracts import Contract, mentioned_products
 from actions.common.identity import identified_customer
 from actions.common.labels import PRODUCT_LABELS, contract_label, date_label, euros
+from actions.common.messages import intent_of, last_user_event
 from actions.parsing.identifiers import find_contract_number
 from actions.services import ServiceError, ServiceUnavailable, services
 
@@ -161,12 +162,12 @@ class ActionStartChangeRequest(Action):
         return "action_start_change_request"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        for event in reversed(tracker.events):
-            intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-            if event.get("event") == "user" and intent in REQUEST_KINDS:
-                dispatcher.utter_message(response="utter_change_request_intro")
-                return [SlotSet(CHANGE_REQUEST_KIND, REQUEST_KINDS[intent]), FollowupAction("change_request_form")]
-        return []
+        request = last_user_event(tracker, REQUEST_KINDS)
+        if request is None:
+            return []
+        dispatcher.utter_message(response="utter_change_request_intro")
+        kind = REQUEST_KINDS[intent_of(request.get("parse_data"))]
+        return [SlotSet(CHANGE_REQUEST_KIND, kind), FollowupAction("change_request_form")]
 
 
 class ValidateChangeRequestForm(FormValidationAction):

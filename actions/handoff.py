@@ -11,6 +11,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.common.clock import PARIS
 from actions.common.identity import identified_customer
+from actions.common.messages import intent_of
 from actions.services import ServiceError, services
 
 logger = logging.getLogger(__name__)
@@ -92,8 +93,7 @@ def misunderstandings_in_a_row(events: List[Dict[str, Any]]) -> int:
     for event in reversed(events):
         if event.get("event") != "user":
             continue
-        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-        if intent != "nlu_fallback":
+        if intent_of(event.get("parse_data")) != "nlu_fallback":
             break
         count += 1
     return count

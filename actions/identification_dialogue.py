@@ -12,10 +12,11 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import clock
 from actions.common.identity import identified_customer, identity_events
+from actions.common.messages import latest_intent
 from actions.common.slots import IDENTIFICATION_SLOTS, PENDING_REQUEST
 from actions.parsing.dates import resolve_french_date
 from actions.parsing.identifiers import find_customer_id
-from actions.services import NotFound, ServiceRefusal, ServiceUnavailable, services
+from actions.services import ServiceRefusal, ServiceUnavailable, services
 
 # Stored instead of the birth date and the code: they are checked, not kept.
 CHECKED = "vérifié"
@@ -112,7 +113,7 @@ class ActionRememberRequest(Action):
         return "action_remember_request"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        intent = latest_intent(tracker)
         dispatcher.utter_message(response="utter_identification_intro")
         return [SlotSet(PENDING_REQUEST, intent)]
 

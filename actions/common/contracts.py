@@ -5,6 +5,7 @@ from typing import Any, Dict, Iterable, List, Optional
 from rasa_sdk import Tracker
 
 from actions.common.labels import contract_label
+from actions.common.messages import request_message
 from actions.parsing.identifiers import find_contract_number
 
 Contract = Dict[str, Any]
@@ -21,20 +22,6 @@ def choose_contract(contracts: List[Contract], text: str, products: Iterable[str
         if len(of_product) == 1:
             return of_product[0]
     return None
-
-
-def request_message(tracker: Tracker, request_intent: str) -> Dict[str, Any]:
-    """The last user message of intent `request_intent` (the request, even when
-    identification came in between), else the latest message."""
-    for event in reversed(tracker.events):
-        parse_data = event.get("parse_data") or {}
-        if event.get("event") == "user" and (parse_data.get("intent") or {}).get("name") == request_intent:
-            return {"text": event.get("text") or "", **parse_data}
-    return tracker.latest_message or {}
-
-
-def request_text(tracker: Tracker, request_intent: str) -> str:
-    return request_message(tracker, request_intent).get("text") or ""
 
 
 def mentioned_products(tracker: Tracker, request_intent: Optional[str] = None) -> List[str]:
