@@ -7,6 +7,11 @@ set -euo pipefail
 venv=${VENV:-.venv}
 fingerprint=$(cat config.yml $(find domain data -type f -name '*.yml' | LC_ALL=C sort) nlu_components/*.py | sha256sum | cut -c1-16)
 model="models/oyat-$fingerprint.tar.gz"
+mkdir -p models
+# One training at a time (Rasa's training cache in .rasa/ is shared): a second
+# caller waits, then finds the model ready.
+exec 9>models/.train.lock
+flock 9
 if [ -f "$model" ]; then
   echo "==> model up to date: $model" >&2
 else
