@@ -5,7 +5,7 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: help venv train run test chat validate eval clean
+.PHONY: help venv system-packages train run test chat validate eval clean
 
 help:
 	@echo "make run       start the whole stack on localhost (trains the model first if needed)"
@@ -18,6 +18,9 @@ help:
 $(INSTALLED): requirements.txt constraints.txt scripts/venv.sh
 	@bash scripts/venv.sh $(VENV)
 	@touch $@
+
+system-packages:
+	@bash scripts/system_packages.sh
 
 venv: $(INSTALLED)
 
@@ -36,7 +39,7 @@ run: $(INSTALLED) .env
 chat: $(INSTALLED)
 	@$(PYTHON) -m connectors.terminal_chat $(if $(CUSTOMER),--customer $(CUSTOMER))
 
-test: $(INSTALLED)
+test: $(INSTALLED) system-packages
 	@bash scripts/test.sh
 
 clean:
