@@ -4,6 +4,8 @@ SHELL := /bin/bash
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
+# npm writes this file on every install: newer than the lock file means up to date.
+NODE_MODULES := node_modules/.package-lock.json
 
 .PHONY: help venv system-packages train run test chat validate eval clean
 
@@ -19,6 +21,9 @@ $(INSTALLED): requirements.txt constraints.txt scripts/venv.sh
 	@bash scripts/venv.sh $(VENV)
 	@touch $@
 
+$(NODE_MODULES): package.json package-lock.json
+	@npm ci --no-audit --no-fund --loglevel=error
+
 system-packages:
 	@bash scripts/system_packages.sh
 
@@ -33,13 +38,13 @@ train: $(INSTALLED)
 validate: $(INSTALLED)
 	$(VENV)/bin/rasa data validate --config config.yml --domain domain --data data
 
-run: $(INSTALLED) .env
+run: $(INSTALLED) $(NODE_MODULES) .env
 	@bash scripts/run.sh
 
 chat: $(INSTALLED)
 	@$(PYTHON) -m connectors.terminal_chat $(if $(CUSTOMER),--customer $(CUSTOMER))
 
-test: $(INSTALLED) system-packages
+test: $(INSTALLED) $(NODE_MODULES) system-packages
 	@bash scripts/test.sh
 
 clean:
