@@ -34,6 +34,9 @@ ERRORS: Mapping[str, tuple[int, str]] = {
     "identity_check_not_found": (404, "Cette vérification d'identité n'existe pas."),
     "method_not_allowed": (405, "Cette méthode n'est pas permise sur cette adresse."),
     "contract_terminated": (409, "Ce contrat est résilié."),
+    "identity_ambiguous": (
+        409, "Plusieurs clients correspondent : identifiez-vous avec votre identifiant client.",
+    ),
     "link_expired": (410, "Ce lien de téléchargement a expiré."),
     "code_expired": (410, "Ce code a expiré ou a déjà été utilisé. Demandez-en un nouveau."),
     "payload_too_large": (413, "Le corps de la requête est trop volumineux."),

@@ -175,6 +175,17 @@ def _policy_paths() -> dict:
              **CUSTOMER_404},
             [CUSTOMER_ID], body="IdentityCheckInput",
         )},
+        "/v1/phone-identity-checks": {"post": _operation(
+            "startPhoneIdentityCheck",
+            "Identifie par le téléphone vérifié du canal et la date de naissance", "policy",
+            {"200": _ok("Client identifié sans code (send_code false)", "IdentityVerified"),
+             "201": _ok("Code envoyé", "IdentityCheckStarted"),
+             "401": _error_response("Téléphone ou date de naissance faux, sans distinction "
+                                    "(identity_mismatch, attempts_left)"),
+             "409": _error_response("Plusieurs clients correspondent (identity_ambiguous)"),
+             "423": _error_response("Identification bloquée (identification_locked, locked_until)")},
+            body="PhoneIdentityCheckInput",
+        )},
         "/v1/identity-checks/{check_id}/verify": {"post": _operation(
             "verifyIdentityCheck", "Vérifie le code SMS", "policy",
             {"200": _ok("Client identifié", "IdentityVerified"),
@@ -301,6 +312,11 @@ def _schemas() -> dict:
                                    "created_at": DATETIME}),
         "IdentityCheckInput": _object({"birth_date": DATE}, required=["birth_date"],
                                       additionalProperties=False),
+        "PhoneIdentityCheckInput": _object({
+            "phone_number": {**STRING, "description": "E.164, ou numéro français (06 12 34 56 78)"},
+            "birth_date": DATE,
+            "send_code": {**BOOLEAN, "default": True},
+        }, required=["phone_number", "birth_date"], additionalProperties=False),
         "IdentityCheckStarted": _object({"check_id": STRING, "sent_to": STRING,
                                          "expires_at": DATETIME}),
         "CodeInput": _object({"code": {**STRING, "pattern": r"^\d{6}$"}}, required=["code"],

@@ -5,9 +5,12 @@ import json
 from datetime import date
 from typing import Any, Collection, Iterable, Optional
 
+import phonenumbers
+
 from bot.errors import ServiceError, validation_error
 
 MISSING = "champ obligatoire"
+DEFAULT_PHONE_REGION = "FR"
 
 
 def read_json_object(request: Any) -> dict:
@@ -80,6 +83,20 @@ class BodyChecker:
         except ValueError:
             self.fail(name, "date attendue au format AAAA-MM-JJ")
             return None
+
+    def phone_number(self, name: str) -> Optional[str]:
+        """A phone number, French when written without a country code; answered in E.164."""
+        value = self.text(name, max_length=40)
+        if value is None:
+            return None
+        try:
+            number = phonenumbers.parse(value, DEFAULT_PHONE_REGION)
+        except phonenumbers.NumberParseException:
+            number = None
+        if number is None or not phonenumbers.is_valid_number(number):
+            self.fail(name, "numéro de téléphone invalide")
+            return None
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
     def choice(
         self, name: str, choices: Collection[str], *, required: bool = True,

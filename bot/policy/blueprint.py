@@ -50,6 +50,7 @@ def create_blueprint() -> Blueprint:
     bp.add_route(create_request, f"{CUSTOMER}/requests", methods=["POST"])
     bp.add_route(create_handoff, "/v1/handoffs", methods=["POST"])
     bp.add_route(start_identity_check, f"{CUSTOMER}/identity-checks", methods=["POST"])
+    bp.add_route(start_phone_identity_check, "/v1/phone-identity-checks", methods=["POST"])
     bp.add_route(
         verify_identity_check, "/v1/identity-checks/<check_id:str>/verify", methods=["POST"]
     )
@@ -237,6 +238,24 @@ async def start_identity_check(
         "check_id": started.check_id,
         "sent_to": started.sent_to,
         "expires_at": isoformat_paris(started.expires_at),
+    }, status=201)
+
+
+@with_session
+async def start_phone_identity_check(request: Any, session: AsyncSession) -> HTTPResponse:
+    checker = BodyChecker(read_json_object(request), {"phone_number", "birth_date", "send_code"})
+    phone_number = checker.phone_number("phone_number")
+    birth_date = checker.date("birth_date")
+    send_code = checker.boolean("send_code", default=True)
+    checker.raise_if_invalid()
+    outcome = await Identification(session, _settings(request).document_link_secret
+                                   ).start_from_phone(phone_number, birth_date, send_code, now_utc())
+    if isinstance(outcome, str):  # identified without a code (telephone line)
+        return json_response({"customer_id": outcome, "verified": True})
+    return json_response({
+        "check_id": outcome.check_id,
+        "sent_to": outcome.sent_to,
+        "expires_at": isoformat_paris(outcome.expires_at),
     }, status=201)
 
 

@@ -16,7 +16,7 @@ class Customer(Base):
     last_name = Column(String(100), nullable=False)
     birth_date = Column(Date, nullable=False)
     email = Column(String(254), nullable=False)
-    phone = Column(String(20), nullable=False)  # E.164
+    phone = Column(String(20), nullable=False, index=True)  # E.164
     street = Column(String(200), nullable=False)
     postcode = Column(String(10), nullable=False)
     city = Column(String(100), nullable=False)
@@ -126,6 +126,18 @@ class IdentificationLock(Base):
     __tablename__ = "identification_locks"
 
     customer_id = Column(ForeignKey("customers.customer_id"), primary_key=True)
+    failed_attempts = Column(Integer, nullable=False)
+    locked_until = Column(UtcDateTime)
+    updated_at = Column(UtcDateTime, nullable=False)
+
+
+class PhoneIdentificationLock(Base):
+    """Wrong answers of identifications started from a phone number, known or not
+    (an unknown number must lock like a known one: no hint either way)."""
+
+    __tablename__ = "phone_identification_locks"
+
+    phone_number = Column(String(20), primary_key=True)  # E.164
     failed_attempts = Column(Integer, nullable=False)
     locked_until = Column(UtcDateTime)
     updated_at = Column(UtcDateTime, nullable=False)
