@@ -9,7 +9,7 @@
 
 import re
 from dataclasses import dataclass
-from typing import Any, Iterable, Optional, Set
+from typing import Any, Dict, Iterable, Optional, Set
 
 MAX_MESSAGE_LENGTH = 2000
 
@@ -20,6 +20,10 @@ REFUSALS = {
         "pouvez-vous le résumer en quelques phrases ?"
     ),
 }
+
+# Metadata only the channels themselves set: the files they stored (`attachments`), the
+# caller's number on the phone line (`channel_phone`). Sent by a client, they are dropped.
+RESERVED_METADATA_KEYS = frozenset({"attachments", "channel_phone"})
 
 # Control characters (but tab and new line) and lone surrogates: never meaningful text.
 _UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
@@ -60,3 +64,10 @@ def without_shortcut(text: str, offered: Set[str]) -> str:
     if text.startswith("/") and text not in offered:
         return text.lstrip("/").strip() or text
     return text
+
+
+def client_metadata(raw: Any) -> Dict[str, Any]:
+    """The metadata a client sent, without the reserved keys; {} when it is not an object."""
+    if not isinstance(raw, dict):
+        return {}
+    return {key: value for key, value in raw.items() if key not in RESERVED_METADATA_KEYS}

@@ -1,7 +1,13 @@
 import pytest
 from rasa.shared.core.events import BotUttered, UserUttered
 
-from connectors.guard import MAX_MESSAGE_LENGTH, offered_payloads, screen_text, without_shortcut
+from connectors.guard import (
+    MAX_MESSAGE_LENGTH,
+    client_metadata,
+    offered_payloads,
+    screen_text,
+    without_shortcut,
+)
 
 
 @pytest.mark.parametrize(
@@ -51,3 +57,13 @@ def test_only_the_buttons_of_the_last_answer_are_offered():
 )
 def test_the_intent_shortcut_works_only_for_payloads_the_assistant_offered(typed, offered, read_as):
     assert without_shortcut(typed, offered) == read_as
+
+
+def test_clients_cannot_send_the_metadata_only_channels_set():
+    forged = {"auth_token": "t", "attachments": [{"upload_id": "x"}], "channel_phone": "+33612345678", "page": "/"}
+    assert client_metadata(forged) == {"auth_token": "t", "page": "/"}
+
+
+@pytest.mark.parametrize("raw", [None, "texte", ["liste"], 42])
+def test_metadata_that_is_not_an_object_is_ignored(raw):
+    assert client_metadata(raw) == {}
