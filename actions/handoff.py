@@ -11,6 +11,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.common.clock import PARIS
 from actions.common.identity import identified_customer
+from actions.common.labels import REQUEST_TITLES
 from actions.common.messages import intent_of
 from actions.services import ServiceError, services
 
@@ -27,6 +28,9 @@ OFFICE_HOURS = {
 }
 SUMMARY_MESSAGES = 10
 SUMMARY_MESSAGE_LENGTH = 300
+# Requests offered as « Vouliez-vous dire … ? » when the NLU hesitated between them.
+SUGGESTIONS = 2
+SUGGESTION_MIN_CONFIDENCE = 0.15
 
 
 def now_in_paris() -> dt.datetime:
@@ -75,7 +79,9 @@ class ActionHandoff(Action):
 
 
 class ActionHandleMisunderstanding(Action):
-    """First misunderstanding: ask to rephrase. Second in a row: offer an adviser."""
+    """Two-stage fallback. First misunderstanding: « Vouliez-vous dire … ? » with the
+    requests the NLU hesitated between (or a request to rephrase when it has no idea).
+    Second in a row: offer an adviser."""
 
     def name(self) -> Text:
         return "action_handle_misunderstanding"
@@ -83,9 +89,25 @@ class ActionHandleMisunderstanding(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         if misunderstandings_in_a_row(tracker.events) >= 2:
             dispatcher.utter_message(response="utter_offer_human")
+            return []
+        candidates = likely_requests(tracker.latest_message)
+        if candidates:
+            buttons = [{"title": REQUEST_TITLES[intent], "payload": f"/{intent}"} for intent in candidates]
+            buttons.append({"title": "Autre chose", "payload": "/deny"})
+            dispatcher.utter_message(response="utter_did_you_mean", buttons=buttons)
         else:
             dispatcher.utter_message(response="utter_default")
         return []
+
+
+def likely_requests(parse_data: Dict[str, Any]) -> List[str]:
+    """The requests the NLU ranked highest for a message it did not understand."""
+    ranking = (parse_data or {}).get("intent_ranking") or []
+    return [
+        candidate["name"]
+        for candidate in ranking
+        if candidate.get("name") in REQUEST_TITLES and (candidate.get("confidence") or 0) >= SUGGESTION_MIN_CONFIDENCE
+    ][:SUGGESTIONS]
 
 
 def misunderstandings_in_a_row(events: List[Dict[str, Any]]) -> int:

@@ -24,6 +24,36 @@ PRODUCT_LABELS = {
     "pro": "assurance professionnelle",
 }
 
+# What a request is called on the buttons of « Vouliez-vous dire … ? ».
+REQUEST_TITLES = {
+    "login_problem": "Problème de connexion",
+    "forgot_password": "Mot de passe oublié",
+    "lost_identifier": "Identifiant perdu",
+    "account_locked": "Compte bloqué",
+    "sms_code_issue": "Code SMS non reçu",
+    "declare_claim": "Déclarer un sinistre",
+    "claim_status": "Suivre un sinistre",
+    "send_documents": "Envoyer des documents",
+    "expert_visit": "Visite de l'expert",
+    "indemnification_info": "Mon indemnisation",
+    "request_attestation": "Attestation d'assurance",
+    "contract_info": "Mes contrats",
+    "payment_info": "Mes paiements",
+    "change_payment_method": "Changer de RIB ou de paiement",
+    "modify_coverage": "Modifier mes garanties",
+    "terminate_contract": "Résilier un contrat",
+    "update_personal_info": "Changer mes coordonnées",
+    "beneficiary_clause": "Clause bénéficiaire",
+    "bonus_malus": "Mon bonus-malus",
+    "request_quote": "Demander un devis",
+    "contact_info": "Nous contacter",
+    "complaint": "Faire une réclamation",
+    "document_retention": "Conservation des documents",
+    "data_privacy": "Mes données personnelles",
+    "request_human": "Parler à un conseiller",
+    "ask_capabilities": "Ce que je sais faire",
+}
+
 
 def date_label(value: Optional[dt.date]) -> str:
     """« 3 décembre 2026 »."""

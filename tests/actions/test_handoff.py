@@ -69,10 +69,34 @@ def not_understood(text):
     return {"event": "user", "text": text, "parse_data": {"intent": {"name": "nlu_fallback"}}}
 
 
-async def test_a_first_misunderstanding_asks_to_rephrase_a_second_offers_a_human(domain, dispatcher):
+async def test_a_first_misunderstanding_without_any_idea_asks_to_rephrase_a_second_offers_a_human(domain, dispatcher):
     tracker = make_tracker(domain)
     tracker.events = [not_understood("blablabla")]
     await ActionHandleMisunderstanding().run(dispatcher, tracker, domain)
     tracker.events = [not_understood("blablabla"), {"event": "bot", "text": "?"}, not_understood("xyz")]
     await ActionHandleMisunderstanding().run(dispatcher, tracker, domain)
     assert responses(dispatcher) == ["utter_default", "utter_offer_human"]
+
+
+async def test_a_first_misunderstanding_suggests_the_requests_the_nlu_hesitated_between(domain, dispatcher):
+    tracker = make_tracker(domain, text="mon truc de voiture papier")
+    tracker.latest_message = {
+        "text": "mon truc de voiture papier",
+        "intent": {"name": "nlu_fallback", "confidence": 0.5},
+        "intent_ranking": [
+            {"name": "nlu_fallback", "confidence": 0.5},
+            {"name": "request_attestation", "confidence": 0.41},
+            {"name": "inform", "confidence": 0.3},
+            {"name": "contract_info", "confidence": 0.2},
+            {"name": "payment_info", "confidence": 0.1},
+        ],
+    }
+    tracker.events = [{"event": "user", "text": "mon truc de voiture papier", "parse_data": tracker.latest_message}]
+    await ActionHandleMisunderstanding().run(dispatcher, tracker, domain)
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_did_you_mean"
+    assert [(button["title"], button["payload"]) for button in message["buttons"]] == [
+        ("Attestation d'assurance", "/request_attestation"),
+        ("Mes contrats", "/contract_info"),
+        ("Autre chose", "/deny"),
+    ]

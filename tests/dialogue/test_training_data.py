@@ -58,3 +58,30 @@ def test_every_response_has_french_text():
     domain = Domain.load(str(ROOT / "domain"))
     for name, variants in domain.responses.items():
         assert variants and all(variant.get("text") for variant in variants), name
+
+
+def _examples(path: Path):
+    """(intent, plain text) of every example of an NLU file, entity annotations removed."""
+    import yaml
+
+    annotation = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})")
+    for block in yaml.safe_load(path.read_text()).get("nlu", []):
+        for line in (block.get("examples") or "").splitlines():
+            if "intent" in block and line.strip().startswith("- "):
+                yield block["intent"], annotation.sub(r"\1", line.strip()[2:])
+
+
+def _comparable(text: str) -> str:
+    return re.sub(r"\W+", " ", text.lower()).strip()
+
+
+def test_no_held_out_example_is_in_the_training_data():
+    """The held-out figures mean something only if training never saw those sentences."""
+    held_out = {_comparable(text) for _, text in _examples(ROOT / "tests" / "nlu" / "heldout.yml")}
+    leaked = [
+        f"{path.name}: {text}"
+        for path in sorted((ROOT / "data" / "nlu").glob("*.yml"))
+        for _, text in _examples(path)
+        if _comparable(text) in held_out
+    ]
+    assert not leaked, leaked
