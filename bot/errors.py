@@ -21,6 +21,7 @@ logger = logging.getLogger(__name__)
 # code -> (HTTP status, default French message)
 ERRORS: Mapping[str, tuple[int, str]] = {
     "bad_request": (400, "La requête est mal formée."),
+    "empty": (400, "Le fichier est vide."),
     "invalid_json": (400, "Le corps de la requête n'est pas un JSON valide."),
     "unauthorized": (401, "Jeton de service absent ou invalide."),
     "identity_mismatch": (401, "Les informations d'identité ne correspondent pas à ce client."),
@@ -32,14 +33,20 @@ ERRORS: Mapping[str, tuple[int, str]] = {
     "claim_not_found": (404, "Aucun sinistre de ce client ne porte ce numéro."),
     "document_not_found": (404, "Ce document n'existe pas ou plus."),
     "identity_check_not_found": (404, "Cette vérification d'identité n'existe pas."),
+    "upload_not_found": (404, "Ce fichier n'existe pas ou plus."),
     "method_not_allowed": (405, "Cette méthode n'est pas permise sur cette adresse."),
     "contract_terminated": (409, "Ce contrat est résilié."),
+    "upload_already_linked": (409, "Ce fichier est déjà joint à un autre sinistre."),
     "identity_ambiguous": (
         409, "Plusieurs clients correspondent : identifiez-vous avec votre identifiant client.",
     ),
     "link_expired": (410, "Ce lien de téléchargement a expiré."),
     "code_expired": (410, "Ce code a expiré ou a déjà été utilisé. Demandez-en un nouveau."),
     "payload_too_large": (413, "Le corps de la requête est trop volumineux."),
+    "too_large": (413, "Le fichier est trop volumineux."),
+    "unsupported_type": (
+        415, "Seules les photos (JPEG, PNG, WebP, HEIC) et les documents PDF sont acceptés.",
+    ),
     "validation_error": (422, "Certaines informations sont manquantes ou invalides."),
     "contract_not_active": (422, "Ce contrat n'est pas en cours."),
     "claim_type_not_covered": (422, "Ce contrat ne couvre pas ce type de sinistre."),

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Optional
 
+from bot.claims.filing import MAX_ATTACHMENTS
+from bot.claims.uploads import ACCEPTED_TYPES
 from bot.policy.attestations import KINDS
 from bot.policy.coverage import CLAIM_TYPES
 from bot.policy.request_kinds import REQUEST_DELAY_DAYS
@@ -34,6 +36,7 @@ DATETIME = {"type": "string", "format": "date-time"}
 NUMBER = {"type": "number"}
 INTEGER = {"type": "integer"}
 BOOLEAN = {"type": "boolean"}
+UPLOAD_ID = {"type": "string", "pattern": "^[0-9a-f]{32}$"}
 
 
 def _param(name: str, description: str, location: str = "path", **schema: Any) -> dict:
@@ -239,7 +242,41 @@ def _claims_paths() -> dict:
                                     "d'un autre client")},
             [CUSTOMER_ID, CLAIM_NUMBER],
         )},
+        f"{claims}/{{claim_number}}/documents": {"post": _operation(
+            "addClaimDocument", "Joint un fichier déjà reçu à un sinistre du client", "claims",
+            {"201": _ok("Fichier joint", "ClaimDocumentLinked"),
+             "200": _ok("Fichier déjà joint à ce sinistre", "ClaimDocumentLinked"),
+             "404": _error_response("Client, sinistre (claim_not_found, y compris celui d'un "
+                                    "autre client) ou fichier (upload_not_found) inconnu"),
+             "409": _error_response("Fichier déjà joint à un autre sinistre "
+                                    "(upload_already_linked)")},
+            [CUSTOMER_ID, CLAIM_NUMBER], body="ClaimDocumentInput",
+        )},
+        "/v1/uploads": {"post": _upload_operation()},
     }
+
+
+def _upload_operation() -> dict:
+    operation = _operation(
+        "uploadFile", "Reçoit un fichier (photo ou PDF) à joindre ensuite à un sinistre",
+        "claims",
+        {"201": _ok("Fichier reçu", "Upload"),
+         "400": _error_response("Fichier vide (empty)"),
+         "413": _error_response("Fichier trop volumineux (too_large, avec max_bytes)"),
+         "415": _error_response("Type refusé ou contenu qui ne correspond pas au type "
+                                "annoncé (unsupported_type)")},
+        [{"name": "X-Filename", "in": "header", "required": False,
+          "description": "Nom d'origine du fichier (UTF-8 encodé en pourcentage)",
+          "schema": {"type": "string"}}],
+    )
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    operation["requestBody"] = {
+        "required": True,
+        "description": "Le fichier brut ; Content-Type annoncé (application/octet-stream "
+                       "si inconnu), vérifié d'après le contenu.",
+        "content": {content_type: binary for content_type in ACCEPTED_TYPES},
+    }
+    return operation
 
 
 def _schemas() -> dict:
@@ -338,6 +375,10 @@ def _schemas() -> dict:
             "third_party": _nullable({**STRING, "maxLength": 2000}),
             "witnesses": _nullable({**STRING, "maxLength": 2000}),
             "channel": _nullable({**STRING, "maxLength": 40}),
+            "attachments": {"type": "array", "maxItems": MAX_ATTACHMENTS, "uniqueItems": True,
+                            "items": UPLOAD_ID,
+                            "description": "Fichiers reçus par POST /v1/uploads, joints "
+                                           "au sinistre à sa création"},
         }, required=["contract_number", "claim_type", "occurred_on", "place",
                      "circumstances", "damage"], additionalProperties=False),
         "Claim": _object({
@@ -349,10 +390,19 @@ def _schemas() -> dict:
             "phase_history": {"type": "array",
                               "items": _object({"phase": phase, "at": DATETIME})},
             "expert_appointment": _nullable(DATETIME), "amount_paid_eur": NUMBER,
-            "documents": {"type": "array", "items": _object({
-                "document_id": STRING, "filename": STRING, "content_type": STRING,
-                "size": INTEGER})},
+            "documents": {"type": "array", "items": _ref("ClaimDocument")},
         }),
+        "ClaimDocument": _object({
+            "document_id": STRING, "filename": STRING, "content_type": STRING,
+            "size": INTEGER, "uploaded_at": DATETIME}),
+        "ClaimDocumentInput": _object({"upload_id": UPLOAD_ID}, required=["upload_id"],
+                                      additionalProperties=False),
+        "ClaimDocumentLinked": _object({"claim_number": STRING,
+                                        "document": _ref("ClaimDocument")}),
+        "Upload": _object({
+            "upload_id": UPLOAD_ID,
+            "content_type": {"type": "string", "enum": list(ACCEPTED_TYPES)},
+            "size": INTEGER, "filename": STRING}),
         "ClaimList": _object({"claims": {"type": "array", "items": _ref("Claim")}}),
     }
 

@@ -12,6 +12,9 @@ from sqlalchemy.engine import URL, make_url
 DEFAULT_DATABASE_URL = "sqlite:///var/oyat.db"
 DEFAULT_DOCUMENTS_PUBLIC_URL = "http://localhost:5101"
 DEFAULT_DOCUMENT_LINK_TTL_SECONDS = 86400
+# Files attached to claims: kept outside any web root, capped in size.
+DEFAULT_UPLOADS_DIR = "var/uploads"
+DEFAULT_UPLOAD_MAX_BYTES = 10 * 1024 * 1024
 
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 _SYNC_DRIVERS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg2"}
@@ -30,6 +33,8 @@ class Settings:
     document_link_secret: str
     documents_public_url: str = DEFAULT_DOCUMENTS_PUBLIC_URL
     document_link_ttl_seconds: int = DEFAULT_DOCUMENT_LINK_TTL_SECONDS
+    uploads_dir: str = DEFAULT_UPLOADS_DIR
+    upload_max_bytes: int = DEFAULT_UPLOAD_MAX_BYTES
 
     @property
     def async_database_url(self) -> str:
@@ -69,6 +74,15 @@ class Settings:
                     raise ValueError
             except ValueError:
                 problems.append("DOCUMENT_LINK_TTL_SECONDS must be a positive number of seconds")
+        raw_max_bytes = environ.get("UPLOAD_MAX_BYTES", "").strip()
+        upload_max_bytes = DEFAULT_UPLOAD_MAX_BYTES
+        if raw_max_bytes:
+            try:
+                upload_max_bytes = int(raw_max_bytes)
+                if upload_max_bytes <= 0:
+                    raise ValueError
+            except ValueError:
+                problems.append("UPLOAD_MAX_BYTES must be a positive number of bytes")
         database_url = environ.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
         try:
             _with_driver(database_url, _ASYNC_DRIVERS)
@@ -83,6 +97,8 @@ class Settings:
             document_link_secret=secret,
             documents_public_url=public_url.rstrip("/"),
             document_link_ttl_seconds=ttl,
+            uploads_dir=environ.get("UPLOADS_DIR", "").strip() or DEFAULT_UPLOADS_DIR,
+            upload_max_bytes=upload_max_bytes,
         )
 
 

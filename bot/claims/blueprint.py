@@ -10,12 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.claims.filing import check_declarable, file_claim, parse_declaration
 from bot.claims.repository import ClaimsRepository
-from bot.claims.serializers import claim_json
+from bot.claims.serializers import claim_json, document_json
+from bot.claims.uploads import check_file, is_upload_id, read_capped_body, store_upload
 from bot.clock import now_utc, today_paris
 from bot.db import with_session
+from bot.errors import validation_error
 from bot.policy.repository import PolicyRepository
 from bot.responses import json_response
-from bot.validation import read_json_object
+from bot.validation import BodyChecker, read_json_object
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +30,9 @@ def create_blueprint() -> Blueprint:
     bp.add_route(list_claims, CLAIMS, methods=["GET"])
     bp.add_route(create_claim, CLAIMS, methods=["POST"])
     bp.add_route(get_claim, f"{CLAIMS}/<claim_number:str>", methods=["GET"])
+    bp.add_route(add_document, f"{CLAIMS}/<claim_number:str>/documents", methods=["POST"])
+    # Streamed: the file may exceed the 64 KB limit of JSON bodies; its own cap applies.
+    bp.add_route(upload_file, "/v1/uploads", methods=["POST"], stream=True)
     return bp
 
 
@@ -58,6 +63,7 @@ async def create_claim(request: Any, session: AsyncSession, customer_id: str) ->
         return json_response(claim_json(existing), status=200)
     contract = await policy.get_contract(customer_id, declaration.contract_number)
     check_declarable(contract, declaration, today_paris())
+    await ClaimsRepository(session).uploads_to_link(declaration.attachments)
     claim, created = await file_claim(session, customer_id, key, declaration, now_utc())
     if created:
         logger.info("claim %s filed on contract %s", claim.claim_number, claim.contract_number)
@@ -65,4 +71,47 @@ async def create_claim(request: Any, session: AsyncSession, customer_id: str) ->
         claim_json(claim),
         status=201 if created else 200,
         headers={"Location": f"/v1/customers/{customer_id}/claims/{claim.claim_number}"},
+    )
+
+
+async def upload_file(request: Any) -> HTTPResponse:
+    """A file for a claim, checked by its content; linked to a claim later."""
+    settings = request.app.ctx.settings
+    data = await read_capped_body(request, settings.upload_max_bytes)
+    checked = check_file(
+        data, request.headers.get("content-type"), request.headers.get("x-filename"),
+        settings.upload_max_bytes,
+    )
+    async with request.app.ctx.sessionmaker() as session:
+        document = await store_upload(session, settings.uploads_dir, checked, now_utc())
+    logger.info("upload stored: %s, %d bytes", document.content_type, document.size)
+    return json_response({
+        "upload_id": document.document_id, "content_type": document.content_type,
+        "size": document.size, "filename": document.filename,
+    }, status=201)
+
+
+@with_session
+async def add_document(
+    request: Any, session: AsyncSession, customer_id: str, claim_number: str
+) -> HTTPResponse:
+    """Links an upload to one of the customer's claims; linking it again is harmless."""
+    checker = BodyChecker(read_json_object(request), ("upload_id",))
+    upload_id = checker.text("upload_id", max_length=32)
+    if upload_id is not None and not is_upload_id(upload_id):
+        raise validation_error({"upload_id": "identifiant de fichier attendu (32 caractères)"})
+    checker.raise_if_invalid()
+    await PolicyRepository(session).get_customer(customer_id)
+    repository = ClaimsRepository(session)
+    claim = await repository.get_claim(customer_id, claim_number)
+    (document,) = await repository.uploads_to_link([upload_id], claim.id)
+    created = document.claim_id is None
+    if created:
+        await repository.link_uploads(claim.id, [upload_id], now_utc())
+        await session.commit()
+        await session.refresh(document)
+        logger.info("document linked to claim %s", claim.claim_number)
+    return json_response(
+        {"claim_number": claim.claim_number, "document": document_json(document)},
+        status=201 if created else 200,
     )

@@ -4,13 +4,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Optional
+from typing import Any, Optional
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.claims.models import Claim, ClaimPhaseEvent
 from bot.claims.repository import ClaimsRepository
+from bot.claims.uploads import is_upload_id
 from bot.clock import PARIS
 from bot.errors import ServiceError
 from bot.policy.coverage import CLAIM_TYPES, covered_claim_types
@@ -22,9 +23,10 @@ logger = logging.getLogger(__name__)
 
 IDEMPOTENCY_KEY_MAX_LENGTH = 100
 TEXT_MAX_LENGTH = 2000
+MAX_ATTACHMENTS = 20
 DECLARATION_FIELDS = (
     "contract_number", "claim_type", "occurred_on", "place", "circumstances", "damage",
-    "third_party", "witnesses", "channel",
+    "third_party", "witnesses", "channel", "attachments",
 )
 
 
@@ -39,6 +41,7 @@ class Declaration:
     third_party: Optional[str]
     witnesses: Optional[str]
     channel: Optional[str]
+    attachments: tuple[str, ...] = ()
 
 
 def parse_declaration(body: dict, idempotency_key: Optional[str]) -> tuple[Declaration, str]:
@@ -53,6 +56,7 @@ def parse_declaration(body: dict, idempotency_key: Optional[str]) -> tuple[Decla
     third_party = checker.text("third_party", required=False, max_length=TEXT_MAX_LENGTH)
     witnesses = checker.text("witnesses", required=False, max_length=TEXT_MAX_LENGTH)
     channel = checker.text("channel", required=False, max_length=40)
+    attachments = upload_ids(checker, "attachments")
     key = (idempotency_key or "").strip()
     if not key:
         checker.fail("Idempotency-Key", "en-tête obligatoire")
@@ -63,8 +67,24 @@ def parse_declaration(body: dict, idempotency_key: Optional[str]) -> tuple[Decla
         contract_number=contract_number.upper(), claim_type=claim_type,
         occurred_on=occurred_on, place=place, circumstances=circumstances, damage=damage,
         third_party=third_party, witnesses=witnesses, channel=channel,
+        attachments=attachments,
     )
     return declaration, key
+
+
+def upload_ids(checker: BodyChecker, name: str) -> tuple[str, ...]:
+    """An optional list of distinct upload ids (as POST /v1/uploads gave them)."""
+    value: Any = checker.body.get(name)
+    if value is None:
+        return ()
+    if (not isinstance(value, list) or len(value) > MAX_ATTACHMENTS
+            or not all(is_upload_id(item) for item in value)):
+        checker.fail(name, f"liste de {MAX_ATTACHMENTS} identifiants de fichiers au plus")
+        return ()
+    if len(set(value)) != len(value):
+        checker.fail(name, "chaque fichier une seule fois")
+        return ()
+    return tuple(value)
 
 
 def check_declarable(contract: Contract, declaration: Declaration, today: date) -> None:
@@ -86,11 +106,12 @@ async def file_claim(
     session: AsyncSession, customer_id: str, key: str, declaration: Declaration,
     now: datetime,
 ) -> tuple[Claim, bool]:
-    """Store the claim under the next number; returns (claim, created).
+    """Store the claim under the next number, with its attachments; returns (claim, created).
 
     A key this customer already used gives back the claim it created. Two
     requests racing for the same number or key collide on a unique index: the
     loser starts over and then finds either a free number or the winner's claim.
+    An attachment linked meanwhile to another claim refuses the whole filing.
     """
     repository = ClaimsRepository(session)
     year = now.astimezone(PARIS).year
@@ -111,8 +132,15 @@ async def file_claim(
         )
         session.add(claim)
         try:
+            await session.flush()
+            await repository.link_uploads(claim.id, declaration.attachments, now)
             await session.commit()
+            if declaration.attachments:
+                claim = await repository.reloaded(claim)
             return claim, True
+        except ServiceError:
+            await session.rollback()
+            raise
         except IntegrityError:
             await session.rollback()
             logger.info("claim number or key taken meanwhile, retrying (attempt %d)", attempt)

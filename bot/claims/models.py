@@ -54,13 +54,20 @@ class ClaimPhaseEvent(Base):
 
 
 class ClaimDocument(Base):
-    """Metadata of a file attached to a claim (photos, invoices, constat)."""
+    """A file received for a claim (photos, invoices, constat): its metadata.
+
+    Uploaded first (`claim_id` null), then linked to one claim, once. The file
+    itself lies in the uploads folder under `document_id` (demo documents have
+    no file, hence no `sha256`).
+    """
 
     __tablename__ = "claim_documents"
 
     document_id = Column(String(32), primary_key=True)
-    claim_id = Column(ForeignKey("claims.id"), nullable=False, index=True)
+    claim_id = Column(ForeignKey("claims.id"), index=True)
     filename = Column(String(255), nullable=False)
     content_type = Column(String(100), nullable=False)
     size = Column(Integer, nullable=False)
+    sha256 = Column(String(64))
     uploaded_at = Column(UtcDateTime, nullable=False)
+    linked_at = Column(UtcDateTime)

@@ -1,7 +1,7 @@
 """JSON shape of a claim (docs/services-api.md, "Shapes")."""
 from __future__ import annotations
 
-from bot.claims.models import Claim
+from bot.claims.models import Claim, ClaimDocument
 from bot.clock import isoformat_paris
 from bot.policy.serializers import euros
 
@@ -26,13 +26,15 @@ def claim_json(claim: Claim) -> dict:
         ],
         "expert_appointment": isoformat_paris(claim.expert_appointment),
         "amount_paid_eur": euros(claim.amount_paid_cents),
-        "documents": [
-            {
-                "document_id": document.document_id,
-                "filename": document.filename,
-                "content_type": document.content_type,
-                "size": document.size,
-            }
-            for document in claim.documents
-        ],
+        "documents": [document_json(document) for document in claim.documents],
+    }
+
+
+def document_json(document: ClaimDocument) -> dict:
+    return {
+        "document_id": document.document_id,
+        "filename": document.filename,
+        "content_type": document.content_type,
+        "size": document.size,
+        "uploaded_at": isoformat_paris(document.uploaded_at),
     }

@@ -1,0 +1,211 @@
+"""Files sent for claims: checked by their content, stored outside any web root.
+
+A file is accepted when its bytes are a JPEG, PNG, WebP or HEIC image or a PDF
+(read by `filetype` from the magic numbers, never from the name), when the type
+the sender claims agrees with the content, and when it is neither empty nor
+larger than the configured cap. It is stored under a random name, readable and
+writable by the service's user only, never executable and never served.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Optional
+from urllib.parse import unquote
+
+import filetype
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.claims.models import ClaimDocument
+from bot.errors import ServiceError
+
+logger = logging.getLogger(__name__)
+
+# Accepted content types and the extension their files get.
+ACCEPTED_TYPES = {
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/webp": ".webp",
+    "image/heic": ".heic",
+    "application/pdf": ".pdf",
+}
+# Other spellings senders use for the same types.
+TYPE_ALIASES = {
+    "image/jpg": "image/jpeg",
+    "image/pjpeg": "image/jpeg",
+    "image/heif": "image/heic",
+    "application/x-pdf": "application/pdf",
+}
+EXTENSIONS = {
+    "image/jpeg": {".jpg", ".jpeg", ".jpe", ".jfif"},
+    "image/heic": {".heic", ".heif"},
+}
+# A sender that does not know the type (a browser facing a .heic file sends "").
+UNDECLARED_TYPES = {"", "application/octet-stream"}
+FILENAME_MAX_LENGTH = 120
+FILE_MODE = 0o600
+DIRECTORY_MODE = 0o700
+# How much of an oversized body is still read, so that the refusal reaches a
+# client that keeps sending; beyond it the connection is closed.
+OVERSIZE_DRAIN_BYTES = 16 * 1024 * 1024
+
+_UNSAFE_NAME_CHARACTERS = re.compile(r"[^\w .()+-]")
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    """A file that passed every check, with what is recorded about it."""
+
+    data: bytes
+    content_type: str
+    filename: str
+    sha256: str
+
+
+def new_upload_id() -> str:
+    """128 random bits: the upload's id, its file name and what links it to a claim."""
+    return secrets.token_hex(16)
+
+
+def is_upload_id(value: Any) -> bool:
+    return isinstance(value, str) and re.fullmatch(r"[0-9a-f]{32}", value) is not None
+
+
+async def read_capped_body(request: Any, max_bytes: int) -> bytes:
+    """The body of a streamed request; `too_large` beyond `max_bytes`.
+
+    An oversized body is read on (and dropped) up to OVERSIZE_DRAIN_BYTES more,
+    so that the client gets the refusal rather than a reset connection.
+    """
+    chunks, size = [], 0
+    while True:
+        chunk = await request.stream.read()
+        if chunk is None:
+            break
+        size += len(chunk)
+        if size <= max_bytes:
+            chunks.append(chunk)
+        elif size > max_bytes + OVERSIZE_DRAIN_BYTES:
+            break
+    if size > max_bytes:
+        raise ServiceError("too_large", _too_large_message(max_bytes), max_bytes=max_bytes)
+    return b"".join(chunks)
+
+
+def check_file(data: bytes, claimed_type: Optional[str], raw_filename: Optional[str],
+               max_bytes: int) -> CheckedFile:
+    """The file as it will be stored, or the refusal: empty, too_large, unsupported_type."""
+    if not data:
+        raise ServiceError("empty")
+    if len(data) > max_bytes:
+        raise ServiceError("too_large", _too_large_message(max_bytes), max_bytes=max_bytes)
+    detected = detected_type(data)
+    if detected is None:
+        raise ServiceError("unsupported_type")
+    claimed = normalised_type(claimed_type)
+    if claimed not in UNDECLARED_TYPES and claimed != detected:
+        raise ServiceError(
+            "unsupported_type",
+            "Le contenu du fichier ne correspond pas à son type annoncé. Seules les photos "
+            "(JPEG, PNG, WebP, HEIC) et les documents PDF sont acceptés.",
+        )
+    return CheckedFile(
+        data=data, content_type=detected,
+        filename=safe_filename(raw_filename, detected),
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
+
+
+def detected_type(data: bytes) -> Optional[str]:
+    """The accepted content type the bytes really are, else None."""
+    kind = filetype.guess(data)
+    if kind is None:
+        return None
+    mime = TYPE_ALIASES.get(kind.mime, kind.mime)
+    return mime if mime in ACCEPTED_TYPES else None
+
+
+def normalised_type(claimed_type: Optional[str]) -> str:
+    """`image/JPEG; charset=x` → `image/jpeg` (aliases resolved)."""
+    mime = (claimed_type or "").split(";", 1)[0].strip().lower()
+    return TYPE_ALIASES.get(mime, mime)
+
+
+def safe_filename(raw: Optional[str], content_type: str) -> str:
+    """The sender's file name as shown later: no folders, no control or odd characters,
+    bounded, with the extension of its real type. X-Filename may be percent-encoded UTF-8."""
+    name = unquote(raw or "", errors="replace")
+    name = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
+    name = _UNSAFE_NAME_CHARACTERS.sub("_", "".join(c for c in name if c.isprintable()))
+    name = re.sub(r"\s+", " ", name).strip(" ._")
+    stem, dot, extension = name.rpartition(".")
+    if not dot or not stem:  # "photo", or a name that is only an extension
+        stem, extension = name, ""
+    extension = "." + extension.lower() if extension else ""
+    if extension not in EXTENSIONS.get(content_type, {ACCEPTED_TYPES[content_type]}):
+        extension = ACCEPTED_TYPES[content_type]  # "photo.exe" holding a JPEG → "photo.jpg"
+    stem = stem.strip(" ._")[: FILENAME_MAX_LENGTH - len(extension)].strip(" ._") or "document"
+    return stem + extension
+
+
+def _too_large_message(max_bytes: int) -> str:
+    megabytes = max_bytes / (1024 * 1024)
+    shown = f"{megabytes:.0f}" if megabytes >= 1 else f"{megabytes:.2f}".replace(".", ",")
+    return f"Le fichier est trop volumineux ({shown} Mo au plus)."
+
+
+def _write_private_file(directory: Path, name: str, data: bytes) -> None:
+    directory.mkdir(parents=True, exist_ok=True, mode=DIRECTORY_MODE)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    descriptor = os.open(directory / name, flags, FILE_MODE)
+    try:
+        os.fchmod(descriptor, FILE_MODE)  # whatever the umask
+        with os.fdopen(descriptor, "wb", closefd=False) as file:
+            file.write(data)
+            file.flush()
+            os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def stored_path(uploads_dir: str, upload_id: str) -> Path:
+    """Where the file of an upload lies (the name carries no extension: never run)."""
+    return Path(uploads_dir).resolve() / upload_id
+
+
+async def store_upload(
+    session: AsyncSession, uploads_dir: str, checked: CheckedFile, now: datetime
+) -> ClaimDocument:
+    """Writes the file, then its metadata row (not linked to any claim yet).
+
+    Nothing stays behind on failure: the file is removed when the row cannot be
+    written.
+    """
+    upload_id = new_upload_id()
+    path = stored_path(uploads_dir, upload_id)
+    try:
+        await asyncio.to_thread(_write_private_file, path.parent, path.name, checked.data)
+    except OSError as error:
+        logger.error("cannot store an upload: %s", type(error).__name__)
+        raise ServiceError("service_unavailable") from None
+    document = ClaimDocument(
+        document_id=upload_id, claim_id=None, filename=checked.filename,
+        content_type=checked.content_type, size=len(checked.data), sha256=checked.sha256,
+        uploaded_at=now,
+    )
+    session.add(document)
+    try:
+        await session.commit()
+    except BaseException:
+        await session.rollback()
+        path.unlink(missing_ok=True)
+        raise
+    return document

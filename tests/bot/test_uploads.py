@@ -1,0 +1,273 @@
+"""Claims service: files checked by their content, stored privately, linked to one claim."""
+import hashlib
+import io
+import stat
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from reportlab.pdfgen import canvas
+
+from tests.bot.helpers import KARIM, MARIE, count, query, today_paris
+
+MAX_BYTES = 10 * 1024 * 1024
+
+
+def jpeg_bytes() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 120, 40)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def png_bytes() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGBA", (32, 32), (0, 90, 200, 255)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def pdf_bytes() -> bytes:
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer)
+    page.drawString(72, 720, "Facture de plomberie")
+    page.save()
+    return buffer.getvalue()
+
+
+def upload(services, data, content_type="image/jpeg", filename="photo.jpg", **kwargs):
+    headers = {"Content-Type": content_type}
+    if filename is not None:
+        headers["X-Filename"] = filename
+    return services.post("/v1/uploads", data=data, headers=headers, **kwargs)
+
+
+def uploaded(services, data=None, **kwargs) -> dict:
+    response = upload(services, jpeg_bytes() if data is None else data, **kwargs)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def stored_file(services, upload_id) -> Path:
+    return services.database_path.parent / "var" / "uploads" / upload_id
+
+
+
+
+def documents_url(customer_id, claim_number):
+    return f"/v1/customers/{customer_id}/claims/{claim_number}/documents"
+
+
+def file_claim(services, customer_id=MARIE, **changes):
+    body = {
+        "contract_number": "HAB-120034", "claim_type": "degat_des_eaux",
+        "occurred_on": (today_paris() - timedelta(days=2)).isoformat(),
+        "place": "Salle de bains", "circumstances": "Joint de douche percé.",
+        "damage": "Plafond du voisin taché.", **changes,
+    }
+    return services.post(f"/v1/customers/{customer_id}/claims", json=body,
+                         headers={"Idempotency-Key": uuid.uuid4().hex})
+
+
+@pytest.mark.parametrize("make, content_type, filename", [
+    (jpeg_bytes, "image/jpeg", "photo-cuisine.jpg"),
+    (png_bytes, "image/png", "capture.png"),
+    (pdf_bytes, "application/pdf", "facture.pdf"),
+])
+def test_a_photo_or_a_pdf_is_stored_with_its_metadata(services, make, content_type, filename):
+    data = make()
+    answer = uploaded(services, data, content_type=content_type, filename=filename)
+    assert answer["content_type"] == content_type
+    assert answer["size"] == len(data)
+    assert answer["filename"] == filename
+    assert len(answer["upload_id"]) == 32
+    row = query(services, "SELECT claim_id, sha256, size, content_type, filename FROM claim_documents"
+                          " WHERE document_id = ?", (answer["upload_id"],))
+    assert row == [(None, hashlib.sha256(data).hexdigest(), len(data), content_type, filename)]
+    assert stored_file(services, answer["upload_id"]).read_bytes() == data
+
+
+def test_stored_file_is_private_not_executable_and_outside_the_code(services):
+    answer = uploaded(services)
+    path = stored_file(services, answer["upload_id"])
+    mode = stat.S_IMODE(path.stat().st_mode)
+    assert mode == 0o600
+    assert not mode & (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    assert path.suffix == ""  # the name is the random id: nothing to interpret
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert Path(__file__).resolve().parents[2] not in path.resolve().parents
+
+
+def test_upload_ids_are_random(services):
+    first, second = uploaded(services), uploaded(services)
+    assert first["upload_id"] != second["upload_id"]
+
+
+def test_the_type_is_found_from_the_content_when_the_sender_does_not_know_it(services):
+    answer = uploaded(services, pdf_bytes(), content_type="application/octet-stream",
+                      filename="scan")
+    assert answer["content_type"] == "application/pdf"
+    assert answer["filename"] == "scan.pdf"
+
+
+def test_file_names_lose_folders_and_odd_characters_and_get_their_real_extension(services):
+    answer = uploaded(services, filename="..%2F..%2Fetc%2Fphoto%20d%C3%A9g%C3%A2t%3Cb%3E.exe")
+    assert answer["filename"] == "photo dégât_b.jpg"
+
+
+HTML = b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>"
+WINDOWS_EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + bytes(200)
+SHELL_SCRIPT = b"#!/bin/sh\nrm -rf /\n"
+
+
+@pytest.mark.parametrize("data, content_type, filename", [
+    (WINDOWS_EXE, "image/jpeg", "photo.jpg"),
+    (HTML, "image/jpeg", "photo.jpg"),
+    (SHELL_SCRIPT, "image/jpeg", "photo.jpg"),
+    (b"just some text, no picture", "image/png", "image.png"),
+    (WINDOWS_EXE, "application/octet-stream", "setup.exe"),
+    (HTML, "text/html", "page.html"),
+], ids=["exe-as-jpeg", "html-as-jpeg", "script-as-jpeg", "text-as-png", "exe", "html"])
+def test_anything_but_a_photo_or_a_pdf_is_refused_whatever_its_name(services, data, content_type,
+                                                                     filename):
+    before = count(services, "claim_documents")
+    response = upload(services, data, content_type=content_type, filename=filename)
+    assert response.status_code == 415
+    assert response.json()["error"]["code"] == "unsupported_type"
+    assert count(services, "claim_documents") == before
+
+
+def test_a_real_photo_announced_as_a_pdf_is_refused(services):
+    response = upload(services, jpeg_bytes(), content_type="application/pdf", filename="x.pdf")
+    assert response.status_code == 415
+    assert response.json()["error"]["code"] == "unsupported_type"
+
+
+def test_an_empty_file_is_refused(services):
+    before = count(services, "claim_documents")
+    response = upload(services, b"")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "empty"
+    assert count(services, "claim_documents") == before
+
+
+def test_a_file_over_the_size_cap_is_refused_and_nothing_is_kept(services):
+    before = count(services, "claim_documents")
+    files_before = set(stored_file(services, "x").parent.glob("*"))
+    oversized = jpeg_bytes() + bytes(MAX_BYTES)
+    response = upload(services, oversized)
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "too_large"
+    assert response.json()["error"]["max_bytes"] == MAX_BYTES
+    assert count(services, "claim_documents") == before
+    assert set(stored_file(services, "x").parent.glob("*")) == files_before
+
+
+def test_a_file_at_the_size_cap_is_accepted(services):
+    data = jpeg_bytes()
+    data += bytes(MAX_BYTES - len(data))
+    assert uploaded(services, data)["size"] == MAX_BYTES
+
+
+def test_uploading_needs_the_service_token(services):
+    response = upload(services, jpeg_bytes(), authorized=False)
+    assert response.status_code == 401
+
+
+def test_a_claim_filed_with_attachments_lists_them(services):
+    photo = uploaded(services, filename="fuite.jpg")
+    invoice = uploaded(services, pdf_bytes(), content_type="application/pdf",
+                       filename="devis.pdf")
+    response = file_claim(services, attachments=[photo["upload_id"], invoice["upload_id"]])
+    assert response.status_code == 201, response.text
+    documents = response.json()["documents"]
+    assert [(d["document_id"], d["filename"], d["content_type"], d["size"]) for d in documents] == [
+        (photo["upload_id"], "fuite.jpg", "image/jpeg", photo["size"]),
+        (invoice["upload_id"], "devis.pdf", "application/pdf", invoice["size"]),
+    ]
+    assert all(d["uploaded_at"] for d in documents)
+    claim = services.get(f"/v1/customers/{MARIE}/claims/{response.json()['claim_number']}").json()
+    assert claim["documents"] == documents
+
+
+@pytest.mark.parametrize("attachments, status, code", [
+    (["0" * 32], 404, "upload_not_found"),
+    (["not-an-upload-id"], 422, "validation_error"),
+    ("0" * 32, 422, "validation_error"),
+])
+def test_a_claim_with_unknown_attachments_is_not_filed(services, attachments, status, code):
+    before = count(services, "claims")
+    response = file_claim(services, attachments=attachments)
+    assert response.status_code == status
+    assert response.json()["error"]["code"] == code
+    assert count(services, "claims") == before
+
+
+def test_a_claim_with_an_attachment_of_another_claim_is_not_filed(services):
+    photo = uploaded(services)
+    assert file_claim(services, attachments=[photo["upload_id"]]).status_code == 201
+    before = count(services, "claims")
+    response = file_claim(services, attachments=[photo["upload_id"]])
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "upload_already_linked"
+    assert count(services, "claims") == before
+
+
+def test_a_document_is_added_to_an_existing_claim(services):
+    photo = uploaded(services, filename="tache-plafond.jpg")
+    response = services.post(documents_url(MARIE, "sin-2026-000731"),
+                             json={"upload_id": photo["upload_id"]})
+    assert response.status_code == 201, response.text
+    assert response.json()["claim_number"] == "SIN-2026-000731"
+    assert response.json()["document"]["filename"] == "tache-plafond.jpg"
+    claim = services.get(f"/v1/customers/{MARIE}/claims/SIN-2026-000731").json()
+    assert photo["upload_id"] in [d["document_id"] for d in claim["documents"]]
+
+
+def test_adding_the_same_document_again_changes_nothing(services):
+    photo = uploaded(services)
+    url = documents_url(MARIE, "SIN-2026-000731")
+    assert services.post(url, json={"upload_id": photo["upload_id"]}).status_code == 201
+    again = services.post(url, json={"upload_id": photo["upload_id"]})
+    assert again.status_code == 200
+    assert again.json()["document"]["document_id"] == photo["upload_id"]
+
+
+def test_a_foreign_claim_is_answered_like_an_unknown_one_and_the_upload_stays_free(services):
+    photo = uploaded(services)
+    foreign = services.post(documents_url(MARIE, "SIN-2026-000415"),
+                            json={"upload_id": photo["upload_id"]})
+    unknown = services.post(documents_url(MARIE, "SIN-2026-999999"),
+                            json={"upload_id": photo["upload_id"]})
+    assert foreign.status_code == unknown.status_code == 404
+    assert foreign.json() == unknown.json()
+    assert foreign.json()["error"]["code"] == "claim_not_found"
+    assert query(services, "SELECT claim_id FROM claim_documents WHERE document_id = ?",
+                 (photo["upload_id"],)) == [(None,)]
+
+
+def test_a_document_of_one_claim_cannot_be_moved_to_another(services):
+    photo = uploaded(services)
+    assert services.post(documents_url(MARIE, "SIN-2026-000731"),
+                         json={"upload_id": photo["upload_id"]}).status_code == 201
+    karim = services.post(documents_url(KARIM, "SIN-2026-000415"),
+                          json={"upload_id": photo["upload_id"]})
+    assert karim.status_code == 409
+    assert karim.json()["error"]["code"] == "upload_already_linked"
+    claim = query(services, "SELECT c.claim_number FROM claim_documents d JOIN claims c"
+                            " ON c.id = d.claim_id WHERE d.document_id = ?", (photo["upload_id"],))
+    assert claim == [("SIN-2026-000731",)]
+
+
+@pytest.mark.parametrize("body, status, code", [
+    ({"upload_id": "f" * 32}, 404, "upload_not_found"),
+    ({"upload_id": "../../etc/passwd"}, 422, "validation_error"),
+    ({}, 422, "validation_error"),
+    ({"upload_id": "f" * 32, "claim": "x"}, 422, "validation_error"),
+])
+def test_a_bad_document_link_is_refused(services, body, status, code):
+    before = count(services, "claim_documents", "claim_id IS NOT NULL")
+    response = services.post(documents_url(MARIE, "SIN-2026-000731"), json=body)
+    assert response.status_code == status
+    assert response.json()["error"]["code"] == code
+    assert count(services, "claim_documents", "claim_id IS NOT NULL") == before
