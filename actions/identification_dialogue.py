@@ -1,6 +1,9 @@
 """Identification in the dialogue (spec §5): customer id and date of birth, then a
-six-digit code sent by SMS to the phone on file. The policy service counts wrong
-answers and locks identification for 15 minutes after three."""
+six-digit code sent by SMS to the phone on file. When the channel verified the
+customer's phone number (`channel_phone` in the message metadata), that number
+replaces the customer id; on the telephone line it suffices with the date of birth.
+The policy service counts wrong answers and locks identification for 15 minutes
+after three."""
 
 import re
 from typing import Any, Dict, List, Optional, Text
@@ -8,18 +11,28 @@ from typing import Any, Dict, List, Optional, Text
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import REQUESTED_SLOT
 from rasa_sdk.types import DomainDict
 
 from actions.common import clock
-from actions.common.identity import identified_customer, identity_events
+from actions.common.identity import identified_customer, identity_events, message_channel_phone
 from actions.common.messages import latest_intent
-from actions.common.slots import IDENTIFICATION_SLOTS, PENDING_REQUEST
+from actions.common.slots import (
+    IDENTIFICATION_BIRTH_DATE,
+    IDENTIFICATION_BY_CUSTOMER_ID,
+    IDENTIFICATION_CODE,
+    IDENTIFICATION_CUSTOMER_ID,
+    IDENTIFICATION_SLOTS,
+    PENDING_REQUEST,
+)
 from actions.parsing.dates import resolve_french_date
 from actions.parsing.identifiers import find_customer_id
 from actions.services import ServiceRefusal, ServiceUnavailable, services
 
 # Stored instead of the birth date and the code: they are checked, not kept.
 CHECKED = "vérifié"
+# Input channel of the telephone line: the caller's number and the birth date suffice.
+TELEPHONE_CHANNEL = "ivr"
 
 # What to do once identified, for each request that needed it.
 RESUMED_ACTIONS = {
@@ -56,14 +69,40 @@ class ValidateIdentificationForm(FormValidationAction):
             dispatcher.utter_message(response="utter_identification_customer_id_invalid")
         return {"identification_customer_id": customer_id}
 
+    async def required_slots(
+        self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Text]:
+        if _phone_to_match(tracker) is None:
+            return domain_slots
+        slots = [slot for slot in domain_slots if slot != IDENTIFICATION_CUSTOMER_ID]
+        if tracker.get_latest_input_channel() == TELEPHONE_CHANNEL:
+            slots.remove(IDENTIFICATION_CODE)
+        return slots
+
+    async def next_requested_slot(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Optional[EventType]:
+        if tracker.active_loop_name == self.form_name() and tracker.get_slot(REQUESTED_SLOT) is None:
+            return None  # a validation stopped the form (locked, service down)
+        return await super().next_requested_slot(dispatcher, tracker, domain)
+
     async def validate_identification_birth_date(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        birth_date = resolve_french_date(value if isinstance(value, str) else "", clock.today())
+        text = value if isinstance(value, str) else ""
+        birth_date = resolve_french_date(text, clock.today())
+        phone = _phone_to_match(tracker)
+        typed_customer_id = find_customer_id(text) if birth_date is None and phone is not None else None
+        if typed_customer_id:
+            # The customer gives the customer id instead (another phone number on file).
+            return {IDENTIFICATION_BY_CUSTOMER_ID: True, IDENTIFICATION_CUSTOMER_ID: typed_customer_id,
+                    IDENTIFICATION_BIRTH_DATE: None}
         if birth_date is None or birth_date >= clock.today():
             dispatcher.utter_message(response="utter_identification_birth_date_invalid")
-            return {"identification_birth_date": None}
-        customer_id = tracker.get_slot("identification_customer_id")
+            return {IDENTIFICATION_BIRTH_DATE: None}
+        if phone is not None:
+            return await self._check_phone(phone, birth_date.isoformat(), dispatcher, tracker)
+        customer_id = tracker.get_slot(IDENTIFICATION_CUSTOMER_ID)
         try:
             check = await services().start_identity_check(customer_id, birth_date.isoformat())
         except ServiceUnavailable:
@@ -73,9 +112,35 @@ class ValidateIdentificationForm(FormValidationAction):
                 return _stop_identification(dispatcher, "utter_identification_locked")
             # An unknown customer id is answered like a wrong birth date: no hint either way.
             dispatcher.utter_message(response="utter_identification_mismatch")
-            return {"identification_customer_id": None, "identification_birth_date": None}
+            return {IDENTIFICATION_CUSTOMER_ID: None, IDENTIFICATION_BIRTH_DATE: None}
         dispatcher.utter_message(response="utter_identification_code_sent", sent_to=check["sent_to"])
-        return {"identification_birth_date": CHECKED, "identification_check_id": check["check_id"]}
+        return {IDENTIFICATION_BIRTH_DATE: CHECKED, "identification_check_id": check["check_id"]}
+
+    @staticmethod
+    async def _check_phone(
+        phone: str, birth_date: str, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> Dict[Text, Any]:
+        """Birth date of the customer whose phone on file is the channel's number."""
+        telephone = tracker.get_latest_input_channel() == TELEPHONE_CHANNEL
+        try:
+            check = await services().start_phone_identity_check(phone, birth_date, send_code=not telephone)
+        except ServiceUnavailable:
+            return _stop_identification(dispatcher, "utter_identification_unavailable")
+        except ServiceRefusal as refusal:
+            if refusal.code == "identification_locked":
+                return _stop_identification(dispatcher, "utter_identification_locked")
+            if refusal.code == "identity_ambiguous":
+                dispatcher.utter_message(response="utter_identification_phone_ambiguous")
+                return {IDENTIFICATION_BY_CUSTOMER_ID: True, IDENTIFICATION_BIRTH_DATE: None}
+            # An unknown number is answered like a wrong birth date: no hint either way.
+            dispatcher.utter_message(response="utter_identification_phone_mismatch")
+            return {IDENTIFICATION_BIRTH_DATE: None}
+        if "customer_id" in check:  # telephone line: identified without a code
+            dispatcher.utter_message(response="utter_identification_done")
+            identity = {event["name"]: event["value"] for event in identity_events(tracker, check["customer_id"])}
+            return {**identity, IDENTIFICATION_BIRTH_DATE: CHECKED}
+        dispatcher.utter_message(response="utter_identification_code_sent", sent_to=check["sent_to"])
+        return {IDENTIFICATION_BIRTH_DATE: CHECKED, "identification_check_id": check["check_id"]}
 
     async def validate_identification_code(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -106,6 +171,13 @@ class ValidateIdentificationForm(FormValidationAction):
         return {"identification_code": None, "identification_birth_date": None, "identification_check_id": None}
 
 
+def _phone_to_match(tracker: Tracker) -> Optional[str]:
+    """The channel's verified phone number, unless the customer identifies with the customer id."""
+    if tracker.get_slot(IDENTIFICATION_BY_CUSTOMER_ID):
+        return None
+    return message_channel_phone(tracker)
+
+
 class ActionRememberRequest(Action):
     """Notes what the customer asked for before being asked to identify."""
 
@@ -114,7 +186,8 @@ class ActionRememberRequest(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         intent = latest_intent(tracker)
-        dispatcher.utter_message(response="utter_identification_intro")
+        by_phone = message_channel_phone(tracker) is not None
+        dispatcher.utter_message(response="utter_identification_intro_phone" if by_phone else "utter_identification_intro")
         return [SlotSet(PENDING_REQUEST, intent)]
 
 

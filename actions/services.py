@@ -95,6 +95,12 @@ class ServicesClient:
         url = f"{self.policy_url}/v1/customers/{customer_id}/identity-checks"
         return await self._send("POST", url, {"birth_date": birth_date}, retry=False)
 
+    async def start_phone_identity_check(self, phone_number: str, birth_date: str, send_code: bool) -> Dict[str, Any]:
+        """Matches a phone number a channel verified and the birth date to a customer: then a
+        one-time code goes by SMS (`check_id`), or without `send_code` the customer id comes back."""
+        body = {"phone_number": phone_number, "birth_date": birth_date, "send_code": send_code}
+        return await self._send("POST", f"{self.policy_url}/v1/phone-identity-checks", body, retry=False)
+
     async def verify_identity_check(self, check_id: str, code: str) -> Dict[str, Any]:
         url = f"{self.policy_url}/v1/identity-checks/{check_id}/verify"
         return await self._send("POST", url, {"code": code}, retry=False)

@@ -19,6 +19,7 @@ from actions.common.slots import (
 logger = logging.getLogger(__name__)
 
 _CUSTOMER_ID = re.compile(r"^\d{8}$")
+_E164 = re.compile(r"^\+[1-9]\d{7,14}$")
 
 
 def customer_id_from_token(token: Any, secret: str) -> Optional[str]:
@@ -42,6 +43,16 @@ def message_auth_token(tracker: Tracker) -> Optional[Any]:
     """The token sent with the latest message, if any (REST metadata or socket.io custom data)."""
     metadata: Dict[str, Any] = (tracker.latest_message or {}).get("metadata") or {}
     return metadata.get("auth_token") if isinstance(metadata, dict) else None
+
+
+def message_channel_phone(tracker: Tracker) -> Optional[str]:
+    """The phone number (E.164) the channel verified for the latest message, if any.
+
+    Only connectors set `channel_phone` (the messaging app's account number, the
+    caller's number); the REST channel drops it from client metadata."""
+    metadata: Dict[str, Any] = (tracker.latest_message or {}).get("metadata") or {}
+    phone = metadata.get("channel_phone") if isinstance(metadata, dict) else None
+    return phone if isinstance(phone, str) and _E164.match(phone) else None
 
 
 def identified_customer(tracker: Tracker) -> Optional[str]:

@@ -28,12 +28,20 @@ ATTESTATION_CONTRACT = "attestation_contract"
 # customer changes, so that nothing of one customer reaches another.
 CUSTOMER_PROCEDURE_SLOTS = CLAIM_FORM_SLOTS + (CLAIM_IDEMPOTENCY_KEY, CLAIM_FILING_PENDING, ATTESTATION_CONTRACT)
 
-# Identification in the dialogue (customer id, birth date, then an SMS code).
+# Identification in the dialogue (customer id, birth date, then an SMS code; or,
+# when the channel verified the phone number, birth date then SMS code).
+IDENTIFICATION_CUSTOMER_ID = "identification_customer_id"
+IDENTIFICATION_BIRTH_DATE = "identification_birth_date"
+IDENTIFICATION_CODE = "identification_code"
+# True when the customer identifies with the customer id although the channel
+# verified a phone number (another number on file, or a number shared by several).
+IDENTIFICATION_BY_CUSTOMER_ID = "identification_by_customer_id"
 IDENTIFICATION_SLOTS = (
-    "identification_customer_id",
-    "identification_birth_date",
-    "identification_code",
+    IDENTIFICATION_CUSTOMER_ID,
+    IDENTIFICATION_BIRTH_DATE,
+    IDENTIFICATION_CODE,
     "identification_check_id",
+    IDENTIFICATION_BY_CUSTOMER_ID,
 )
 # The request that needed identification, resumed once the customer is identified.
 PENDING_REQUEST = "pending_request"

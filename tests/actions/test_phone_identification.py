@@ -1,0 +1,145 @@
+"""Identification when the channel verified the customer's phone number (`channel_phone`)."""
+import re
+
+import pytest
+
+from actions.identification_dialogue import CHECKED, ActionRememberRequest, ValidateIdentificationForm
+from tests.actions.helpers import make_tracker, responses, slot_event, slot_sets
+from tests.bot.helpers import count, execute, latest_message, new_customer
+
+FORM = "identification_form"
+
+
+def phone_tracker(domain, phone, *, channel="whatsapp", slot=None, text="", slots=None, active=True):
+    """A message from a channel that verified `phone`; `slot` is the answer being validated."""
+    tracker = make_tracker(
+        domain,
+        slots={**(slots or {}), **({slot: text, "requested_slot": slot} if slot else {})},
+        text=text,
+        intent="inform",
+        metadata={"channel_phone": phone},
+        events=[slot_event(slot, text)] if slot else [],
+        active_loop=FORM if active else None,
+    )
+    tracker.events[0]["input_channel"] = channel
+    return tracker
+
+
+async def validate(domain, dispatcher, tracker):
+    return slot_sets(await ValidateIdentificationForm().run(dispatcher, tracker, domain))
+
+
+def sms_code(services, customer):
+    return re.search(r"\b\d{6}\b", latest_message(services, customer["phone"])["body"]).group(0)
+
+
+async def test_the_form_starts_with_the_birth_date_when_the_channel_verified_the_phone(domain, dispatcher):
+    slots = await validate(domain, dispatcher, phone_tracker(domain, "+33612345678", active=False))
+    assert slots == {"requested_slot": "identification_birth_date"}
+
+
+async def test_without_a_verified_phone_the_form_asks_the_customer_id_as_before(domain, dispatcher):
+    tracker = make_tracker(domain, text="je veux une attestation", intent="request_attestation")
+    assert "requested_slot" not in await validate(domain, dispatcher, tracker)
+
+
+async def test_a_phone_that_is_not_e164_is_ignored(domain, dispatcher):
+    slots = await validate(domain, dispatcher, phone_tracker(domain, "06 12 34 56 78", active=False))
+    assert "requested_slot" not in slots
+
+
+async def test_phone_birth_date_and_sms_code_identify_the_customer(domain, dispatcher, client, services):
+    customer = new_customer(services)
+    slots = await validate(domain, dispatcher, phone_tracker(
+        domain, customer["phone"], slot="identification_birth_date", text="le 17 avril 1992"))
+    assert slots["identification_birth_date"] == CHECKED
+    assert slots["requested_slot"] == "identification_code"
+    assert responses(dispatcher) == ["utter_identification_code_sent"]
+    assert dispatcher.messages[-1]["sent_to"] == "06 ** ** ** " + customer["phone"][-2:]
+
+    code = sms_code(services, customer)
+    slots = await validate(domain, dispatcher, phone_tracker(
+        domain, customer["phone"], slot="identification_code", text=code,
+        slots={"identification_birth_date": CHECKED, "identification_check_id": slots["identification_check_id"]}))
+    assert slots["authenticated_customer_id"] == customer["customer_id"]
+    assert slots["customer_identified"] is True
+    assert slots["requested_slot"] is None  # the form is done
+    assert responses(dispatcher)[-1] == "utter_identification_done"
+
+
+async def test_on_the_telephone_line_phone_and_birth_date_identify_without_a_code(domain, dispatcher, client, services):
+    customer = new_customer(services)
+    sms_before = count(services, "outbox", "recipient = ?", (customer["phone"],))
+    slots = await validate(domain, dispatcher, phone_tracker(
+        domain, customer["phone"], channel="ivr", slot="identification_birth_date", text="17 avril 1992"))
+    assert slots["authenticated_customer_id"] == customer["customer_id"]
+    assert slots["identification_birth_date"] == CHECKED
+    assert slots["requested_slot"] is None
+    assert responses(dispatcher) == ["utter_identification_done"]
+    assert count(services, "outbox", "recipient = ?", (customer["phone"],)) == sms_before
+
+
+@pytest.mark.parametrize("wrong", ["birth date", "unknown phone"])
+async def test_a_wrong_birth_date_and_an_unknown_phone_get_the_same_answer(domain, dispatcher, client, services, wrong):
+    customer = new_customer(services)
+    phone = customer["phone"] if wrong == "birth date" else "+33611111111"
+    birth_date = "01/01/1970" if wrong == "birth date" else "17/04/1992"
+    slots = await validate(domain, dispatcher, phone_tracker(
+        domain, phone, slot="identification_birth_date", text=birth_date))
+    assert slots == {"identification_birth_date": None, "requested_slot": "identification_birth_date"}
+    assert responses(dispatcher) == ["utter_identification_phone_mismatch"]
+
+
+async def test_three_wrong_birth_dates_lock_identification(domain, dispatcher, client, services):
+    customer = new_customer(services)
+    for _ in range(3):
+        slots = await validate(domain, dispatcher, phone_tracker(
+            domain, customer["phone"], slot="identification_birth_date", text="01/01/1970"))
+    assert responses(dispatcher)[-1] == "utter_identification_locked"
+    assert slots["requested_slot"] is None  # the form stops, nothing else is asked
+    slots = await validate(domain, dispatcher, phone_tracker(
+        domain, customer["phone"], slot="identification_birth_date", text="17/04/1992"))
+    assert "authenticated_customer_id" not in slots and responses(dispatcher)[-1] == "utter_identification_locked"
+
+
+async def test_the_customer_may_give_the_customer_id_instead(domain, dispatcher, client, services):
+    customer = new_customer(services)
+    slots = await validate(domain, dispatcher, phone_tracker(
+        domain, "+33611111112", slot="identification_birth_date", text=f"mon identifiant est {customer['customer_id']}"))
+    # Back to the domain's form (customer id, birth date, code): Rasa asks the birth date next.
+    assert slots == {"identification_by_customer_id": True, "identification_customer_id": customer["customer_id"],
+                     "identification_birth_date": None}
+    # From then on the customer id is checked, not the channel's number.
+    slots = await validate(domain, dispatcher, phone_tracker(
+        domain, "+33611111112", slot="identification_birth_date", text="17/04/1992",
+        slots={"identification_by_customer_id": True, "identification_customer_id": customer["customer_id"]}))
+    assert slots["identification_birth_date"] == CHECKED
+    assert responses(dispatcher)[-1] == "utter_identification_code_sent"
+
+
+async def test_a_phone_shared_by_two_customers_born_the_same_day_asks_the_customer_id(
+    domain, dispatcher, client, services
+):
+    first = new_customer(services, birth_date="1970-01-01")
+    second = new_customer(services, birth_date="1970-01-01")
+    execute(services, "UPDATE customers SET phone = ? WHERE customer_id = ?", (first["phone"], second["customer_id"]))
+    slots = await validate(domain, dispatcher, phone_tracker(
+        domain, first["phone"], slot="identification_birth_date", text="01/01/1970"))
+    assert responses(dispatcher) == ["utter_identification_phone_ambiguous"]
+    # Back to the domain's form: Rasa asks the customer id next.
+    assert slots["identification_by_customer_id"] is True and slots["identification_birth_date"] is None
+    assert "requested_slot" not in slots
+
+
+async def test_policy_service_down_stops_the_phone_identification(domain, dispatcher, unreachable_services):
+    slots = await validate(domain, dispatcher, phone_tracker(
+        domain, "+33612345678", slot="identification_birth_date", text="12/03/1985"))
+    assert responses(dispatcher) == ["utter_identification_unavailable"]
+    assert slots["requested_slot"] is None
+
+
+async def test_the_introduction_says_the_phone_number_is_used(domain, dispatcher):
+    tracker = phone_tracker(domain, "+33612345678", active=False)
+    tracker.latest_message["intent"] = {"name": "declare_claim", "confidence": 1.0}
+    await ActionRememberRequest().run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_identification_intro_phone"]
