@@ -9,7 +9,8 @@ import asyncio
 import logging
 import os
 import re
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence
+from urllib.parse import quote
 
 import aiohttp
 
@@ -129,10 +130,36 @@ class ServicesClient:
     async def get_claim(self, customer_id: str, claim_number: str) -> Dict[str, Any]:
         return await self._get(f"{self.claims_url}/v1/customers/{customer_id}/claims/{claim_number}")
 
-    async def file_claim(self, customer_id: str, declaration: Dict[str, Any], idempotency_key: str) -> Dict[str, Any]:
-        """Files a claim; safe to retry: the same key never creates a second claim."""
+    async def file_claim(
+        self,
+        customer_id: str,
+        declaration: Dict[str, Any],
+        idempotency_key: str,
+        attachments: Sequence[str] = (),
+    ) -> Dict[str, Any]:
+        """Files a claim with the uploads given (their ids) linked to it; safe to retry:
+        the same key never creates a second claim."""
         url = f"{self.claims_url}/v1/customers/{customer_id}/claims"
-        return await self._send("POST", url, declaration, retry=True, headers={"Idempotency-Key": idempotency_key})
+        body = {**declaration, "attachments": list(attachments)} if attachments else declaration
+        return await self._send("POST", url, body, retry=True, headers={"Idempotency-Key": idempotency_key})
+
+    async def upload_document(self, filename: str, content_type: str, data: bytes) -> Dict[str, Any]:
+        """Hands a received file to the claims service, which checks it by its content.
+
+        Answers `{"upload_id", "content_type", "size", "filename"}`; refusals come as
+        ServiceRefusal with code `empty`, `too_large` or `unsupported_type`."""
+        headers = {
+            "Content-Type": content_type or "application/octet-stream",
+            "X-Filename": quote(filename or "", safe=""),
+        }
+        url = f"{self.claims_url}/v1/uploads"
+        return await self._send("POST", url, None, retry=False, headers=headers, data=data)
+
+    async def add_claim_document(self, customer_id: str, claim_number: str, upload_id: str) -> Dict[str, Any]:
+        """Links an upload to one of the customer's claims; safe to retry (linking twice
+        to the same claim changes nothing)."""
+        url = f"{self.claims_url}/v1/customers/{customer_id}/claims/{claim_number}/documents"
+        return await self._send("POST", url, {"upload_id": upload_id}, retry=True)
 
     # --- plumbing ---------------------------------------------------------------
 
@@ -146,11 +173,12 @@ class ServicesClient:
         payload: Optional[Dict[str, Any]],
         retry: bool,
         headers: Optional[Dict[str, str]] = None,
+        data: Optional[bytes] = None,
     ) -> Dict[str, Any]:
         attempts = 1 + (self._retries if retry else 0)
         for attempt in range(1, attempts + 1):
             try:
-                return await self._send_once(method, url, payload, headers or {})
+                return await self._send_once(method, url, payload, headers or {}, data)
             except ServiceUnavailable:
                 if attempt == attempts:
                     raise
@@ -158,14 +186,21 @@ class ServicesClient:
         raise AssertionError("unreachable")
 
     async def _send_once(
-        self, method: str, url: str, payload: Optional[Dict[str, Any]], headers: Dict[str, str]
+        self,
+        method: str,
+        url: str,
+        payload: Optional[Dict[str, Any]],
+        headers: Dict[str, str],
+        data: Optional[bytes] = None,
     ) -> Dict[str, Any]:
         session = self._get_session()
+        # A raw body (an uploaded file) or JSON.
+        body = {"data": data} if data is not None else {"json": payload}
         try:
             async with session.request(
                 method,
                 url,
-                json=payload,
+                **body,
                 headers={"Authorization": f"Bearer {self._token}", **headers},
             ) as response:
                 body = await response.json(content_type=None)

@@ -14,7 +14,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from connectors.guard import REFUSALS, offered_payloads, screen_text, without_shortcut
+from connectors.guard import REFUSALS, client_metadata, offered_payloads, screen_text, without_shortcut
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +52,7 @@ class GuardedRestInput(RestInput):
                 return _bad_request("« sender » doit être un texte de 1 à 128 caractères.")
             if not isinstance(metadata, dict):
                 return _bad_request("« metadata » doit être un objet JSON.")
+            metadata = client_metadata(metadata)  # files and phone numbers: channels only
 
             screened = screen_text(body.get("message"))
             if screened.refusal:
