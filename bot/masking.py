@@ -1,5 +1,73 @@
-"""Masked contact details, as shown to customers and put in answers."""
+"""Personal data masking, in one place for every process.
+
+- What customers are shown keeps a hint: `mask_email`, `mask_phone`.
+- What is stored (conversation events) or logged loses it entirely:
+  `mask_personal_data` (e-mails, phone numbers, IBANs, tokens and signed-link
+  secrets, street addresses, birth dates and one-time codes named as such) and,
+  stricter, `mask_for_logs` (also every date and every six-digit number: a log
+  line has no context telling a birth date or a code from anything else).
+- `mask_value` applies `mask_personal_data` inside JSON-like values, and hides
+  whole the values of secret keys (`auth_token`...).
+- `MaskingLogFilter` masks log records; `mask_every_log_handler` puts it on the
+  handlers of a process.
+"""
 from __future__ import annotations
+
+import logging
+import re
+from typing import Any, Callable, Iterable, Match, Pattern
+
+from phonenumbers import Leniency, PhoneNumberMatcher
+
+MARKERS = {
+    "email": "[e-mail]",
+    "phone": "[téléphone]",
+    "iban": "[IBAN]",
+    "token": "[jeton]",
+    "address": "[adresse]",
+    "birth_date": "[date de naissance]",
+    "code": "[code]",
+    "date": "[date]",
+}
+
+# Keys whose values are secrets whatever they look like.
+SECRET_KEYS = frozenset({
+    "auth_token", "access_token", "token", "password", "secret", "authorization", "jeton",
+})
+
+# The insurer's own numbers are no one's personal data.
+PUBLIC_PHONE_NUMBERS = frozenset({"0825071122"})
+
+_MONTHS = (r"janvier|f[ée]vrier|mars|avril|mai|juin|juillet|ao[uû]t|septembre|octobre"
+           r"|novembre|d[ée]cembre")
+_DATE = (rf"\d{{4}}-\d{{1,2}}-\d{{1,2}}|\d{{1,2}}[/.-]\d{{1,2}}[/.-]\d{{2,4}}"
+         rf"|\d{{1,2}}(?:er)?\s+(?:{_MONTHS})\s+\d{{4}}|\d{{1,2}} \d{{1,2}} \d{{4}}")
+_STREET_TYPES = (r"rue|avenue|av\.?|boulevard|bd|chemin|all[ée]e|impasse|place|route|quai"
+                 r"|cours|square|r[ée]sidence|lotissement|lieu-dit|voie|passage|hameau|sentier")
+
+_TOKEN_PATTERNS = (
+    re.compile(r"\beyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*"),  # JWT
+    re.compile(r"\bBearer\s+[\w.~+/=-]+", re.IGNORECASE),
+)
+# Query parameters that carry a secret: the name stays, the value goes.
+_SECRET_PARAMETER = re.compile(
+    r"((?:[?&]|\b)(?:signature|jeton|token|auth_token|access_token)=)[^&\s\"'<>]+",
+    re.IGNORECASE)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# Groups of four (each with a digit, so that the next word is never taken in).
+_IBAN = re.compile(
+    r"\b[A-Z]{2}\d{2}(?: ?(?=[A-Z]{0,3}\d)[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b", re.IGNORECASE)
+_ADDRESS = re.compile(
+    rf"\b\d{{1,4}}\s*(?:bis|ter)?\s*,?\s+(?:{_STREET_TYPES})\b(?:\s+[\w'’-]+){{1,5}}"
+    r"(?:\s*,?\s*\d{5}(?-i:(?:\s+[A-ZÀ-Ý][\w'’-]*)*))?",
+    re.IGNORECASE,
+)
+_NAMED_BIRTH_DATE = re.compile(
+    rf"(\b(?:n[ée]e?s?|naissance)\b[^\d\n]{{0,20}})({_DATE})", re.IGNORECASE)
+_NAMED_CODE = re.compile(r"(\bcode\b[^\d\n]{0,30})(\d(?: ?\d){5})(?!\d)", re.IGNORECASE)
+_ANY_DATE = re.compile(rf"(?<![\w-])(?:{_DATE})(?![\w-])", re.IGNORECASE)
+_SIX_DIGITS = re.compile(r"(?<![\w-])\d{3} ?\d{3}(?![\w-])")
+_DIGIT = re.compile(r"\d")
 
 
 def mask_email(email: str) -> str:
@@ -17,3 +85,93 @@ def mask_phone(phone: str) -> str:
     if len(digits) >= 4:
         return f"+{digits[:2]} *** {digits[-2:]}"
     return "***"
+
+
+def mask_personal_data(text: str) -> str:
+    """`text` without e-mails, phone numbers, IBANs, tokens, street addresses, and
+    birth dates or codes introduced as such (« né le 12/03/1985 », « code 123456 »)."""
+    if not text:
+        return text
+    for pattern in _TOKEN_PATTERNS:
+        text = pattern.sub(MARKERS["token"], text)
+    text = _SECRET_PARAMETER.sub(lambda m: m.group(1) + MARKERS["token"], text)
+    text = _EMAIL.sub(MARKERS["email"], text)
+    text = _replace(_IBAN, text, MARKERS["iban"], keep=lambda m: _digits(m.group()) < 10)
+    text = _ADDRESS.sub(MARKERS["address"], text)
+    text = _NAMED_BIRTH_DATE.sub(lambda m: m.group(1) + MARKERS["birth_date"], text)
+    text = _NAMED_CODE.sub(lambda m: m.group(1) + MARKERS["code"], text)
+    return _mask_phone_numbers(text)
+
+
+def mask_for_logs(text: str) -> str:
+    """`mask_personal_data`, and every date and six-digit number as well."""
+    text = mask_personal_data(text)
+    text = _ANY_DATE.sub(MARKERS["date"], text)
+    return _SIX_DIGITS.sub(MARKERS["code"], text)
+
+
+def mask_value(value: Any, mask: Callable[[str], str] = mask_personal_data) -> Any:
+    """A copy of a JSON-like value with every string masked and secret keys hidden."""
+    if isinstance(value, str):
+        return mask(value)
+    if isinstance(value, dict):
+        return {
+            key: (MARKERS["token"] if str(key).lower() in SECRET_KEYS and item else
+                  mask_value(item, mask))
+            for key, item in value.items()
+        }
+    if isinstance(value, (list, tuple)):
+        return [mask_value(item, mask) for item in value]
+    return value
+
+
+class MaskingLogFilter(logging.Filter):
+    """Masks personal data in log records (message, arguments and traceback)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = mask_for_logs(message)
+        if masked != message:
+            record.msg, record.args = masked, ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask_for_logs(record.exc_text)
+        # sanic's access log puts the request line (query string included) aside.
+        if isinstance(getattr(record, "request", None), str):
+            record.request = mask_for_logs(record.request)
+        return True
+
+
+def mask_every_log_handler(loggers: Iterable[str] = ()) -> None:
+    """Put a MaskingLogFilter on every handler of the root logger and of `loggers`
+    (e.g. sanic's, which have their own handlers)."""
+    for logger in [logging.getLogger(), *(logging.getLogger(name) for name in loggers)]:
+        for handler in logger.handlers:
+            if not any(isinstance(f, MaskingLogFilter) for f in handler.filters):
+                handler.addFilter(MaskingLogFilter())
+
+
+def _mask_phone_numbers(text: str) -> str:
+    if _digits(text) < 8:  # no phone number, spare the matcher
+        return text
+    pieces, end = [], 0
+    for match in PhoneNumberMatcher(text, "FR", leniency=Leniency.POSSIBLE):
+        if _only_digits(match.raw_string) in PUBLIC_PHONE_NUMBERS:
+            continue
+        pieces += [text[end:match.start], MARKERS["phone"]]
+        end = match.end
+    return "".join(pieces) + text[end:]
+
+
+def _replace(pattern: Pattern[str], text: str, marker: str,
+             keep: Callable[[Match[str]], bool]) -> str:
+    return pattern.sub(lambda m: m.group() if keep(m) else marker, text)
+
+
+def _digits(text: str) -> int:
+    return len(_DIGIT.findall(text))
+
+
+def _only_digits(text: str) -> str:
+    return "".join(_DIGIT.findall(text))

@@ -1,0 +1,118 @@
+"""Conversations stored without personal data (spec §5).
+
+The turn in progress works on the tracker in memory, unmasked; what is saved, and
+so what the next turn reloads, is masked (bot.masking). Hence:
+
+- every text (the customer's and the assistant's), parse data, metadata and slot
+  value is saved through `mask_personal_data`, and secret metadata keys
+  (`auth_token`) are hidden whole;
+- a message answering a sensitive question (date of birth, SMS code) is saved
+  masked whole, and so are those slots' values: the actions check them in the
+  turn they are given and keep nothing of them;
+- the claim being declared must survive the turns of its form: those slots
+  (HELD_SLOTS) are saved as they are, and masked in the stored events once the
+  slot is emptied (claim filed, queued or cancelled).
+"""
+import json
+import logging
+from typing import Any, Dict, Iterable, List, Optional, Set, Text
+
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import Event, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from actions.common.slots import CLAIM_FORM_SLOTS, IDENTIFICATION_BIRTH_DATE, IDENTIFICATION_CODE
+from bot.masking import MARKERS, mask_value
+
+logger = logging.getLogger(__name__)
+
+REQUESTED_SLOT = "requested_slot"
+# Slots whose values are personal data with no recognisable shape: masked whole,
+# and so is the message that answers them.
+SENSITIVE_SLOTS: Dict[Text, Text] = {
+    IDENTIFICATION_BIRTH_DATE: MARKERS["birth_date"],
+    IDENTIFICATION_CODE: MARKERS["code"],
+}
+# Slots a form needs over several turns: kept as given while they are set.
+HELD_SLOTS = frozenset(CLAIM_FORM_SLOTS)
+
+
+class MaskingSQLTrackerStore(SQLTrackerStore):
+    """Rasa's SQL tracker store, saving every event with personal data masked.
+
+    Configured in endpoints.yml (`type: server_extensions.tracker_store.MaskingSQLTrackerStore`)
+    with the SQL store's own settings (dialect, db, host, username, password...).
+    """
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        await self.stream_events(tracker)
+        events = list(tracker.events)
+        held_now = {slot for slot in HELD_SLOTS if tracker.get_slot(slot) is not None}
+        with self.session_scope() as session:
+            stored = self._event_query(
+                session, tracker.sender_id, fetch_events_from_all_sessions=False
+            ).count()
+            answers = sensitive_answers(events)
+            for index in range(stored, len(events)):
+                event = events[index]
+                data = masked_event(event.as_dict(), answers.get(index), held_now)
+                session.add(self.SQLEvent(
+                    sender_id=tracker.sender_id,
+                    type_name=event.type_name,
+                    timestamp=data.get("timestamp"),
+                    intent_name=((data.get("parse_data") or {}).get("intent") or {}).get("name"),
+                    action_name=data.get("name"),
+                    data=json.dumps(data),
+                ))
+            released = slots_set(events[stored:]) & (HELD_SLOTS - held_now)
+            if released:
+                self._mask_stored_slot_values(session, tracker.sender_id, released)
+            session.commit()
+
+    def _mask_stored_slot_values(self, session: Any, sender_id: Text, slots: Set[Text]) -> None:
+        """Masks the values these slots had in earlier turns (they are not needed any more)."""
+        rows = session.query(self.SQLEvent).filter(
+            self.SQLEvent.sender_id == sender_id,
+            self.SQLEvent.type_name == "slot",
+            self.SQLEvent.action_name.in_(sorted(slots)),
+        )
+        for row in rows:
+            data = json.loads(row.data)
+            masked = mask_value(data.get("value"))
+            if masked != data.get("value"):
+                row.data = json.dumps({**data, "value": masked})
+
+
+def sensitive_answers(events: List[Event]) -> Dict[int, Text]:
+    """Positions of the customer's messages that answer a sensitive question, with
+    the marker that replaces them."""
+    answers: Dict[int, Text] = {}
+    requested: Optional[Text] = None
+    for index, event in enumerate(events):
+        if isinstance(event, SlotSet) and event.key == REQUESTED_SLOT:
+            requested = event.value
+        elif isinstance(event, UserUttered) and requested in SENSITIVE_SLOTS:
+            answers[index] = SENSITIVE_SLOTS[requested]
+    return answers
+
+
+def masked_event(data: Dict[Text, Any], answer_marker: Optional[Text], held: Set[Text]) -> Dict[Text, Any]:
+    """The stored form of one event."""
+    if data.get("event") == "slot":
+        name, value = data.get("name"), data.get("value")
+        if name in SENSITIVE_SLOTS and value is not None:
+            return {**data, "value": SENSITIVE_SLOTS[name]}
+        if name in held:
+            return data
+    masked = mask_value(data)
+    if answer_marker is not None:  # a message answering a sensitive question
+        masked["text"] = answer_marker
+        parse_data = masked.get("parse_data") or {}
+        parse_data["text"] = answer_marker
+        for entity in parse_data.get("entities") or []:
+            entity["value"] = answer_marker
+    return masked
+
+
+def slots_set(events: Iterable[Event]) -> Set[Text]:
+    return {event.key for event in events if isinstance(event, SlotSet)}
