@@ -1,0 +1,269 @@
+"""The web widget's channel: socket.io at `/socket.io`, file uploads at `/webhooks/widget/upload`.
+
+Events between the widget and the server (Rasa's socket.io shapes, so any socket.io chat
+client can talk to it):
+- `session_request` {"session_id": <id or null>, "customData": {"auth_token": <JWT>}} →
+  `session_confirm` <id>, then `history` [<message>...]: the conversation so far, so that a
+  reloaded page shows it again. Messages of the history carry `"sender": "user" | "bot"`.
+- `user_uttered` {"message": "..."} → `bot_typing` true, `bot_uttered` <message>...,
+  `bot_typing` false. A message has `text`, `quick_replies`, `attachment` (image or file)
+  or `custom`.
+
+The espace-client session token given with `session_request` is kept with the socket and
+sent as `metadata.auth_token` with every message of that socket (spec §5).
+
+Session ids are 32 hexadecimal digits, chosen by the server when the widget has none: the
+id is the conversation's secret, and a widget can never name a conversation of a channel
+whose ids look different (a phone number...).
+"""
+
+import json
+import logging
+import re
+import uuid
+from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Text, Tuple
+
+from rasa.core.channels.channel import OutputChannel, UserMessage
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
+from rasa.shared.core.events import BotUttered, UserUttered
+from sanic import response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from socketio import AsyncServer
+
+from connectors.attachments import (
+    ATTACH_DOCUMENT_TEXT,
+    attach_document_message,
+    receive_file,
+    refusal_text,
+    upload_max_bytes,
+)
+from connectors.guard import REFUSALS, client_metadata, offered_payloads, screen_text, without_shortcut
+
+logger = logging.getLogger(__name__)
+
+SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
+MAX_TOKEN_LENGTH = 4096
+
+# Room for the multipart envelope and the form fields around the file.
+MULTIPART_OVERHEAD = 64 * 1024
+
+WIDGET_REFUSALS = {
+    "not_multipart": "Envoyez le fichier dans un formulaire (multipart/form-data), champ « file ».",
+    "no_file": "Aucun fichier reçu : choisissez une photo ou un PDF.",
+    "no_session": "La conversation n'est plus ouverte : rechargez la page, puis joignez à nouveau votre fichier.",
+}
+
+
+class WidgetOutput(SocketIOOutput):
+    """Rasa's socket.io output; custom payloads sent as `{"custom": ...}` like every other message."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "widget"
+
+    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
+        await self._send_message(recipient_id, {"custom": json_message})
+
+
+class _Recorder(WidgetOutput):
+    """Collects the messages the widget would have received, to replay them as history."""
+
+    def __init__(self) -> None:
+        super().__init__(sio=None, bot_message_evt="")
+        self.messages: List[Dict[Text, Any]] = []
+
+    async def _send_message(self, socket_id: Text, response: Any) -> None:
+        self.messages.append(response)
+
+
+async def conversation_history(events: Iterable[Any]) -> List[Dict[Text, Any]]:
+    """The messages of a conversation as the widget shows them.
+
+    A button the customer pressed shows its title, not its payload; attached files show
+    their names.
+    """
+    history: List[Dict[Text, Any]] = []
+    titles: Dict[Text, Text] = {}  # payload → title, for the buttons of the last answers
+    for event in events:
+        if isinstance(event, UserUttered):
+            attachments = (event.metadata or {}).get("attachments") or []
+            if event.text == ATTACH_DOCUMENT_TEXT and attachments:
+                files = [{"filename": a.get("filename"), "content_type": a.get("content_type")} for a in attachments]
+                history.append({"sender": "user", "files": files})
+            else:
+                history.append({"sender": "user", "text": titles.get(event.text or "", event.text or "")})
+            titles = {}
+        elif isinstance(event, BotUttered):
+            recorder = _Recorder()
+            data = {key: value for key, value in (event.data or {}).items() if value}
+            await recorder.send_response("history", {**data, "text": event.text or ""})
+            history += [{"sender": "bot", **message} for message in recorder.messages]
+            titles.update({b.get("payload", ""): b.get("title", "") for b in data.get("buttons") or []})
+    return history
+
+
+def _session_id(requested: Any) -> Text:
+    """The id the widget asks for when it has the right form, else a new one."""
+    if isinstance(requested, str) and SESSION_ID.match(requested):
+        return requested
+    return uuid.uuid4().hex
+
+
+def _auth_token(custom_data: Any) -> Optional[Text]:
+    token = custom_data.get("auth_token") if isinstance(custom_data, dict) else None
+    return token if isinstance(token, str) and 0 < len(token) <= MAX_TOKEN_LENGTH else None
+
+
+async def _bounded_body(request: Request, max_bytes: int) -> Tuple[bytes, bool]:
+    """The streamed request body, and whether it went over `max_bytes` (the rest is read
+    and dropped, so that the browser gets the answer)."""
+    body, size = bytearray(), 0
+    while True:
+        chunk = await request.stream.read()
+        if chunk is None:
+            return bytes(body), size > max_bytes
+        size += len(chunk)
+        if size <= max_bytes:
+            body += chunk
+
+
+async def _socket_session(sio: AsyncServer, socket_id: Any) -> Dict[Text, Any]:
+    """The session saved with an open socket; {} for an unknown or closed one."""
+    if not isinstance(socket_id, str):
+        return {}
+    try:
+        return await sio.get_session(socket_id)
+    except KeyError:
+        return {}
+
+
+def _refusal(status: int, code: Text, message: Text) -> HTTPResponse:
+    return response.json({"error": {"code": code, "message": message}}, status=status)
+
+
+class WidgetInput(SocketIOInput):
+    """Rasa's socket.io channel with working session persistence, the session token of the
+    espace client, the checks of connectors.guard, and file uploads."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "widget"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "WidgetInput":
+        credentials = credentials or {}
+        return cls(
+            credentials.get("user_message_evt", "user_uttered"),
+            credentials.get("bot_message_evt", "bot_uttered"),
+            socketio_path=credentials.get("socketio_path", "/socket.io"),
+        )
+
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        return WidgetOutput(self.sio, self.bot_message_evt) if self.sio else None
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> SocketBlueprint:
+        # CORS is Rasa's (`--cors`): the engine.io server adds no headers of its own.
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
+        self.sio = sio
+        webhook = SocketBlueprint(sio, self.socketio_path, "widget_webhook", __name__)
+
+        async def tracker_events(sid: Text, session_id: Text) -> List[Any]:
+            environ = sio.get_environ(sid) or {}
+            agent = environ["sanic.request"].app.ctx.agent
+            tracker = await agent.tracker_store.retrieve(session_id)
+            return list(tracker.events) if tracker else []
+
+        async def process(message: UserMessage) -> None:
+            """Runs the message through the assistant, with the typing indicator around it."""
+            await sio.emit("bot_typing", True, room=message.sender_id)
+            try:
+                await on_new_message(message)
+            except Exception:  # an upload's message runs as a task: nobody else would log it
+                logger.exception("the widget message of a conversation failed")
+            finally:
+                await sio.emit("bot_typing", False, room=message.sender_id)
+
+        def say(text: Text, session_id: Text, metadata: Dict[Text, Any]) -> UserMessage:
+            return UserMessage(
+                text, WidgetOutput(sio, self.bot_message_evt), session_id,
+                input_channel=self.name(), metadata=metadata,
+            )
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @sio.on("session_request")
+        async def session_request(sid: Text, data: Any = None) -> None:
+            data = data if isinstance(data, dict) else {}
+            session_id = _session_id(data.get("session_id"))
+            previous = (await sio.get_session(sid)).get("session_id")
+            if previous and previous != session_id:
+                await sio.leave_room(sid, previous)
+            await sio.save_session(sid, {"session_id": session_id, "auth_token": _auth_token(data.get("customData"))})
+            # A coroutine since python-socketio 5.10; Rasa's channel does not await it (rasa#13027),
+            # so its replies go to a room nobody is in.
+            await sio.enter_room(sid, session_id)
+            await sio.emit("session_confirm", session_id, room=sid)
+            await sio.emit("history", await conversation_history(await tracker_events(sid, session_id)), room=sid)
+
+        @sio.on(self.user_message_evt)
+        async def user_message(sid: Text, data: Any = None) -> None:
+            session = await sio.get_session(sid)
+            session_id = session.get("session_id")
+            if session_id is None:  # the widget always opens a session first
+                await sio.emit(self.bot_message_evt, {"text": WIDGET_REFUSALS["no_session"]}, room=sid)
+                return
+            data = data if isinstance(data, dict) else {}
+            screened = screen_text(data.get("message"))
+            if screened.refusal:
+                await sio.emit(self.bot_message_evt, {"text": REFUSALS[screened.refusal]}, room=sid)
+                return
+            text = screened.text
+            if text.startswith("/"):
+                text = without_shortcut(text, offered_payloads(await tracker_events(sid, session_id)))
+            custom_data = data.get("customData")
+            if isinstance(custom_data, str):
+                try:
+                    custom_data = json.loads(custom_data)
+                except ValueError:
+                    custom_data = None
+            metadata = client_metadata(custom_data)
+            token = _auth_token(custom_data) or session.get("auth_token")
+            if token:
+                metadata["auth_token"] = token
+            await process(say(text, session_id, metadata))
+
+        @webhook.route("/upload", methods=["POST"], stream=True)
+        async def upload(request: Request) -> HTTPResponse:
+            """A photo or PDF for the conversation `session_id`, sent by the widget whose socket
+            is `socket_id` (multipart: `session_id`, `socket_id`, `file`). The assistant answers
+            over socket.io; a refused file gets the reason and changes nothing."""
+            body, too_large = await _bounded_body(request, upload_max_bytes() + MULTIPART_OVERHEAD)
+            if too_large:
+                return _refusal(413, "too_large", refusal_text("too_large"))
+            request.body = body
+            try:
+                form, files = request.form, request.files
+            except Exception:  # sanic raises on a malformed multipart body
+                form, files = None, None
+            if not (request.content_type or "").startswith("multipart/form-data") or form is None or files is None:
+                return _refusal(400, "bad_request", WIDGET_REFUSALS["not_multipart"])
+            upload = files.get("file")
+            if upload is None:
+                return _refusal(400, "bad_request", WIDGET_REFUSALS["no_file"])
+            session_id, socket_id = form.get("session_id"), form.get("socket_id")
+            session = await _socket_session(sio, socket_id)
+            if not session_id or session.get("session_id") != session_id:
+                return _refusal(409, "no_session", WIDGET_REFUSALS["no_session"])
+
+            received = await receive_file(upload.body, upload.type, upload.name)
+            if not received.accepted:
+                return _refusal(422, "file_refused", received.refusal)
+            sent_with = {"auth_token": session["auth_token"]} if session.get("auth_token") else {}
+            message = attach_document_message([received.attachment], sent_with)
+            request.app.add_task(process(say(message["text"], session_id, message["metadata"])))
+            return response.json({"attachment": received.attachment}, status=201)
+
+        return webhook
