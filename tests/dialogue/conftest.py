@@ -5,6 +5,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 import pytest
 import requests
@@ -33,6 +34,7 @@ class RasaStack:
     url: str
     api_token: str
     jwt_secret: str
+    conversations_db: Optional[Path] = None  # the tracker store's SQLite file
 
     def say(self, sender: str, text: str, **metadata) -> list:
         answer = requests.post(
@@ -68,7 +70,8 @@ def rasa_stack(services, trained_model, tmp_path_factory) -> RasaStack:
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
-        f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{workdir / "conversations.db"}"\n'
+        f'tracker_store:\n  type: server_extensions.tracker_store.MaskingSQLTrackerStore\n'
+        f'  dialect: "sqlite"\n  db: "{workdir / "conversations.db"}"\n'
     )
     actions_log, rasa_log = workdir / "actions.log", workdir / "rasa.log"
     actions = start(
@@ -86,7 +89,7 @@ def rasa_stack(services, trained_model, tmp_path_factory) -> RasaStack:
     try:
         wait_until_up(f"http://127.0.0.1:{actions_port}/health", actions, 60, actions_log)
         wait_until_up(f"http://127.0.0.1:{rasa_port}/", rasa, 240, rasa_log)
-        yield RasaStack(f"http://127.0.0.1:{rasa_port}", api_token, jwt_secret)
+        yield RasaStack(f"http://127.0.0.1:{rasa_port}", api_token, jwt_secret, workdir / "conversations.db")
     finally:
         stop(actions)
         stop(rasa)

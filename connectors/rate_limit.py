@@ -1,0 +1,135 @@
+"""Per-sender and per-IP rate limiting, for every channel: token buckets in process.
+
+Limits come from the environment as `<messages>/<seconds>`: that many messages at
+once, then refilled evenly over that many seconds.
+
+- `RATE_LIMIT_PER_SENDER`: default 20/60 (one conversation);
+- `RATE_LIMIT_PER_IP`: default 300/60 (an office or a mobile network shares one
+  address; a load test from one machine needs it raised).
+
+A channel calls `check_rate(ip=..., sender=...)` before handling a message: None
+lets it through, otherwise it is the number of seconds to wait, and the channel
+answers `refusal_text(wait)` (a webhook: HTTP 429 with `Retry-After`). Each Rasa
+process counts its own traffic: behind a load balancer with N replicas a client
+may get up to N times the limit.
+"""
+import math
+import os
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable, Dict, Mapping, Optional, Tuple
+
+DEFAULT_PER_SENDER = "20/60"
+DEFAULT_PER_IP = "300/60"
+# Beyond this many keys, buckets that have refilled completely are forgotten.
+MAX_TRACKED_KEYS = 100_000
+
+
+@dataclass(frozen=True)
+class Limit:
+    messages: int
+    seconds: float
+
+    @classmethod
+    def parse(cls, text: str, variable: str) -> "Limit":
+        """`20/60` -> 20 messages per 60 seconds; ValueError naming `variable` otherwise."""
+        count, _, seconds = text.strip().partition("/")
+        try:
+            limit = cls(int(count), float(seconds))
+        except ValueError:
+            limit = None
+        if limit is None or limit.messages < 1 or limit.seconds <= 0:
+            raise ValueError(f"{variable} must read <messages>/<seconds>, e.g. 20/60 (got {text!r})")
+        return limit
+
+
+class TokenBuckets:
+    """One bucket per key: `limit.messages` tokens, refilled over `limit.seconds`."""
+
+    def __init__(self, limit: Limit, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit = limit
+        self._clock = clock
+        self._rate = limit.messages / limit.seconds
+        self._buckets: Dict[str, Tuple[float, float]] = {}  # key -> (tokens, at)
+        self._lock = threading.Lock()
+
+    def take(self, key: str) -> Optional[float]:
+        """Takes a token for `key`: None when there was one, else seconds until there is."""
+        with self._lock:
+            now = self._clock()
+            tokens, at = self._buckets.get(key, (float(self.limit.messages), now))
+            tokens = min(float(self.limit.messages), tokens + (now - at) * self._rate)
+            if tokens < 1:
+                self._buckets[key] = (tokens, now)
+                return (1 - tokens) / self._rate
+            self._buckets[key] = (tokens - 1, now)
+            if len(self._buckets) > MAX_TRACKED_KEYS:
+                self._forget_full_buckets(now)
+            return None
+
+    def _forget_full_buckets(self, now: float) -> None:
+        full = [key for key, (tokens, at) in self._buckets.items()
+                if tokens + (now - at) * self._rate >= self.limit.messages]
+        for key in full:
+            del self._buckets[key]
+
+
+class RateLimiter:
+    """The per-IP and per-sender buckets of one process."""
+
+    def __init__(self, per_sender: Limit, per_ip: Limit,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.senders = TokenBuckets(per_sender, clock)
+        self.ips = TokenBuckets(per_ip, clock)
+
+    @classmethod
+    def from_environment(cls, environ: Optional[Mapping[str, str]] = None) -> "RateLimiter":
+        environ = os.environ if environ is None else environ
+        return cls(
+            Limit.parse(environ.get("RATE_LIMIT_PER_SENDER") or DEFAULT_PER_SENDER, "RATE_LIMIT_PER_SENDER"),
+            Limit.parse(environ.get("RATE_LIMIT_PER_IP") or DEFAULT_PER_IP, "RATE_LIMIT_PER_IP"),
+        )
+
+    def check(self, *, ip: Optional[str] = None, sender: Optional[str] = None) -> Optional[float]:
+        """None when a message from this address and sender may go through, else the
+        seconds to wait. Pass what is known: the address first, the sender once read."""
+        if ip:
+            wait = self.ips.take(ip)
+            if wait is not None:
+                return wait
+        if sender:
+            return self.senders.take(sender)
+        return None
+
+
+def refusal_text(wait_seconds: float) -> str:
+    """The answer to a message over the limit."""
+    seconds = max(1, math.ceil(wait_seconds))
+    return (
+        "Vous m'envoyez beaucoup de messages en peu de temps : je ne peux pas tous les "
+        f"traiter. Patientez {seconds} seconde{'s' if seconds > 1 else ''} avant de m'écrire "
+        "à nouveau. Pour une urgence, appelez le 0825 07 11 22."
+    )
+
+
+def retry_after(wait_seconds: float) -> str:
+    """The `Retry-After` header value (whole seconds)."""
+    return str(max(1, math.ceil(wait_seconds)))
+
+
+_limiter: Optional[RateLimiter] = None
+
+
+def rate_limiter() -> RateLimiter:
+    """The process-wide limiter, built from the environment on first use (a channel
+    calls it when its blueprint is built, so that a bad setting stops the start)."""
+    global _limiter
+    if _limiter is None:
+        _limiter = RateLimiter.from_environment()
+    return _limiter
+
+
+def check_rate(*, ip: Optional[str] = None, sender: Optional[str] = None) -> Optional[float]:
+    """`RateLimiter.check` on the process-wide limiter."""
+    return rate_limiter().check(ip=ip, sender=sender)

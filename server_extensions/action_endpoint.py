@@ -1,0 +1,67 @@
+"""An apology, not silence, when the action server fails.
+
+Rasa 3.6 logs a custom action that could not run and goes on without its events:
+the customer gets no answer, or half of one. The action server's endpoint is
+wrapped so that when the call fails (refused connection, timeout, 5xx), the
+answer comes from here instead: the apology of the domain, the customer's message
+set aside (`rewind`: the conversation is as it was before it, so the same message
+can be sent again later) and a wait for the next message.
+
+A form validation refused by the action server (400) goes through unchanged, and
+so does a failed `action_session_start`: Rasa then keeps the current session
+(with everything the customer gave) until the action server is back.
+"""
+import asyncio
+import logging
+import os
+from typing import Any, Dict, Optional
+
+import aiohttp
+
+logger = logging.getLogger(__name__)
+
+APOLOGY_RESPONSE = "utter_assistant_unavailable"
+DEFAULT_TIMEOUT_SECONDS = 30.0
+SESSION_START = "action_session_start"
+
+
+def apology() -> Dict[str, Any]:
+    """What the action server would have answered: the apology, and nothing done."""
+    return {
+        "events": [{"event": "rewind"}, {"event": "followup", "name": "action_listen"}],
+        "responses": [{"response": APOLOGY_RESPONSE}],
+    }
+
+
+class ApologizingActionEndpoint:
+    """The action server's EndpointConfig, answering with an apology when it fails."""
+
+    def __init__(self, endpoint: Any, timeout_seconds: float) -> None:
+        self.wrapped = endpoint
+        self.timeout_seconds = timeout_seconds
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.wrapped, name)
+
+    async def request(self, *args: Any, **kwargs: Any) -> Optional[Any]:
+        # Rasa waits 5 minutes by default: far too long for someone waiting for an answer.
+        kwargs["timeout"] = min(kwargs.get("timeout") or self.timeout_seconds, self.timeout_seconds)
+        action = (kwargs.get("json") or {}).get("next_action")
+        try:
+            return await self.wrapped.request(*args, **kwargs)
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            status = getattr(error, "status", None)
+            if (status is not None and status < 500) or action == SESSION_START:
+                raise
+            logger.error("action %s failed (%s): the customer gets an apology",
+                         action, status or type(error).__name__)
+            return apology()
+
+
+def answer_when_actions_fail(agent: Any) -> None:
+    """Wraps the action endpoint of `agent` and of its processor (once)."""
+    timeout = float(os.environ.get("ACTION_SERVER_TIMEOUT_SECONDS") or DEFAULT_TIMEOUT_SECONDS)
+    for holder in (agent, getattr(agent, "processor", None)):
+        endpoint = getattr(holder, "action_endpoint", None)
+        if endpoint is not None and not isinstance(endpoint, ApologizingActionEndpoint):
+            holder.action_endpoint = ApologizingActionEndpoint(endpoint, timeout)

@@ -1,0 +1,17 @@
+"""What the Rasa server sets up once started (registered by the channels as an
+`after_server_start` listener; running it twice changes nothing)."""
+from typing import Any
+
+from bot.masking import mask_every_log_handler
+from server_extensions.action_endpoint import answer_when_actions_fail
+
+# sanic's loggers have their own handlers besides the root logger's.
+SANIC_LOGGERS = ("sanic.root", "sanic.error", "sanic.access")
+
+
+async def prepare_rasa_server(app: Any, _loop: Any = None) -> None:
+    """Personal data masked in every log, an apology when the action server fails."""
+    mask_every_log_handler(SANIC_LOGGERS)
+    agent = getattr(app.ctx, "agent", None)
+    if agent is not None:
+        answer_when_actions_fail(agent)
