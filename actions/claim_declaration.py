@@ -15,13 +15,17 @@ from actions.common.contracts import Contract, choose_contract, contract_buttons
 from actions.common.identity import identified_customer
 from actions.common.labels import CLAIM_TYPE_LABELS, contract_label, date_label
 from actions.common.messages import latest_intent
-from actions.common.slots import CLAIM_FILING_PENDING, CLAIM_FORM_SLOTS, CLAIM_IDEMPOTENCY_KEY
+from actions.claim_documents import attachments_label, file_names, upload_ids
+from actions.common.slots import CLAIM_ATTACHMENTS, CLAIM_FILING_PENDING, CLAIM_FORM_SLOTS, CLAIM_IDEMPOTENCY_KEY
 from actions.parsing.dates import resolve_french_date
 from actions.parsing.identifiers import find_contract_number
 from actions.services import ServiceRefusal, ServiceUnavailable, services
 
 logger = logging.getLogger(__name__)
 
+# The claims service refuses a filing whose files are unknown or on another claim:
+# the claim is then filed without them.
+ATTACHMENT_REFUSALS = {"upload_not_found", "upload_already_linked"}
 # Losses where another person is often involved: ask about a third party and a constat.
 THIRD_PARTY_CLAIM_TYPES = {"accident_auto", "degat_des_eaux", "incendie", "responsabilite_civile"}
 MAX_TEXT_LENGTH = 2000
@@ -193,6 +197,7 @@ class ActionClaimSummary(Action):
             contract_label=described_contract,
             date_label=date_label(tracker.get_slot("claim_date")),
             third_party_label=tracker.get_slot("claim_third_party") or "sans objet",
+            attachments_label=attachments_label(tracker.get_slot(CLAIM_ATTACHMENTS)),
         )
         return []
 
@@ -212,8 +217,9 @@ class ActionFileClaim(Action):
             dispatcher.utter_message(response="utter_no_claim_in_progress")
             return [SlotSet(CLAIM_FILING_PENDING, False)]
         key = tracker.get_slot(CLAIM_IDEMPOTENCY_KEY) or str(uuid.uuid4())
+        attachments = tracker.get_slot(CLAIM_ATTACHMENTS) or []
         try:
-            claim = await services().file_claim(customer_id, declaration_of(tracker), key)
+            claim, attached = await self._file(customer_id, declaration_of(tracker), key, attachments)
         except ServiceUnavailable:
             dispatcher.utter_message(response="utter_claim_filing_failed")
             return [SlotSet(CLAIM_IDEMPOTENCY_KEY, key), SlotSet(CLAIM_FILING_PENDING, True)]
@@ -222,8 +228,23 @@ class ActionFileClaim(Action):
             dispatcher.utter_message(response="utter_claim_filing_refused", reason=refusal.message)
             return [SlotSet(CLAIM_FILING_PENDING, False)]
         dispatcher.utter_message(response="utter_claim_filed", claim_number=claim["claim_number"])
+        if attachments:
+            response = "utter_claim_attachments_linked" if attached else "utter_claim_attachments_not_linked"
+            dispatcher.utter_message(response=response, claim_number=claim["claim_number"], file_names=file_names(attachments))
         dispatcher.utter_message(response="utter_claim_next_steps")
         return claim_reset_events()
+
+    @staticmethod
+    async def _file(customer_id: str, declaration: Dict[str, Any], key: str, attachments: List[Dict[str, Any]]):
+        """(claim, whether the files are linked to it). Files the service refuses never
+        keep the claim from being filed: nothing was written, it is filed without them."""
+        try:
+            return await services().file_claim(customer_id, declaration, key, attachments=upload_ids(attachments)), True
+        except ServiceRefusal as refusal:
+            if not attachments or refusal.code not in ATTACHMENT_REFUSALS:
+                raise
+            logger.info("claim filed without its files: %s", refusal.code)
+            return await services().file_claim(customer_id, declaration, key), False
 
 
 def declaration_of(tracker: Tracker) -> Dict[str, Any]:
@@ -242,7 +263,7 @@ def declaration_of(tracker: Tracker) -> Dict[str, Any]:
 
 
 def claim_reset_events() -> List[EventType]:
-    return [SlotSet(slot, None) for slot in (*CLAIM_FORM_SLOTS, CLAIM_IDEMPOTENCY_KEY)] + [
+    return [SlotSet(slot, None) for slot in (*CLAIM_FORM_SLOTS, CLAIM_IDEMPOTENCY_KEY, CLAIM_ATTACHMENTS)] + [
         SlotSet(CLAIM_FILING_PENDING, False)
     ]
 

@@ -48,6 +48,8 @@ RESUMED_ACTIONS = {
     "change_payment_method": "action_start_change_request",
     "modify_coverage": "action_start_change_request",
     "update_personal_info": "action_start_change_request",
+    # Files sent before identification: kept in pending_documents, attached now.
+    "attach_document": "action_receive_documents",
 }
 
 

@@ -22,11 +22,20 @@ CLAIM_FORM_SLOTS = (
 CLAIM_IDEMPOTENCY_KEY = "claim_idempotency_key"
 CLAIM_FILING_PENDING = "claim_filing_pending"
 
+# Files received: during a declaration, outside one (waiting for their claim),
+# and the claim chosen for them.
+CLAIM_ATTACHMENTS = "claim_attachments"
+PENDING_DOCUMENTS = "pending_documents"
+DOCUMENT_CLAIM = "document_claim"
+
 ATTESTATION_CONTRACT = "attestation_contract"
 
 # Everything that belongs to one customer's procedures: dropped when the
 # customer changes, so that nothing of one customer reaches another.
-CUSTOMER_PROCEDURE_SLOTS = CLAIM_FORM_SLOTS + (CLAIM_IDEMPOTENCY_KEY, CLAIM_FILING_PENDING, ATTESTATION_CONTRACT)
+CUSTOMER_PROCEDURE_SLOTS = CLAIM_FORM_SLOTS + (
+    CLAIM_IDEMPOTENCY_KEY, CLAIM_FILING_PENDING, CLAIM_ATTACHMENTS, PENDING_DOCUMENTS, DOCUMENT_CLAIM,
+    ATTESTATION_CONTRACT,
+)
 
 # Identification in the dialogue (customer id, birth date, then an SMS code; or,
 # when the channel verified the phone number, birth date then SMS code).

@@ -57,7 +57,7 @@ DIRECTORY_MODE = 0o700
 # client that keeps sending; beyond it the connection is closed.
 OVERSIZE_DRAIN_BYTES = 16 * 1024 * 1024
 
-_UNSAFE_NAME_CHARACTERS = re.compile(r"[^\w .()+-]")
+_UNSAFE_NAME_CHARACTERS = re.compile(r"[^\w .,()'’+-]")
 
 
 @dataclass(frozen=True)
