@@ -80,9 +80,12 @@ class ServicesClient:
     async def get_contract(self, customer_id: str, contract_number: str) -> Dict[str, Any]:
         return await self._get(f"{self.policy_url}/v1/customers/{customer_id}/contracts/{contract_number}")
 
-    async def create_attestation(self, customer_id: str, contract_number: str, kind: str = "standard") -> Dict[str, Any]:
+    async def create_attestation(
+        self, customer_id: str, contract_number: str, kind: str = "standard", send_by_email: bool = False
+    ) -> Dict[str, Any]:
+        """Generates the PDF; with `send_by_email`, its link is also e-mailed to the address on file."""
         url = f"{self.policy_url}/v1/customers/{customer_id}/contracts/{contract_number}/attestations"
-        return await self._send("POST", url, {"kind": kind}, retry=False)
+        return await self._send("POST", url, {"kind": kind, "send_by_email": send_by_email}, retry=False)
 
     async def send_password_reset(self, customer_id: str) -> Dict[str, Any]:
         return await self._send("POST", f"{self.policy_url}/v1/customers/{customer_id}/password-reset", {}, retry=False)
