@@ -10,6 +10,8 @@ set -a; source .env; set +a
 cat <<MSG
 
 Oyat assistant — starting:
+  Web site + widget   http://localhost:8080              (anonymous visitor)
+  Espace client demo  http://localhost:8080/espace-client?client=10000001
   Rasa REST channel   http://localhost:5005/webhooks/rest/webhook
   Rasa socket.io      http://localhost:5005/socket.io
   Rasa HTTP API       http://localhost:5005   (token: RASA_API_TOKEN in .env)
