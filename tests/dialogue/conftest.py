@@ -83,6 +83,7 @@ def rasa_stack(services, trained_model, tmp_path_factory) -> RasaStack:
             str(VENV_BIN / "rasa"), "run", "--model", str(trained_model), "--endpoints", str(endpoints),
             "--credentials", str(ROOT / "credentials.yml"), "--port", str(rasa_port),
             "--enable-api", "--auth-token", api_token,
+            "--cors", "*",  # as in the Procfile: the widget's page is served from another origin
         ],
         cwd=ROOT, env=env, log_path=rasa_log,
     )
