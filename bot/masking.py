@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Callable, Iterable, Match, Pattern
+from typing import Any, Callable, Iterable, Optional
 
 from phonenumbers import Leniency, PhoneNumberMatcher
 
@@ -54,9 +54,14 @@ _SECRET_PARAMETER = re.compile(
     r"((?:[?&]|\b)(?:signature|jeton|token|auth_token|access_token)=)[^&\s\"'<>]+",
     re.IGNORECASE)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-# Groups of four (each with a digit, so that the next word is never taken in).
-_IBAN = re.compile(
-    r"\b[A-Z]{2}\d{2}(?: ?(?=[A-Z]{0,3}\d)[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b", re.IGNORECASE)
+# Length of the IBANs of the countries customers bank in: an IBAN is masked when
+# it has about its country's length (so that hex identifiers never are).
+IBAN_LENGTHS = {
+    "FR": 27, "MC": 27, "DE": 22, "BE": 16, "LU": 20, "CH": 21, "IT": 27, "ES": 24,
+    "PT": 25, "NL": 18, "GB": 22, "IE": 22, "AT": 20, "AD": 24, "PL": 28, "RO": 24,
+}
+IBAN_LENGTH_TOLERANCE = 2  # a mistyped IBAN is still one
+_IBAN_START = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{2})\d{2}")
 _ADDRESS = re.compile(
     rf"\b\d{{1,4}}\s*(?:bis|ter)?\s*,?\s+(?:{_STREET_TYPES})\b(?:\s+[\w'’-]+){{1,5}}"
     r"(?:\s*,?\s*\d{5}(?-i:(?:\s+[A-ZÀ-Ý][\w'’-]*)*))?",
@@ -96,7 +101,7 @@ def mask_personal_data(text: str) -> str:
         text = pattern.sub(MARKERS["token"], text)
     text = _SECRET_PARAMETER.sub(lambda m: m.group(1) + MARKERS["token"], text)
     text = _EMAIL.sub(MARKERS["email"], text)
-    text = _replace(_IBAN, text, MARKERS["iban"], keep=lambda m: _digits(m.group()) < 10)
+    text = _mask_ibans(text)
     text = _ADDRESS.sub(MARKERS["address"], text)
     text = _NAMED_BIRTH_DATE.sub(lambda m: m.group(1) + MARKERS["birth_date"], text)
     text = _NAMED_CODE.sub(lambda m: m.group(1) + MARKERS["code"], text)
@@ -157,16 +162,49 @@ def _mask_phone_numbers(text: str) -> str:
         return text
     pieces, end = [], 0
     for match in PhoneNumberMatcher(text, "FR", leniency=Leniency.POSSIBLE):
-        if _only_digits(match.raw_string) in PUBLIC_PHONE_NUMBERS:
+        inside_a_word = (match.start > 0 and _word_char(text[match.start - 1])) or (
+            match.end < len(text) and _word_char(text[match.end]))
+        if inside_a_word or _only_digits(match.raw_string) in PUBLIC_PHONE_NUMBERS:
             continue
         pieces += [text[end:match.start], MARKERS["phone"]]
         end = match.end
     return "".join(pieces) + text[end:]
 
 
-def _replace(pattern: Pattern[str], text: str, marker: str,
-             keep: Callable[[Match[str]], bool]) -> str:
-    return pattern.sub(lambda m: m.group() if keep(m) else marker, text)
+def _mask_ibans(text: str) -> str:
+    """IBANs written whole or in groups separated by single spaces."""
+    pieces, end = [], 0
+    for start in _IBAN_START.finditer(text):
+        length = IBAN_LENGTHS.get(start.group(1).upper())
+        if length is None or start.start() < end:
+            continue
+        stop = _iban_end(text, start.start(), length)
+        if stop is not None:
+            pieces += [text[end:start.start()], MARKERS["iban"]]
+            end = stop
+    return "".join(pieces) + text[end:]
+
+
+def _iban_end(text: str, position: int, length: int) -> Optional[int]:
+    """Where an IBAN of about `length` characters starting at `position` ends, if any."""
+    start, count, end = position, 0, None
+    while position < len(text) and count < length + IBAN_LENGTH_TOLERANCE:
+        char = text[position]
+        if char.isascii() and char.isalnum():
+            count += 1
+        elif not (char == " " and position + 1 < len(text) and text[position + 1].isalnum()):
+            break
+        position += 1
+        at_boundary = position == len(text) or not text[position].isalnum()
+        if at_boundary and count >= length - IBAN_LENGTH_TOLERANCE:
+            end = position
+    if end is None or _digits(text[start:end]) < 10:
+        return None
+    return end
+
+
+def _word_char(char: str) -> bool:
+    return char.isalnum() or char in "-_"
 
 
 def _digits(text: str) -> int:

@@ -1,0 +1,72 @@
+"""Personal data masked in what is stored and logged; identifiers left readable."""
+import logging
+import random
+import uuid
+
+import pytest
+
+from bot.masking import MaskingLogFilter, mask_for_logs, mask_personal_data, mask_value
+
+
+@pytest.mark.parametrize("text, masked", [
+    ("écrivez-moi à marie.dupont@example.fr", "écrivez-moi à [e-mail]"),
+    ("mon portable 06 12 34 56 78.", "mon portable [téléphone]."),
+    ("tel 0723456789 ou +33 7 23 45 67 89", "tel [téléphone] ou [téléphone]"),
+    ("mon RIB FR76 3000 6000 0112 3456 7890 189 merci", "mon RIB [IBAN] merci"),
+    ("fr7630006000011234567890189", "[IBAN]"),
+    ("un IBAN mal tapé FR76 3000 6000 0112 3456 7890 18", "un IBAN mal tapé [IBAN]"),
+    ("je suis née le 12/03/1985", "je suis née le [date de naissance]"),
+    ("date de naissance : 12 mars 1985", "date de naissance : [date de naissance]"),
+    ("le code reçu est 482 913", "le code reçu est [code]"),
+    ("j'habite 12 rue des Lilas, 79000 Niort depuis lundi", "j'habite [adresse] depuis lundi"),
+    ("au 3 bis avenue Victor Hugo 86000 Poitiers", "au [adresse]"),
+    ("https://d.example/v1/documents/ab.pdf?expires=1&signature=9f3c", "https://d.example/v1/documents/ab.pdf?expires=1&signature=[jeton]"),
+    ("reinitialisation?jeton=Qx_9-a", "reinitialisation?jeton=[jeton]"),
+    ("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMDAwMDAwMSJ9.c2ln", "[jeton]"),
+])
+def test_personal_data_is_masked(text, masked):
+    assert mask_personal_data(text) == masked
+
+
+@pytest.mark.parametrize("text", [
+    "contrat AUT-482913, aut 482913, sinistre SIN-2026-000731, client 10000001",
+    "plaque AB-123-CD, demande DEM-2026-000001, attestation ATT-2026-ABCD1234",
+    "appelez le 0825 07 11 22 ou écrivez à CS 38735 – 79027 Niort Cedex",
+    "le tuyau sous l'évier a lâché le 3 novembre 2026 : 3 pièces touchées, 1 250 €",
+    "/inform{\"claim_type\": \"degat_des_eaux\"}",
+])
+def test_identifiers_facts_and_ordinary_sentences_are_left_as_they_are(text):
+    assert mask_personal_data(text) == text
+
+
+def test_random_identifiers_are_never_taken_for_personal_data():
+    generator = random.Random(5)
+    identifiers = [uuid.UUID(int=generator.getrandbits(128), version=4) for _ in range(5000)]
+    for identifier in identifiers:
+        for text in (identifier.hex, str(identifier)):
+            assert mask_personal_data(text) == text and mask_for_logs(text) == text
+
+
+def test_logs_also_lose_every_date_and_six_digit_number():
+    assert mask_for_logs("identity check 30/07/1978 then 1978-07-30, code 482913") == (
+        "identity check [date] then [date], code [code]")
+    assert mask_for_logs("contract AUT-482913, claim SIN-2026-000731") == "contract AUT-482913, claim SIN-2026-000731"
+
+
+def test_secret_keys_are_hidden_whole_and_every_string_is_masked():
+    value = {"auth_token": "anything", "channel_phone": "+33612345678",
+             "items": [{"text": "marie.dupont@example.fr"}, 3, None], "token": None}
+    assert mask_value(value) == {"auth_token": "[jeton]", "channel_phone": "[téléphone]",
+                                 "items": [{"text": "[e-mail]"}, 3, None], "token": None}
+
+
+def test_the_log_filter_masks_arguments_and_tracebacks(caplog):
+    logger = logging.getLogger("tests.masking")
+    logger.addFilter(MaskingLogFilter())
+    try:
+        raise ValueError("birth date 1985-03-12")
+    except ValueError:
+        with caplog.at_level(logging.INFO, logger="tests.masking"):
+            logger.exception("message from %s (%s)", "marie.dupont@example.fr", "06 12 34 56 78")
+    assert "marie.dupont" not in caplog.text and "06 12 34 56 78" not in caplog.text
+    assert "1985-03-12" not in caplog.text and "[e-mail]" in caplog.text
