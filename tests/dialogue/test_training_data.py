@@ -16,11 +16,15 @@ SPEC_ENTITIES = "claim_type product contract_number claim_number customer_id dat
 
 
 UNUSED_RESPONSE = re.compile(r"The utterance '(\w+)' is not used in any story or rule\.")
+NO_NLU_EXAMPLES = re.compile(r"The intent '(\w+)' is listed in the domain file, but is not found in the NLU training data\.")
+# Intents only connectors send (never typed, so never trained): a file received.
+CONNECTOR_ONLY_INTENTS = {"attach_document"}
 
 
 def test_rasa_data_validate_is_clean():
-    """No error, and no warning but one: responses that only forms or custom actions
-    utter (Rasa cannot see those uses), each of which must really be uttered."""
+    """No error, and no warning but two: responses that only forms or custom actions
+    utter (Rasa cannot see those uses), each of which must really be uttered; intents
+    only connectors send, which have no training examples on purpose."""
     from rasa.shared.core.domain import Domain
 
     domain = Domain.load(str(ROOT / "domain"))
@@ -35,6 +39,9 @@ def test_rasa_data_validate_is_clean():
     warnings = [line for line in output.splitlines() if "UserWarning:" in line]
     actions_source = "\n".join(path.read_text() for path in (ROOT / "actions").rglob("*.py"))
     for warning in warnings:
+        untrained = NO_NLU_EXAMPLES.search(warning)
+        if untrained and untrained.group(1) in CONNECTOR_ONLY_INTENTS:
+            continue
         unused = UNUSED_RESPONSE.search(warning)
         assert unused, warning
         response = unused.group(1)
