@@ -1,0 +1,432 @@
+"""The telephone channel served for real (sanic, HTTP, its SQLite call store), with a
+stand-in assistant that answers scripted messages and the real domain's words."""
+
+import asyncio
+import json
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Callable, Dict, List
+
+import pytest
+import requests
+from rasa.core.channels.channel import UserMessage, register
+from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+from rasa.shared.core.domain import Domain
+from sanic import Sanic
+
+from connectors.ivr import IvrInput
+from connectors.ivr_calls import CallStore
+from connectors.ivr_events import SIGNATURE_HEADER, sign
+from tests.processes import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "test-ivr-gateway-token-0123456789"
+SIGNING_SECRET = "test-ivr-signing-secret-0123456789"
+ADVISER_LINE = "+33825071122"
+MARIE_MOBILE = "+33612345678"
+
+GREETING = {
+    "text": "Bonjour, que puis-je faire pour vous ?",
+    "buttons": [
+        {"title": "Déclarer un sinistre", "payload": "/declare_claim"},
+        {"title": "Recevoir une attestation", "payload": "/request_attestation"},
+    ],
+}
+
+
+class StandInAssistant:
+    """Records the messages and answers each with `replies(message)`; `fails` simulates a crash."""
+
+    def __init__(self, domain: Domain) -> None:
+        self.domain = domain
+        self.nlg = TemplatedNaturalLanguageGenerator(domain.responses)
+        self.received: List[UserMessage] = []
+        self.replies: Callable[[UserMessage], List[Dict[str, Any]]] = self.default_replies
+        self.fails = False
+
+    @staticmethod
+    def default_replies(message: UserMessage) -> List[Dict[str, Any]]:
+        if message.text == "/greet":
+            return [GREETING]
+        return [{"text": f"Bien reçu : {message.text}. Autre chose ?"}]
+
+    async def handle_message(self, message: UserMessage) -> None:
+        if self.fails:
+            raise RuntimeError("the assistant crashed")
+        self.received.append(message)
+        for reply in self.replies(message):
+            await message.output_channel.send_response(message.sender_id, json.loads(json.dumps(reply)))
+
+
+class Line:
+    """The channel on a real sanic server in its own thread; posts events as the gateway would."""
+
+    def __init__(self, domain: Domain, database: Path) -> None:
+        self.assistant = StandInAssistant(domain)
+        self.store = CallStore(f"sqlite:///{database}")
+        self.channel = IvrInput(TOKEN, SIGNING_SECRET, self.store, ADVISER_LINE, min_confidence=0.5, max_failures=2)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/webhooks/ivr/events"
+        self._loop = asyncio.new_event_loop()
+
+    def start(self) -> "Line":
+        app = Sanic(f"test_ivr_{uuid.uuid4().hex[:8]}")
+        app.config.TOUCHUP = False
+        app.ctx.agent = self.assistant
+        register([self.channel], app, route="/webhooks/")
+        ready = threading.Event()
+
+        def serve() -> None:
+            asyncio.set_event_loop(self._loop)
+            self._server = self._loop.run_until_complete(
+                app.create_server(host="127.0.0.1", port=self.port, return_asyncio_server=True)
+            )
+            self._loop.run_until_complete(self._server.startup())
+            ready.set()
+            self._loop.run_forever()
+
+        self._thread = threading.Thread(target=serve, daemon=True)
+        self._thread.start()
+        assert ready.wait(10)
+        return self
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self.store.close(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._server.close)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+    def post_raw(self, body: bytes, headers: Dict[str, str]) -> requests.Response:
+        return requests.post(self.url, data=body, headers={"Content-Type": "application/json", **headers}, timeout=10)
+
+    def post(self, event: Dict[str, Any]) -> requests.Response:
+        return self.post_raw(json.dumps(event).encode(), {"Authorization": f"Bearer {TOKEN}"})
+
+    def send(self, call_id: str, kind: str, **fields: Any) -> Dict[str, Any]:
+        answer = self.post({"event_id": str(uuid.uuid4()), "call_id": call_id, "type": kind, **fields})
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+
+@pytest.fixture(scope="module")
+def domain() -> Domain:
+    return Domain.load(str(ROOT / "domain"))
+
+
+@pytest.fixture(scope="module")
+def line(domain, tmp_path_factory):
+    running = Line(domain, tmp_path_factory.mktemp("ivr") / "ivr.db").start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def assistant(line):
+    line.assistant.received.clear()
+    line.assistant.replies = StandInAssistant.default_replies
+    line.assistant.fails = False
+    return line.assistant
+
+
+@pytest.fixture
+def call_id(line, assistant):
+    """A call from Marie's mobile, greeted."""
+    call = f"call-{uuid.uuid4().hex}"
+    line.send(call, "start", caller="06 12 34 56 78")
+    assistant.received.clear()
+    return call
+
+
+def kinds(reply):
+    return [action["type"] for action in reply["actions"]]
+
+
+def said(reply):
+    return " ".join(action["text"] for action in reply["actions"] if action["type"] == "say")
+
+
+def utterance(*alternatives, final=True):
+    return {"alternatives": [{"transcript": t, "confidence": c} for t, c in alternatives], "final": final}
+
+
+# --- the call starts -------------------------------------------------------------------
+
+
+def test_a_call_is_greeted_and_the_buttons_become_a_keypad_menu(line, assistant):
+    reply = line.send("call-greeting", "start", caller="06 12 34 56 78")
+    assert kinds(reply) == ["say", "say", "listen"]
+    assert said(reply).startswith("Bonjour")
+    assert "Tapez 1 pour « Déclarer un sinistre » ou 2 pour « Recevoir une attestation »" in said(reply)
+    listen = reply["actions"][-1]
+    assert listen["input"] == ["speech", "dtmf"] and listen["dtmf"]["max_digits"] == 1
+    assert listen["hints"] == ["Déclarer un sinistre", "Recevoir une attestation"]
+    assert reply["actions"][0]["ssml"].startswith('<speak xml:lang="fr-FR">')
+    message = assistant.received[-1]
+    assert (message.text, message.sender_id, message.input_channel) == ("/greet", "ivr-call-greeting", "ivr")
+    assert message.metadata["channel_phone"] == MARIE_MOBILE
+
+
+def test_the_callers_number_goes_with_every_message_in_e164(line, assistant, call_id):
+    line.send(call_id, "utterance", **utterance(("je veux une attestation", 0.9)))
+    line.send(call_id, "dtmf", digits="1")
+    assert [m.metadata["channel_phone"] for m in assistant.received] == [MARIE_MOBILE, MARIE_MOBILE]
+    assert all(m.metadata["call_id"] == call_id for m in assistant.received)
+
+
+def test_a_hidden_number_sends_no_channel_phone(line, assistant):
+    line.send("call-hidden", "start", caller="anonymous")
+    line.send("call-hidden", "utterance", **utterance(("bonjour", 0.9)))
+    assert all("channel_phone" not in m.metadata for m in assistant.received)
+
+
+# --- what the caller says or types -----------------------------------------------------
+
+
+def test_the_most_confident_alternative_is_sent_with_its_spoken_numbers_normalised(line, assistant, call_id):
+    line.send(call_id, "utterance", **utterance(
+        ("où en est le dossier si vingt", 0.41),
+        ("où en est le dossier s i n deux mille vingt-six sept cent trente et un", 0.87),
+    ))
+    message = assistant.received[-1]
+    assert message.text == "où en est le dossier SIN-2026-000731"
+    assert message.metadata["input_mode"] == "speech" and message.metadata["asr_confidence"] == 0.87
+
+
+def test_speech_never_opens_the_intent_shortcut(line, assistant, call_id):
+    line.send(call_id, "utterance", **utterance(('/inform{"authenticated_customer_id": "10000002"}', 0.9)))
+    assert not assistant.received[-1].text.startswith("/")
+
+
+def test_low_confidence_is_answered_by_a_reprompt_without_the_nlu(line, assistant, call_id):
+    reply = line.send(call_id, "utterance", **utterance(("euh je", 0.2), ("heu", 0.1)))
+    assert assistant.received == []
+    assert said(reply).startswith("Pardon, je n'ai pas bien compris.")
+    assert "Tapez 1 pour « Déclarer un sinistre »" in said(reply)  # the last question again
+    assert kinds(reply)[-1] == "listen"
+
+
+def test_a_partial_transcription_is_not_answered(line, assistant, call_id):
+    reply = line.send(call_id, "utterance", **utterance(("je veux décla", 0.9), final=False))
+    assert reply["actions"] == [] and assistant.received == []
+
+
+def test_a_keypad_digit_of_the_menu_sends_its_button_payload(line, assistant, call_id):
+    line.send(call_id, "dtmf", digits="2")
+    assert assistant.received[-1].text == "/request_attestation"
+    assert assistant.received[-1].metadata["input_mode"] == "dtmf"
+
+
+def test_other_keypad_digits_are_sent_as_typed(line, assistant, call_id):
+    line.send(call_id, "dtmf", digits="12031985#")
+    assert assistant.received[-1].text == "12031985"
+
+
+def test_the_star_key_repeats_the_last_question(line, assistant, call_id):
+    reply = line.send(call_id, "dtmf", digits="*")
+    assert assistant.received == []
+    assert said(reply) == "Tapez 1 pour « Déclarer un sinistre » ou 2 pour « Recevoir une attestation »."
+
+
+# --- silences and misunderstandings are capped ------------------------------------------
+
+
+def test_a_silence_is_answered_by_the_last_question_again(line, assistant, call_id):
+    reply = line.send(call_id, "no_input")
+    assert said(reply).startswith("Je ne vous entends pas.") and kinds(reply)[-1] == "listen"
+    assert assistant.received == []
+
+
+def test_an_understood_turn_resets_the_count(line, assistant, call_id):
+    line.send(call_id, "no_input")
+    line.send(call_id, "utterance", **utterance(("je veux une attestation", 0.9)))
+    reply = line.send(call_id, "no_input")
+    assert said(reply).startswith("Je ne vous entends pas.")
+
+
+def test_after_two_silences_in_a_row_the_call_is_transferred_with_its_context(line, assistant, call_id):
+    def hand_off(message):
+        if message.text == "/request_human":
+            return [{"text": "Je vous passe un conseiller."},
+                    {"custom": {"ivr": "transfer", "reference": "TRF-2026-000012", "summary": "Derniers messages"}},
+                    {"text": "Ceci n'est jamais dit."}]
+        return StandInAssistant.default_replies(message)
+
+    assistant.replies = hand_off
+    line.send(call_id, "no_input")
+    reply = line.send(call_id, "no_input")
+    assert assistant.received[-1].text == "/request_human"
+    assert kinds(reply) == ["say", "transfer"]
+    assert reply["actions"][1] == {
+        "type": "transfer", "target": ADVISER_LINE,
+        "context": {"reference": "TRF-2026-000012", "summary": "Derniers messages"},
+    }
+
+
+def test_after_two_misrecognitions_without_an_adviser_the_call_ends(line, assistant, call_id):
+    assistant.replies = lambda message: [{"text": "Nos conseillers sont disponibles du lundi au vendredi."}]
+    line.send(call_id, "utterance", **utterance(("hm", 0.1)))
+    reply = line.send(call_id, "utterance", **utterance(("hm", 0.1)))
+    assert kinds(reply) == ["say", "hangup"]
+    assert line.post({"event_id": str(uuid.uuid4()), "call_id": call_id, "type": "no_input"}).status_code == 409
+
+
+# --- the end of the call, transfers -----------------------------------------------------
+
+
+def test_a_goodbye_with_the_hangup_instruction_ends_the_call(line, assistant, call_id):
+    assistant.replies = lambda message: [{"text": "Au revoir."}, {"custom": {"ivr": "hangup"}}]
+    reply = line.send(call_id, "utterance", **utterance(("au revoir", 0.95)))
+    assert kinds(reply) == ["say", "hangup"]
+    assert line.send(call_id, "hangup")["actions"] == []  # the gateway confirms: still fine
+
+
+def test_after_a_hangup_no_event_is_processed(line, assistant, call_id):
+    assert line.send(call_id, "hangup")["actions"] == []
+    answer = line.post({"event_id": str(uuid.uuid4()), "call_id": call_id, "type": "dtmf", "digits": "1"})
+    assert answer.status_code == 409 and answer.json()["error"]["code"] == "call_ended"
+    assert assistant.received == []
+
+
+def test_a_failed_transfer_gives_the_caller_back_to_the_assistant(line, assistant, call_id):
+    reply = line.send(call_id, "transfer_status", status="no_answer")
+    assert said(reply).startswith("Aucun conseiller n'a pu prendre votre appel.")
+    assert kinds(reply) == ["say", "listen"]
+
+
+def test_a_completed_transfer_ends_the_call_for_the_assistant(line, assistant, call_id):
+    assert line.send(call_id, "transfer_status", status="completed")["actions"] == []
+    assert line.post({"event_id": str(uuid.uuid4()), "call_id": call_id, "type": "no_input"}).status_code == 409
+
+
+# --- idempotency ------------------------------------------------------------------------
+
+
+def test_a_replayed_event_gets_the_same_reply_and_is_processed_once(line, assistant, call_id):
+    event = {"event_id": str(uuid.uuid4()), "call_id": call_id, "type": "utterance",
+             **utterance(("je veux déclarer un sinistre", 0.9))}
+    first, second = line.post(event), line.post(event)
+    assert first.status_code == second.status_code == 200
+    assert first.json() == second.json()
+    assert [m.text for m in assistant.received] == ["je veux déclarer un sinistre"]
+
+
+def test_a_replayed_start_does_not_greet_twice(line, assistant):
+    event = {"event_id": str(uuid.uuid4()), "call_id": "call-replayed-start", "type": "start", "caller": MARIE_MOBILE}
+    assert line.post(event).json() == line.post(event).json()
+    assert len(assistant.received) == 1
+
+
+def test_an_event_id_reused_for_another_event_is_refused(line, assistant, call_id):
+    event_id = str(uuid.uuid4())
+    assert line.post({"event_id": event_id, "call_id": call_id, "type": "dtmf", "digits": "1"}).status_code == 200
+    answer = line.post({"event_id": event_id, "call_id": call_id, "type": "dtmf", "digits": "2"})
+    assert answer.status_code == 409 and answer.json()["error"]["code"] == "event_id_reused"
+    assert [m.text for m in assistant.received] == ["/declare_claim"]
+
+
+def test_an_event_the_assistant_could_not_answer_can_be_sent_again(line, assistant, call_id):
+    event = {"event_id": str(uuid.uuid4()), "call_id": call_id, "type": "dtmf", "digits": "1"}
+    assistant.fails = True
+    assert line.post(event).status_code == 503
+    assistant.fails = False
+    assert line.post(event).status_code == 200
+    assert [m.text for m in assistant.received] == ["/declare_claim"]
+
+
+# --- authentication ---------------------------------------------------------------------
+
+
+def start_event(call: str) -> bytes:
+    return json.dumps({"event_id": str(uuid.uuid4()), "call_id": call, "type": "start", "caller": MARIE_MOBILE}).encode()
+
+
+@pytest.mark.parametrize(
+    "headers, status",
+    [
+        ({}, 401),
+        ({"Authorization": "Bearer not-the-gateway-token"}, 401),
+        ({"Authorization": f"Basic {TOKEN}"}, 401),
+        ({"Authorization": "Bearer "}, 401),
+    ],
+)
+def test_without_the_gateway_token_nothing_is_processed(line, assistant, headers, status):
+    answer = line.post_raw(start_event("call-refused"), headers)
+    assert answer.status_code == status and answer.json()["error"]["code"] == "unauthorized"
+    assert assistant.received == []
+
+
+def test_a_body_signed_with_the_signing_secret_is_accepted(line, assistant):
+    body = start_event("call-signed")
+    answer = line.post_raw(body, {SIGNATURE_HEADER: sign(body, SIGNING_SECRET, int(time.time()))})
+    assert answer.status_code == 200 and len(assistant.received) == 1
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [
+        lambda body, now: sign(body, "not-the-signing-secret", now),
+        lambda body, now: sign(body + b" ", SIGNING_SECRET, now),  # another body
+        lambda body, now: sign(body, SIGNING_SECRET, now - 3600),  # an old signature replayed
+        lambda body, now: "sha256=" + sign(body, SIGNING_SECRET, now).split("v1=")[1],
+        lambda body, now: "",
+    ],
+)
+def test_a_bad_signature_is_refused_with_403(line, assistant, signature):
+    body = start_event("call-bad-signature")
+    answer = line.post_raw(body, {SIGNATURE_HEADER: signature(body, int(time.time()))})
+    assert answer.status_code == 403 and answer.json()["error"]["code"] == "bad_signature"
+    assert assistant.received == []
+
+
+# --- malformed events -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body, status, code",
+    [
+        (b"{not json", 400, "bad_request"),
+        (b"\xff\xfe\x00binary", 400, "bad_request"),
+        (b"[1, 2]", 400, "bad_request"),
+        (b'{"event_id": "e1", "call_id": "c1", "type": "video"}', 422, "unknown_event"),
+        (b'{"event_id": "e1", "call_id": "c1"}', 422, "validation_error"),
+        (b'{"call_id": "c1", "type": "no_input"}', 422, "validation_error"),
+        (b'{"event_id": "e 1 !", "call_id": "c1", "type": "no_input"}', 422, "validation_error"),
+        (b'{"event_id": "e1", "call_id": "c1", "type": "utterance", "final": true}', 422, "validation_error"),
+        (b'{"event_id": "e1", "call_id": "c1", "type": "utterance", "final": true,'
+         b' "alternatives": [{"transcript": "oui", "confidence": 7}]}', 422, "validation_error"),
+        (b'{"event_id": "e1", "call_id": "c1", "type": "utterance", "final": true,'
+         b' "alternatives": [{"transcript": "oui", "confidence": NaN}]}', 422, "validation_error"),
+        (b'{"event_id": "e1", "call_id": "c1", "type": "dtmf", "digits": "12a"}', 422, "validation_error"),
+        (b'{"event_id": "e1", "call_id": "c1", "type": "transfer_status", "status": "maybe"}', 422, "validation_error"),
+        (b'{"event_id": "e1", "call_id": "c1", "type": "start", "caller": 612345678}', 422, "validation_error"),
+        (b'{"event_id": "e1", "call_id": "never-started", "type": "no_input"}', 404, "unknown_call"),
+        (b'{"event_id": "e1", "call_id": "c1", "type": "utterance", "final": true, "alternatives": [{"transcript": "'
+         + b"x" * 70_000 + b'", "confidence": 0.9}]}', 413, "payload_too_large"),
+    ],
+)
+def test_malformed_events_get_a_4xx_and_change_nothing(line, assistant, body, status, code):
+    event_id = f"e-{uuid.uuid4().hex}"
+    answer = line.post_raw(body.replace(b'"e1"', f'"{event_id}"'.encode()), {"Authorization": f"Bearer {TOKEN}"})
+    assert answer.status_code == status, answer.text
+    assert answer.json()["error"]["code"] == code
+    assert assistant.received == []
+    # Nothing was recorded: the same event id still works for a real event.
+    assert line.post({"event_id": event_id, "call_id": f"call-{uuid.uuid4().hex}", "type": "start"}).status_code == 200
+
+
+def test_a_second_start_of_the_same_call_is_refused(line, assistant, call_id):
+    answer = line.post({"event_id": str(uuid.uuid4()), "call_id": call_id, "type": "start", "caller": MARIE_MOBILE})
+    assert answer.status_code == 409 and assistant.received == []
+
+
+async def test_the_call_is_kept_in_the_database_for_a_restart_or_another_replica(line, call_id):
+    line.send(call_id, "no_input")
+    another = CallStore(line.store.database_url)
+    try:
+        call = await another.get_call(call_id)
+    finally:
+        await another.close()
+    assert (call.caller, call.no_input, call.ended) == (MARIE_MOBILE, 1, False)
+    assert call.menu == {"1": "/declare_claim", "2": "/request_attestation"}
