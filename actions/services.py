@@ -139,12 +139,14 @@ class ServicesClient:
         declaration: Dict[str, Any],
         idempotency_key: str,
         attachments: Sequence[str] = (),
+        retry: bool = True,
     ) -> Dict[str, Any]:
         """Files a claim with the uploads given (their ids) linked to it; safe to retry:
-        the same key never creates a second claim."""
+        the same key never creates a second claim. `retry=False` makes one attempt only
+        (the claim outbox retries later instead of keeping the customer waiting)."""
         url = f"{self.claims_url}/v1/customers/{customer_id}/claims"
         body = {**declaration, "attachments": list(attachments)} if attachments else declaration
-        return await self._send("POST", url, body, retry=True, headers={"Idempotency-Key": idempotency_key})
+        return await self._send("POST", url, body, retry=retry, headers={"Idempotency-Key": idempotency_key})
 
     async def upload_document(self, filename: str, content_type: str, data: bytes) -> Dict[str, Any]:
         """Hands a received file to the claims service, which checks it by its content.

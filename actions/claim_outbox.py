@@ -1,0 +1,274 @@
+"""Confirmed claims the claims service could not take: kept here, filed once it is back.
+
+`action_file_claim` queues a declaration when the claims service is down or too
+slow; the retry worker (`python -m actions.claim_outbox`, a process of its own)
+files every due entry again with the same idempotency key, waiting longer after
+each failure. A claim is never lost (its declaration stays here until filed) and
+never doubled (the claims service answers a key it already knows with the claim it
+created, even when the first attempt only timed out on our side). The claims
+service acknowledges every new claim by e-mail, so the customer learns its number
+even once the conversation is over; a declaration it refuses goes to an adviser.
+
+Storage: `CLAIM_OUTBOX_URL` (default `sqlite:///var/claim_outbox.db`; PostgreSQL in
+production, shared by every action server). Once filed or refused, an entry keeps
+its key and outcome but not the declaration.
+"""
+import argparse
+import asyncio
+import logging
+import os
+import time
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional
+
+from sqlalchemy import JSON, Column, Float, Integer, MetaData, String, Table, select, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from actions.services import ServiceRefusal, ServicesClient, ServiceUnavailable, services
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_URL = "sqlite:///var/claim_outbox.db"
+DEFAULT_RETRY_SECONDS = 30.0  # first wait; doubled after every failure...
+MAX_RETRY_SECONDS = 3600.0  # ...up to an hour
+DEFAULT_POLL_SECONDS = 5.0
+ATTACHMENT_REFUSALS = {"upload_not_found", "upload_already_linked"}
+_ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}
+
+PENDING, FILED, REFUSED = "pending", "filed", "refused"
+
+metadata = MetaData()
+pending_claims = Table(
+    "pending_claims",
+    metadata,
+    Column("idempotency_key", String(100), primary_key=True),
+    Column("customer_id", String(8), nullable=False, index=True),
+    Column("sender_id", String(255), nullable=False, index=True),
+    Column("declaration", JSON),  # emptied once filed or refused
+    Column("attachments", JSON),  # upload ids
+    Column("status", String(10), nullable=False, index=True),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", Float, nullable=False),  # unix time
+    Column("claim_number", String(20)),
+    Column("refusal", String(100)),
+    Column("created_at", Float, nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class PendingClaim:
+    key: str
+    customer_id: str
+    sender_id: str
+    declaration: Optional[Dict[str, Any]]
+    attachments: List[str]
+    status: str
+    attempts: int
+    claim_number: Optional[str]
+
+
+class ClaimOutbox:
+    """The table of queued declarations (one engine, created on first use)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._engine: Optional[AsyncEngine] = None
+
+    @classmethod
+    def from_environment(cls) -> "ClaimOutbox":
+        return cls(os.environ.get("CLAIM_OUTBOX_URL") or DEFAULT_URL)
+
+    async def queue(self, key: str, customer_id: str, sender_id: str,
+                    declaration: Dict[str, Any], attachments: List[str], now: float) -> None:
+        """Keeps a declaration to file; queueing the same key twice keeps the first."""
+        engine = await self._ready()
+        try:
+            async with engine.begin() as connection:
+                await connection.execute(pending_claims.insert().values(
+                    idempotency_key=key, customer_id=customer_id, sender_id=sender_id,
+                    declaration=declaration, attachments=list(attachments), status=PENDING,
+                    attempts=0, next_attempt_at=now, created_at=now,
+                ))
+        except IntegrityError:
+            logger.info("claim already queued")
+
+    async def get(self, key: str) -> Optional[PendingClaim]:
+        rows = await self._select(pending_claims.c.idempotency_key == key)
+        return rows[0] if rows else None
+
+    async def of_conversation(self, sender_id: str, customer_id: str) -> List[PendingClaim]:
+        """The entries queued from this conversation for this customer, oldest first."""
+        return await self._select(pending_claims.c.sender_id == sender_id,
+                                  pending_claims.c.customer_id == customer_id)
+
+    async def due(self, now: float, limit: int = 50) -> List[PendingClaim]:
+        return await self._select(pending_claims.c.status == PENDING,
+                                  pending_claims.c.next_attempt_at <= now, limit=limit)
+
+    async def mark_filed(self, key: str, claim_number: str) -> None:
+        await self._update(key, status=FILED, claim_number=claim_number, declaration=None)
+
+    async def mark_refused(self, key: str, code: str) -> None:
+        await self._update(key, status=REFUSED, refusal=code[:100], declaration=None)
+
+    async def postpone(self, entry: PendingClaim, now: float, retry_seconds: float) -> None:
+        wait = min(retry_seconds * 2 ** entry.attempts, MAX_RETRY_SECONDS)
+        await self._update(entry.key, attempts=entry.attempts + 1, next_attempt_at=now + wait)
+
+    async def close(self) -> None:
+        if self._engine is not None:
+            await self._engine.dispose()
+            self._engine = None
+
+    async def _select(self, *conditions: Any, limit: Optional[int] = None) -> List[PendingClaim]:
+        engine = await self._ready()
+        query = select(pending_claims).where(*conditions).order_by(pending_claims.c.created_at)
+        if limit:
+            query = query.limit(limit)
+        async with engine.connect() as connection:
+            rows = (await connection.execute(query)).mappings().all()
+        return [PendingClaim(
+            key=row["idempotency_key"], customer_id=row["customer_id"], sender_id=row["sender_id"],
+            declaration=row["declaration"], attachments=list(row["attachments"] or []),
+            status=row["status"], attempts=row["attempts"], claim_number=row["claim_number"],
+        ) for row in rows]
+
+    async def _update(self, key: str, **values: Any) -> None:
+        engine = await self._ready()
+        async with engine.begin() as connection:
+            await connection.execute(
+                update(pending_claims).where(pending_claims.c.idempotency_key == key).values(**values))
+
+    async def _ready(self) -> AsyncEngine:
+        if self._engine is None:
+            url = make_url(self.url)
+            backend = url.get_backend_name()
+            if backend == "sqlite" and url.database:
+                os.makedirs(os.path.dirname(os.path.abspath(url.database)), exist_ok=True)
+            engine = create_async_engine(
+                url.set(drivername=_ASYNC_DRIVERS.get(backend, url.drivername)),
+                future=True, hide_parameters=True,
+            )
+            async with engine.begin() as connection:
+                await connection.run_sync(metadata.create_all)
+            self._engine = engine
+        return self._engine
+
+
+async def file_queued_claim(entry: PendingClaim, outbox: ClaimOutbox, client: ServicesClient) -> Optional[str]:
+    """Files one queued declaration: its claim number, or None when the claims service
+    is still unavailable. Raises ServiceRefusal when it refuses the declaration."""
+    if entry.status == FILED:
+        return entry.claim_number
+    declaration = entry.declaration or {}
+    try:
+        try:
+            claim = await client.file_claim(entry.customer_id, declaration, entry.key,
+                                            attachments=entry.attachments, retry=False)
+        except ServiceRefusal as refusal:
+            if not entry.attachments or refusal.code not in ATTACHMENT_REFUSALS:
+                raise
+            # Files the service no longer takes never keep the claim from being filed.
+            claim = await client.file_claim(entry.customer_id, declaration, entry.key, retry=False)
+    except ServiceUnavailable:
+        return None
+    await outbox.mark_filed(entry.key, claim["claim_number"])
+    logger.info("queued claim filed as %s", claim["claim_number"])
+    return claim["claim_number"]
+
+
+async def file_due_claims(outbox: ClaimOutbox, client: ServicesClient, now: float,
+                          retry_seconds: float = DEFAULT_RETRY_SECONDS) -> Dict[str, int]:
+    """One pass of the retry worker over the due entries; counts what happened."""
+    counts = {FILED: 0, PENDING: 0, REFUSED: 0}
+    for entry in await outbox.due(now):
+        try:
+            number = await file_queued_claim(entry, outbox, client)
+        except ServiceRefusal as refusal:
+            await refuse(entry, refusal, outbox, client)
+            counts[REFUSED] += 1
+            continue
+        if number is None:
+            await outbox.postpone(entry, now, retry_seconds)
+            counts[PENDING] += 1
+        else:
+            counts[FILED] += 1
+    return counts
+
+
+async def refuse(entry: PendingClaim, refusal: ServiceRefusal, outbox: ClaimOutbox,
+                 client: ServicesClient) -> None:
+    """The claims service refuses the declaration: an adviser takes it over."""
+    logger.warning("queued claim refused by the claims service: %s", refusal.code)
+    declaration = entry.declaration or {}
+    summary = (
+        "Déclaration de sinistre confirmée par le client pendant une indisponibilité du "
+        f"service des sinistres, refusée à l'enregistrement ({refusal.message or refusal.code}).\n"
+        + "\n".join(f"- {field} : {value}" for field, value in declaration.items() if value)
+    )
+    try:
+        await client.file_handoff(entry.customer_id, channel="file d'attente des sinistres",
+                                  reason="déclaration de sinistre refusée", summary=summary[:4000])
+    except (ServiceUnavailable, ServiceRefusal):
+        return  # stays pending: tried again at the next pass
+    await outbox.mark_refused(entry.key, refusal.code)
+
+
+_outbox: Optional[ClaimOutbox] = None
+
+
+def claim_outbox() -> ClaimOutbox:
+    """The process-wide outbox, built on first use from the environment."""
+    global _outbox
+    if _outbox is None:
+        _outbox = ClaimOutbox.from_environment()
+    return _outbox
+
+
+def use_claim_outbox(outbox: Optional[ClaimOutbox]) -> None:
+    """Replaces the process-wide outbox (tests)."""
+    global _outbox
+    _outbox = outbox
+
+
+async def run_worker(poll_seconds: float, retry_seconds: float, once: bool = False) -> None:
+    outbox, client = claim_outbox(), services()
+    try:
+        while True:
+            try:
+                counts = await file_due_claims(outbox, client, time.time(), retry_seconds)
+                if any(counts.values()):
+                    logger.info("queued claims: %s", counts)
+            except Exception:  # the worker outlives a bad pass (database busy...)
+                logger.exception("queued claims pass failed")
+            if once:
+                return
+            await asyncio.sleep(poll_seconds)
+    finally:
+        await client.close()
+        await outbox.close()
+
+
+def main() -> None:
+    from dotenv import load_dotenv
+
+    from bot.masking import mask_every_log_handler
+
+    load_dotenv()
+    parser = argparse.ArgumentParser(prog="python -m actions.claim_outbox",
+                                     description="File the claims queued while the claims service was down.")
+    parser.add_argument("--once", action="store_true", help="one pass, then exit")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    mask_every_log_handler()
+    asyncio.run(run_worker(
+        float(os.environ.get("CLAIM_OUTBOX_POLL_SECONDS") or DEFAULT_POLL_SECONDS),
+        float(os.environ.get("CLAIM_OUTBOX_RETRY_SECONDS") or DEFAULT_RETRY_SECONDS),
+        once=args.once,
+    ))
+
+
+if __name__ == "__main__":
+    main()
