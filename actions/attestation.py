@@ -18,6 +18,9 @@ from actions.services import ServiceRefusal, ServiceUnavailable, services
 
 logger = logging.getLogger(__name__)
 
+# Channels that cannot hand a document over: the telephone line.
+CHANNELS_WITHOUT_FILES = {"ivr"}
+
 # « attestation scolaire », « pour l'école », « pour la cantine »: the school certificate
 # of a home contract's private-life liability.
 _SCHOOL = re.compile(r"scola|[ée]cole|cantine|cr[èe]che|coll[èe]ge|lyc[ée]e", re.IGNORECASE)
@@ -91,8 +94,15 @@ class ActionAskAttestationContract(Action):
         return []
 
 
+def _cannot_carry_files(tracker: Tracker) -> bool:
+    """On the phone the attestation is e-mailed to the address on file (the `ivr`
+    variant of utter_attestation_ready says so) instead of handed over."""
+    return tracker.get_latest_input_channel() in CHANNELS_WITHOUT_FILES
+
+
 class ActionGenerateAttestation(Action):
-    """Has the policy service generate the PDF and gives the customer its link."""
+    """Has the policy service generate the PDF and gives the customer its link
+    (or, on the phone, e-mails it)."""
 
     def name(self) -> Text:
         return "action_generate_attestation"
@@ -104,7 +114,9 @@ class ActionGenerateAttestation(Action):
             return [SlotSet(ATTESTATION_CONTRACT, None)]
         try:
             contract = await services().get_contract(customer_id, number)
-            attestation = await services().create_attestation(customer_id, number, attestation_kind(tracker))
+            attestation = await services().create_attestation(
+                customer_id, number, attestation_kind(tracker), send_by_email=_cannot_carry_files(tracker)
+            )
         except ServiceUnavailable:
             dispatcher.utter_message(response="utter_attestation_failed")
             return [SlotSet(ATTESTATION_CONTRACT, None)]

@@ -63,18 +63,20 @@ class ActionHandoff(Action):
             dispatcher.utter_message(response="utter_handoff_closed")
             dispatcher.utter_message(response="utter_human_contacts")
             return []
+        summary = conversation_summary(tracker.events)
         try:
             handoff = await services().file_handoff(
                 identified_customer(tracker),
                 channel=tracker.get_latest_input_channel() or "inconnu",
                 reason="demande du client",
-                summary=conversation_summary(tracker.events),
+                summary=summary,
             )
         except ServiceError as error:
             logger.warning("hand-off not filed: %s", type(error).__name__)
             dispatcher.utter_message(response="utter_human_contacts")
             return []
-        dispatcher.utter_message(response="utter_handoff_filed", reference=handoff["reference"])
+        # On the phone, the `ivr` variant is a transfer to the advisers' line with this context.
+        dispatcher.utter_message(response="utter_handoff_filed", reference=handoff["reference"], summary=summary)
         return []
 
 

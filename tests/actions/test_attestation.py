@@ -105,3 +105,18 @@ async def test_a_car_attestation_comes_with_the_rule_that_replaced_the_green_car
     tracker = make_tracker(domain, slots=identified(KARIM, attestation_contract="AUT-559120"), text="ma carte verte")
     await ActionGenerateAttestation().run(dispatcher, tracker, domain)
     assert responses(dispatcher) == ["utter_attestation_ready", "utter_memo_vehicule_assure"]
+
+
+async def test_on_the_phone_the_attestation_is_emailed_to_the_address_on_file(domain, dispatcher, client, services):
+    def outbox():
+        params = {"recipient": "marie.dupont@example.fr"}
+        return services.get("/v1/outbox", params=params).json()["messages"]
+
+    tracker = make_tracker(domain, slots=identified(MARIE, attestation_contract="HAB-120034"))
+    tracker.events[0]["input_channel"] = "ivr"
+    before = outbox()
+    await ActionGenerateAttestation().run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_attestation_ready"]  # its `ivr` variant says it was e-mailed
+    sent = outbox()
+    assert len(sent) == len(before) + 1
+    assert "HAB-120034" in sent[-1]["subject"] and dispatcher.messages[0]["url"] in sent[-1]["body"]

@@ -51,6 +51,8 @@ async def test_in_office_hours_a_handoff_is_filed_with_a_summary(domain, dispatc
     assert responses(dispatcher) == ["utter_handoff_filed"]
     assert dispatcher.messages[0]["reference"].startswith("TRF-")
     assert "mon dégât des eaux" in filed["summary"]
+    # The telephone line's variant transfers the call with this summary for the adviser.
+    assert dispatcher.messages[0]["summary"] == filed["summary"]
 
 
 async def test_outside_office_hours_the_channels_are_given(domain, dispatcher, client, monkeypatch):
