@@ -7,13 +7,14 @@ INSTALLED := $(VENV)/.installed
 # npm writes this file on every install: newer than the lock file means up to date.
 NODE_MODULES := node_modules/.package-lock.json
 
-.PHONY: help venv system-packages train run test chat validate eval clean
+.PHONY: help venv system-packages train run test chat phone validate eval clean .env
 
 help:
 	@echo "make run       start the whole stack on localhost (trains the model first if needed)"
 	@echo "make test      run every test"
 	@echo "make train     train the model if the data changed"
 	@echo "make chat      talk to the assistant in the terminal (needs 'make run' in another terminal)"
+	@echo "make phone     call the assistant's telephone line from the terminal (needs 'make run'; CALLER=0698765432)"
 	@echo "make validate  check the training data and the domain"
 	@echo "make eval      NLU accuracy and F1 on the held-out examples (tests/nlu)"
 
@@ -43,6 +44,10 @@ run: $(INSTALLED) $(NODE_MODULES) .env
 
 chat: $(INSTALLED)
 	@$(PYTHON) -m connectors.terminal_chat $(if $(CUSTOMER),--customer $(CUSTOMER))
+
+# The voice gateway simulated: typed lines are speech, #1 a key, an empty line silence.
+phone: $(INSTALLED) .env
+	@$(PYTHON) -m connectors.phone_simulator $(if $(CALLER),--caller "$(CALLER)")
 
 test: $(INSTALLED) $(NODE_MODULES) system-packages
 	@bash scripts/test.sh
