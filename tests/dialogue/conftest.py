@@ -15,6 +15,7 @@ from tests.processes import free_port, start, stop, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
+IVR_GATEWAY_TOKEN = "test-ivr-gateway-token-0123456789"
 
 
 @pytest.fixture(scope="session")
@@ -66,6 +67,9 @@ def rasa_stack(services, trained_model, tmp_path_factory) -> RasaStack:
         "POLICY_SERVICE_URL": services.base_url,
         "CLAIMS_SERVICE_URL": services.base_url,
         "ESPACE_CLIENT_JWT_SECRET": jwt_secret,
+        # The telephone line: the gateway's token, and its own call store.
+        "IVR_GATEWAY_TOKEN": IVR_GATEWAY_TOKEN,
+        "IVR_DATABASE_URL": f"sqlite:///{workdir / 'ivr.db'}",
     }
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(
