@@ -77,6 +77,9 @@ def rasa_stack(services, trained_model, tmp_path_factory) -> RasaStack:
         f'tracker_store:\n  type: server_extensions.tracker_store.MaskingSQLTrackerStore\n'
         f'  dialect: "sqlite"\n  db: "{workdir / "conversations.db"}"\n'
     )
+    # The project's channels, plus one that hands files to the dialogue as connectors do.
+    credentials = workdir / "credentials.yml"
+    credentials.write_text((ROOT / "credentials.yml").read_text() + "\ntests.dialogue.file_channel.FileTestInput:\n")
     actions_log, rasa_log = workdir / "actions.log", workdir / "rasa.log"
     actions = start(
         [str(VENV_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(actions_port)],
@@ -85,7 +88,7 @@ def rasa_stack(services, trained_model, tmp_path_factory) -> RasaStack:
     rasa = start(
         [
             str(VENV_BIN / "rasa"), "run", "--model", str(trained_model), "--endpoints", str(endpoints),
-            "--credentials", str(ROOT / "credentials.yml"), "--port", str(rasa_port),
+            "--credentials", str(credentials), "--port", str(rasa_port),
             "--enable-api", "--auth-token", api_token,
             "--cors", "*",  # as in the Procfile: the widget's page is served from another origin
         ],

@@ -1,9 +1,22 @@
 """Documents on the REST channel, which takes no files: how to send them, and no way for
 a client to pose as a connector that received one."""
 
+import base64
+import datetime as dt
+import io
+import itertools
+import re
 import uuid
 
 import pytest
+import requests
+from PIL import Image
+from reportlab.pdfgen import canvas
+
+from connectors.espace_client import issue_session_token
+from tests.bot.helpers import MARIE, execute, new_customer, query
+
+_contract_numbers = itertools.count(800001)
 
 
 @pytest.fixture
@@ -31,3 +44,124 @@ def test_a_client_cannot_hand_files_to_the_dialogue(rasa_stack, sender):
     assert "attachments" not in event["metadata"] and "channel_phone" not in event["metadata"]
     assert event["metadata"]["page"] == "/contact"
     assert rasa_stack.tracker(sender)["slots"]["pending_documents"] is None
+
+
+# --- files received by a connector (tests/dialogue/file_channel.py) -------------------
+
+def send_file(rasa_stack, sender, data, filename, content_type, **metadata):
+    answer = requests.post(
+        f"{rasa_stack.url}/webhooks/test_files/webhook",
+        json={"sender": sender, "filename": filename, "content_type": content_type,
+              "data": base64.b64encode(data).decode(), "metadata": metadata},
+        timeout=30,
+    )
+    answer.raise_for_status()
+    return texts(answer.json())
+
+
+def texts(messages):
+    return "\n".join(message.get("text", "") for message in messages)
+
+
+def jpeg():
+    buffer = io.BytesIO()
+    Image.new("RGB", (60, 40), (180, 60, 20)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def pdf():
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer)
+    page.drawString(72, 720, "Constat amiable")
+    page.save()
+    return buffer.getvalue()
+
+
+def customer_with_open_claims(services, count):
+    """A customer of our own (born 17/04/1992) with a home contract and `count` open claims."""
+    customer = new_customer(services)
+    contract = f"HAB-{next(_contract_numbers)}"
+    columns = [row[1] for row in query(services, "PRAGMA table_info(contracts)")]
+    chosen = ["?" if column in ("contract_number", "customer_id") else column for column in columns]
+    execute(services, f"INSERT INTO contracts ({', '.join(columns)}) SELECT {', '.join(chosen)} FROM contracts"
+                      " WHERE contract_number = 'HAB-120034'",
+            [contract if c == "contract_number" else customer["customer_id"] for c in columns
+             if c in ("contract_number", "customer_id")])
+    numbers = []
+    for day in range(count):
+        filed = services.post(f"/v1/customers/{customer['customer_id']}/claims", headers={"Idempotency-Key": uuid.uuid4().hex}, json={
+            "contract_number": contract, "claim_type": "degat_des_eaux",
+            "occurred_on": (dt.date.today() - dt.timedelta(days=day + 1)).isoformat(),
+            "place": "Cuisine", "circumstances": "Fuite sous l'évier.", "damage": "Placard abîmé.",
+        })
+        numbers.append(filed.json()["claim_number"])
+    return customer, numbers
+
+
+def documents_of(services, customer_id, claim_number):
+    claim = services.get(f"/v1/customers/{customer_id}/claims/{claim_number}").json()
+    return [document["filename"] for document in claim["documents"]]
+
+
+def test_files_sent_during_the_declaration_are_read_back_and_linked_to_the_claim(rasa_stack, services, sender):
+    token = issue_session_token(MARIE, rasa_stack.jwt_secret)
+
+    def say(text):
+        return texts(rasa_stack.say(sender, text, auth_token=token))
+
+    say("je veux déclarer un sinistre")
+    assert "Quand" in say('/inform{"claim_type": "degat_des_eaux"}')
+    acknowledged = send_file(rasa_stack, sender, jpeg(), "fuite évier.jpg", "image/jpeg", auth_token=token)
+    assert "Photo bien reçue (fuite évier.jpg)" in acknowledged
+    assert "Quand" in acknowledged  # the form asks its question again
+    assert "Où" in say("hier vers 18h")
+    refused = send_file(rasa_stack, sender, b"<html><script>alert(1)</script></html>", "photo.jpg", "image/jpeg",
+                        auth_token=token)
+    assert "que des photos" in refused
+    assert "ce qui s'est passé" in say("dans la cuisine de mon appartement")
+    assert "dégâts" in say("le tuyau sous l'évier a lâché pendant que j'étais au travail")
+    assert "autre personne" in say("le parquet de la cuisine est gonflé")
+    assert "témoins" in say("Aucun tiers impliqué")
+    assert "Pièces jointes : fuite évier.jpg" in say("Aucun témoin")
+    summary = send_file(rasa_stack, sender, pdf(), "constat.pdf", "application/pdf", auth_token=token)
+    assert "Document bien reçu (constat.pdf)" in summary
+    assert "Pièces jointes : fuite évier.jpg, constat.pdf" in summary
+
+    filed = say("oui")
+    claim_number = re.search(r"SIN-\d{4}-\d{6}", filed).group(0)
+    assert "Vos fichiers sont joints au dossier" in filed
+    assert documents_of(services, MARIE, claim_number) == ["fuite évier.jpg", "constat.pdf"]
+
+
+def test_files_sent_outside_a_declaration_go_to_the_claim_the_customer_picks(rasa_stack, services, sender):
+    customer, numbers = customer_with_open_claims(services, 2)
+    token = issue_session_token(customer["customer_id"], rasa_stack.jwt_secret)
+    question = requests.post(
+        f"{rasa_stack.url}/webhooks/test_files/webhook",
+        json={"sender": sender, "filename": "plafond.jpg", "content_type": "image/jpeg",
+              "data": base64.b64encode(jpeg()).decode(), "metadata": {"auth_token": token}},
+        timeout=30,
+    ).json()
+    assert "À quel sinistre dois-je joindre plafond.jpg" in texts(question)
+    payloads = [button["payload"] for button in question[-1]["buttons"]]
+    assert payloads == ['/inform{"claim_number": "%s"}' % number for number in reversed(numbers)]
+
+    done = texts(rasa_stack.say(sender, payloads[1], auth_token=token))
+    assert f"plafond.jpg est joint à votre dossier {numbers[0]}" in done
+    again = send_file(rasa_stack, sender, pdf(), "facture.pdf", "application/pdf", auth_token=token)
+    assert f"facture.pdf est joint à votre dossier {numbers[0]}" in again  # same claim, not asked again
+    assert documents_of(services, customer["customer_id"], numbers[0]) == ["plafond.jpg", "facture.pdf"]
+    assert documents_of(services, customer["customer_id"], numbers[1]) == []
+
+
+def test_files_from_an_anonymous_customer_are_attached_once_identified(rasa_stack, services, sender):
+    customer, (number,) = customer_with_open_claims(services, 1)
+    first = send_file(rasa_stack, sender, jpeg(), "vitre.jpg", "image/jpeg")
+    assert "une fois votre identité vérifiée" in first and "identifiant client" in first
+    assert "identifiant client" in send_file(rasa_stack, sender, pdf(), "devis.pdf", "application/pdf")
+    assert "date de naissance" in texts(rasa_stack.say(sender, customer["customer_id"]))
+    assert "SMS" in texts(rasa_stack.say(sender, "17/04/1992"))
+    sms = services.get("/v1/outbox", params={"recipient": customer["phone"], "limit": 1}).json()["messages"][-1]
+    done = texts(rasa_stack.say(sender, re.search(r"\b\d{6}\b", sms["body"]).group(0)))
+    assert f"vitre.jpg, devis.pdf sont joints à votre dossier {number}" in done
+    assert documents_of(services, customer["customer_id"], number) == ["vitre.jpg", "devis.pdf"]

@@ -1,0 +1,39 @@
+"""A channel of the dialogue tests only (never in credentials.yml): a file posted as JSON
+takes the path every file-taking connector takes (connectors.attachments), so that the
+whole dialogue around received files runs against a real Rasa server."""
+
+import base64
+from typing import Any, Awaitable, Callable, Text
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from connectors.attachments import attach_document_message, receive_file
+
+
+class FileTestInput(InputChannel):
+    """POST /webhooks/test_files/webhook {"sender", "filename", "content_type", "data" (base64), "metadata"}."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "test_files"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint("test_files_webhook", __name__)
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            body = request.json
+            result = await receive_file(base64.b64decode(body["data"]), body.get("content_type"), body.get("filename"))
+            if not result.accepted:
+                return response.json([{"recipient_id": body["sender"], "text": result.refusal}])
+            message = attach_document_message([result.attachment], body.get("metadata") or {})
+            collector = CollectingOutputChannel()
+            await on_new_message(
+                UserMessage(message["text"], collector, body["sender"], input_channel=self.name(), metadata=message["metadata"])
+            )
+            return response.json(collector.messages)
+
+        return webhook
