@@ -24,6 +24,8 @@ CHANNELS_WITHOUT_FILES = {"ivr"}
 # « attestation scolaire », « pour l'école », « pour la cantine »: the school certificate
 # of a home contract's private-life liability.
 _SCHOOL = re.compile(r"scola|[ée]cole|cantine|cr[èe]che|coll[èe]ge|lyc[ée]e", re.IGNORECASE)
+# The car's papers of old (carte verte, papillon): today's answer is the auto attestation.
+_CAR_PAPERS = re.compile(r"carte verte|papillon|m[ée]mo v[ée]hicule", re.IGNORECASE)
 
 
 def attestation_kind(tracker: Tracker) -> str:
@@ -51,6 +53,8 @@ class ValidateAttestationForm(FormValidationAction):
         products = mentioned_products(tracker, "request_attestation")
         if attestation_kind(tracker) == "scolaire":
             products = ["habitation"]
+        elif _CAR_PAPERS.search(request_text(tracker, "request_attestation")):
+            products = ["auto"]
         chosen = choose_contract(contracts, "", products)
         active = [c for c in contracts if c["status"] == "active"]
         if chosen is None and len(active) == 1:

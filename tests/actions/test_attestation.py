@@ -90,6 +90,11 @@ async def test_the_product_named_before_identification_still_picks_the_contract(
     assert slots["attestation_contract"] == "AUT-559120"
 
 
+async def test_asking_for_the_green_card_means_the_car_attestation(domain, dispatcher, client):
+    slots = await run_form_validation(domain, dispatcher, MARIE, text="je n'ai pas reçu ma carte verte")
+    assert slots["attestation_contract"] == "AUT-482913"
+
+
 async def test_a_school_certificate_comes_from_the_home_contract(domain, dispatcher, client):
     slots = await run_form_validation(domain, dispatcher, MARIE, text="il me faut une attestation scolaire pour mon fils")
     assert slots["attestation_contract"] == "HAB-120034"
