@@ -3,6 +3,7 @@ import hashlib
 import io
 import stat
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from PIL import Image
 from reportlab.pdfgen import canvas
 
+from bot.settings import Settings, SettingsError
 from tests.bot.helpers import KARIM, MARIE, count, query, today_paris
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -271,3 +273,30 @@ def test_a_bad_document_link_is_refused(services, body, status, code):
     assert response.status_code == status
     assert response.json()["error"]["code"] == code
     assert count(services, "claim_documents", "claim_id IS NOT NULL") == before
+
+
+def test_two_claims_racing_for_one_upload_get_it_once(services):
+    other = file_claim(services).json()["claim_number"]
+    for _ in range(5):
+        photo = uploaded(services)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            answers = list(pool.map(
+                lambda number: services.post(documents_url(MARIE, number), json={"upload_id": photo["upload_id"]}),
+                ["SIN-2026-000731", other],
+            ))
+        assert sorted(answer.status_code for answer in answers) == [201, 409]
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "dix mégas"])
+def test_an_invalid_size_cap_keeps_the_services_from_starting(value):
+    environ = {"SERVICES_API_TOKEN": "t", "DOCUMENT_LINK_SECRET": "s", "UPLOAD_MAX_BYTES": value}
+    with pytest.raises(SettingsError, match="UPLOAD_MAX_BYTES"):
+        Settings.from_env(environ)
+
+
+def test_uploads_folder_and_size_cap_come_from_the_environment():
+    settings = Settings.from_env({"SERVICES_API_TOKEN": "t", "DOCUMENT_LINK_SECRET": "s",
+                                  "UPLOADS_DIR": "/srv/oyat/uploads", "UPLOAD_MAX_BYTES": "2048"})
+    assert (settings.uploads_dir, settings.upload_max_bytes) == ("/srv/oyat/uploads", 2048)
+    defaults = Settings.from_env({"SERVICES_API_TOKEN": "t", "DOCUMENT_LINK_SECRET": "s"})
+    assert (defaults.uploads_dir, defaults.upload_max_bytes) == ("var/uploads", MAX_BYTES)
