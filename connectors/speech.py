@@ -8,6 +8,7 @@ hours, numeric dates in words, web and e-mail addresses spelled the way they are
 said, list items as sentences.
 """
 
+import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -15,7 +16,6 @@ from typing import Callable, Dict, List, Sequence, Tuple
 from xml.sax.saxutils import escape
 
 from babel.dates import format_date
-import datetime as dt
 
 Piece = Tuple[str, str]  # (plain text, SSML fragment)
 
