@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 # npm writes this file on every install: newer than the lock file means up to date.
 NODE_MODULES := node_modules/.package-lock.json
 
-.PHONY: help venv system-packages train run test chat phone validate eval clean .env
+.PHONY: help venv system-packages train run test chat phone validate eval clean .env privacy-purge privacy-export privacy-erase
 
 help:
 	@echo "make run       start the whole stack on localhost (trains the model first if needed)"
@@ -17,6 +17,9 @@ help:
 	@echo "make phone     call the assistant's telephone line from the terminal (needs 'make run'; CALLER=0698765432)"
 	@echo "make validate  check the training data and the domain"
 	@echo "make eval      NLU accuracy and F1 on the held-out examples (tests/nlu)"
+	@echo "make privacy-purge                      delete conversations past CONVERSATION_RETENTION_DAYS (90)"
+	@echo "make privacy-export CUSTOMER=10000001   everything about one customer, as JSON"
+	@echo "make privacy-erase CUSTOMER=10000001    erase one customer's data (what the law allows)"
 
 $(INSTALLED): requirements.txt constraints.txt scripts/venv.sh
 	@bash scripts/venv.sh $(VENV)
@@ -54,6 +57,14 @@ test: $(INSTALLED) $(NODE_MODULES) system-packages
 
 clean:
 	rm -rf models/*.tar.gz .pytest_cache
+
+# Retention and data-protection requests (bot/privacy.py; README, "Personal data").
+privacy-purge: $(INSTALLED)
+	@$(PYTHON) -m bot.cli privacy purge
+
+privacy-export privacy-erase: $(INSTALLED)
+	@test -n "$(CUSTOMER)" || { echo "usage: make $@ CUSTOMER=<customer id>"; exit 2; }
+	@$(PYTHON) -m bot.cli privacy $(subst privacy-,,$@) "$(CUSTOMER)"
 
 # NLU quality on the held-out examples of tests/nlu (never used for training).
 eval: $(INSTALLED)

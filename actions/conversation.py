@@ -20,12 +20,18 @@ class ActionSessionStart(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
-        carried_over = [
-            SlotSet(name, value)
-            for name, value in tracker.slots.items()
-            if name not in IDENTITY_SLOTS and name != "requested_slot" and value is not None
-        ]
-        return [SessionStarted(), *carried_over, ActionExecuted("action_listen")]
+        return session_start_events(tracker.slots)
+
+
+def session_start_events(slots: Dict[Text, Any]) -> List[EventType]:
+    """A new session with the slots carried over (the Rasa server uses it too when the
+    action server cannot start the session itself)."""
+    carried_over = [
+        SlotSet(name, value)
+        for name, value in slots.items()
+        if name not in IDENTITY_SLOTS and name != "requested_slot" and value is not None
+    ]
+    return [SessionStarted(), *carried_over, ActionExecuted("action_listen")]
 
 
 class ActionRepeatLastAnswer(Action):

@@ -1,7 +1,8 @@
-"""Command line of the services: `python -m bot.cli init-db | serve | outbox`."""
+"""Command line of the services: `python -m bot.cli init-db | serve | outbox | privacy`."""
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 from bot.clock import isoformat_paris
 from bot.db import create_sync_engine, ensure_sqlite_directory
 from bot.demo_data import load_demo_data
+from bot.masking import MaskingLogFilter, mask_every_log_handler
 from bot.policy.models import Customer, OutboxMessage
 from bot.settings import Settings, SettingsError
 
@@ -87,6 +89,7 @@ def serve(settings: Settings, service: str, host: str, port: int, access_log: bo
     from bot.app import create_app  # sanic is only needed to serve
 
     app = create_app(SERVICE_CHOICES[service], settings)
+    mask_every_log_handler(("sanic.root", "sanic.error", "sanic.access"))
     logger.info("starting %s service(s) on http://%s:%d", service, host, port)
     app.run(host=host, port=port, workers=1, access_log=access_log, motd=False)
 
@@ -95,11 +98,40 @@ def configure_logging() -> None:
     """Our loggers and alembic's on stderr; sanic configures its own."""
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(MaskingLogFilter())
     for name in ("bot", "__main__", "alembic"):
         named = logging.getLogger(name)
         named.addHandler(handler)
         named.setLevel(logging.INFO)
         named.propagate = False
+
+
+def privacy(settings: Settings, args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
+    """Data-protection requests and retention (bot/privacy.py); prints JSON."""
+    from bot.privacy import PrivacyRequests, UnknownCustomer
+    from server_extensions.conversations import ConversationStore, retention_days, tracker_store_url
+
+    out = out or sys.stdout
+    url = args.conversations_url or tracker_store_url(Path(args.endpoints))
+    conversations = ConversationStore(url)
+    engine = create_sync_engine(settings)
+    try:
+        with Session(engine, future=True) as session:
+            requests = PrivacyRequests(session, conversations)
+            if args.action == "purge":
+                result = requests.purge(args.days if args.days is not None else retention_days())
+            elif args.action == "export":
+                result = requests.export(args.customer_id)
+            else:
+                result = requests.erase(args.customer_id)
+    except UnknownCustomer:
+        print(f"bot.cli: no customer {args.customer_id}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+        conversations.close()
+    out.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -116,6 +148,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     outbox_parser = commands.add_parser("outbox", help="print the e-mails and SMS sent")
     outbox_parser.add_argument("--recipient", help="only messages to this e-mail or phone")
+    privacy_parser = commands.add_parser(
+        "privacy", help="retention and data-protection requests (export, erase)")
+    privacy_parser.add_argument("--endpoints", default="endpoints.yml",
+                                help="where the Rasa tracker store is configured")
+    privacy_parser.add_argument("--conversations-url",
+                                help="the conversation database, instead of the one of --endpoints")
+    actions = privacy_parser.add_subparsers(dest="action", required=True)
+    purge_parser = actions.add_parser(
+        "purge", help="delete conversations and messages older than the retention period")
+    purge_parser.add_argument("--days", type=int,
+                              help="retention in days (default: CONVERSATION_RETENTION_DAYS, or 90)")
+    for action, text in (("export", "print everything about one customer as JSON"),
+                         ("erase", "erase what the law does not require to keep about one customer")):
+        actions.add_parser(action, help=text).add_argument("customer_id")
     return parser
 
 
@@ -134,6 +180,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         serve(settings, args.service, args.host, args.port, args.access_log)
     elif args.command == "outbox":
         print_outbox(settings, args.recipient)
+    elif args.command == "privacy":
+        return privacy(settings, args)
     return 0
 
 

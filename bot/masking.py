@@ -67,11 +67,12 @@ _ADDRESS = re.compile(
     r"(?:\s*,?\s*\d{5}(?-i:(?:\s+[A-ZÀ-Ý][\w'’-]*)*))?",
     re.IGNORECASE,
 )
+# « née le 12/03/1985 », « date de naissance : 12 mars 1985 » (not a question's example).
 _NAMED_BIRTH_DATE = re.compile(
-    rf"(\b(?:n[ée]e?s?|naissance)\b[^\d\n]{{0,20}})({_DATE})", re.IGNORECASE)
+    rf"(\b(?:n[ée]e?s?\s+le|naissance\s*(?::|est)?\s*(?:le\s+)?)\s*)({_DATE})", re.IGNORECASE)
 _NAMED_CODE = re.compile(r"(\bcode\b[^\d\n]{0,30})(\d(?: ?\d){5})(?!\d)", re.IGNORECASE)
 _ANY_DATE = re.compile(rf"(?<![\w-])(?:{_DATE})(?![\w-])", re.IGNORECASE)
-_SIX_DIGITS = re.compile(r"(?<![\w-])\d{3} ?\d{3}(?![\w-])")
+_SIX_DIGITS = re.compile(r"(?<![\w.-])\d{3} ?\d{3}(?![\w-])")
 _DIGIT = re.compile(r"\d")
 
 

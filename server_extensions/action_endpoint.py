@@ -7,9 +7,9 @@ answer comes from here instead: the apology of the domain, the customer's messag
 set aside (`rewind`: the conversation is as it was before it, so the same message
 can be sent again later) and a wait for the next message.
 
-A form validation refused by the action server (400) goes through unchanged, and
-so does a failed `action_session_start`: Rasa then keeps the current session
-(with everything the customer gave) until the action server is back.
+A form validation refused by the action server (400) goes through unchanged. A
+session that the action server cannot start is started here the way it would have
+(actions.conversation.session_start_events), and the next action apologizes.
 """
 import asyncio
 import logging
@@ -18,11 +18,18 @@ from typing import Any, Dict, Optional
 
 import aiohttp
 
+from actions.conversation import session_start_events
+
 logger = logging.getLogger(__name__)
 
 APOLOGY_RESPONSE = "utter_assistant_unavailable"
 DEFAULT_TIMEOUT_SECONDS = 30.0
 SESSION_START = "action_session_start"
+
+
+def started_session(tracker: Dict[str, Any]) -> Dict[str, Any]:
+    """What action_session_start would have answered for this tracker (as sent to the action server)."""
+    return {"events": session_start_events(tracker.get("slots") or {}), "responses": []}
 
 
 def apology() -> Dict[str, Any]:
@@ -46,15 +53,17 @@ class ApologizingActionEndpoint:
     async def request(self, *args: Any, **kwargs: Any) -> Optional[Any]:
         # Rasa waits 5 minutes by default: far too long for someone waiting for an answer.
         kwargs["timeout"] = min(kwargs.get("timeout") or self.timeout_seconds, self.timeout_seconds)
-        action = (kwargs.get("json") or {}).get("next_action")
+        call = kwargs.get("json") or {}
+        action = call.get("next_action")
         try:
             return await self.wrapped.request(*args, **kwargs)
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             status = getattr(error, "status", None)
-            if (status is not None and status < 500) or action == SESSION_START:
+            if status is not None and status < 500:
                 raise
-            logger.error("action %s failed (%s): the customer gets an apology",
-                         action, status or type(error).__name__)
+            logger.error("action %s failed (%s)", action, status or type(error).__name__)
+            if action == SESSION_START:
+                return started_session(call.get("tracker") or {})
             return apology()
 
 
