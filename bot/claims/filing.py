@@ -15,7 +15,8 @@ from bot.claims.uploads import is_upload_id
 from bot.clock import PARIS
 from bot.errors import ServiceError
 from bot.policy.coverage import CLAIM_TYPES, covered_claim_types
-from bot.policy.models import Contract
+from bot.policy.models import Contract, Customer
+from bot.policy.notifications import queue_claim_acknowledgement
 from bot.references import MAX_ATTEMPTS, collision_pause
 from bot.validation import BodyChecker
 
@@ -134,6 +135,11 @@ async def file_claim(
         try:
             await session.flush()
             await repository.link_uploads(claim.id, declaration.attachments, now)
+            # In the same transaction: every new claim is acknowledged, once.
+            queue_claim_acknowledgement(
+                session, await session.get(Customer, customer_id), claim.claim_number,
+                claim.contract_number, claim.occurred_on, now,
+            )
             await session.commit()
             if declaration.attachments:
                 claim = await repository.reloaded(claim)

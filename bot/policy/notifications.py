@@ -76,3 +76,21 @@ def queue_attestation_link(session: AsyncSession, customer: Customer, contract_n
     )
     _queue(session, "email", customer.email,
            f"Votre attestation d'assurance – contrat {contract_number}", body, now)
+
+
+def queue_claim_acknowledgement(session: AsyncSession, customer: Customer, claim_number: str,
+                                contract_number: str, occurred_on: date, now: datetime) -> None:
+    """The acknowledgement of a new claim: its number, whichever way it was filed
+    (at once, or later from the assistant's queue while the claims service was down)."""
+    body = (
+        f"Bonjour {customer.full_name},\n\n"
+        f"Nous avons bien reçu votre déclaration de sinistre du {french_date(occurred_on)} "
+        f"sur le contrat {contract_number}. Elle est enregistrée sous le numéro "
+        f"{claim_number} : rappelez-le dans tous vos échanges avec nous.\n\n"
+        "Votre dossier est ouvert par un gestionnaire sous 24 à 48 h. Si c'est nécessaire, "
+        "un expert vous contactera pour évaluer les dommages. Gardez tous vos justificatifs "
+        "(factures, photos, devis) : vous pourrez les déposer dans votre espace client, "
+        "rubrique « Mes sinistres ».\n\n" + SIGNATURE
+    )
+    _queue(session, "email", customer.email,
+           f"Votre déclaration de sinistre {claim_number}", body, now)
