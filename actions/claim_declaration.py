@@ -2,6 +2,7 @@
 
 import datetime as dt
 import logging
+import time
 import uuid
 from typing import Any, Dict, List, Optional, Text
 
@@ -9,6 +10,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import clock
 from actions.common.contracts import Contract, choose_contract, contract_buttons, mentioned_products
@@ -16,6 +18,7 @@ from actions.common.identity import identified_customer
 from actions.common.labels import CLAIM_TYPE_LABELS, contract_label, date_label
 from actions.common.messages import latest_intent
 from actions.claim_documents import attachments_label, file_names, upload_ids
+from actions.claim_outbox import REFUSED, claim_outbox, file_queued_claim, refuse
 from actions.common.slots import CLAIM_ATTACHMENTS, CLAIM_FILING_PENDING, CLAIM_FORM_SLOTS, CLAIM_IDEMPOTENCY_KEY
 from actions.parsing.dates import resolve_french_date
 from actions.parsing.identifiers import find_contract_number
@@ -203,7 +206,12 @@ class ActionClaimSummary(Action):
 
 
 class ActionFileClaim(Action):
-    """Files the confirmed declaration in the claims service, exactly once."""
+    """Files the confirmed declaration in the claims service, exactly once.
+
+    One attempt only: when the claims service is down or too slow, the declaration
+    goes to the claim outbox, whose worker files it once the service is back (the
+    claims service then e-mails its number). Asked to try again, this action files
+    what this conversation queued and tells how it ended."""
 
     def name(self) -> Text:
         return "action_file_claim"
@@ -214,15 +222,17 @@ class ActionFileClaim(Action):
             dispatcher.utter_message(response="utter_identification_required")
             return []
         if any(tracker.get_slot(slot) is None for slot in ("claim_type", "claim_contract", "claim_date")):
+            if tracker.get_slot(CLAIM_FILING_PENDING):
+                return await self._file_queued(dispatcher, tracker, customer_id)
             dispatcher.utter_message(response="utter_no_claim_in_progress")
             return [SlotSet(CLAIM_FILING_PENDING, False)]
         key = tracker.get_slot(CLAIM_IDEMPOTENCY_KEY) or str(uuid.uuid4())
         attachments = tracker.get_slot(CLAIM_ATTACHMENTS) or []
+        declaration = declaration_of(tracker)
         try:
-            claim, attached = await self._file(customer_id, declaration_of(tracker), key, attachments)
+            claim, attached = await self._file(customer_id, declaration, key, attachments)
         except ServiceUnavailable:
-            dispatcher.utter_message(response="utter_claim_filing_failed")
-            return [SlotSet(CLAIM_IDEMPOTENCY_KEY, key), SlotSet(CLAIM_FILING_PENDING, True)]
+            return await self._queue(dispatcher, tracker, customer_id, declaration, key, attachments)
         except ServiceRefusal as refusal:
             logger.info("claim filing refused: %s", refusal.code)
             dispatcher.utter_message(response="utter_claim_filing_refused", reason=refusal.message)
@@ -239,12 +249,57 @@ class ActionFileClaim(Action):
         """(claim, whether the files are linked to it). Files the service refuses never
         keep the claim from being filed: nothing was written, it is filed without them."""
         try:
-            return await services().file_claim(customer_id, declaration, key, attachments=upload_ids(attachments)), True
+            claim = await services().file_claim(
+                customer_id, declaration, key, attachments=upload_ids(attachments), retry=False)
+            return claim, True
         except ServiceRefusal as refusal:
             if not attachments or refusal.code not in ATTACHMENT_REFUSALS:
                 raise
             logger.info("claim filed without its files: %s", refusal.code)
-            return await services().file_claim(customer_id, declaration, key), False
+            return await services().file_claim(customer_id, declaration, key, retry=False), False
+
+    @staticmethod
+    async def _queue(
+        dispatcher: CollectingDispatcher, tracker: Tracker, customer_id: str,
+        declaration: Dict[str, Any], key: str, attachments: List[Dict[str, Any]],
+    ) -> List[EventType]:
+        """The claims service did not answer: the declaration goes to the outbox, and
+        leaves the conversation (the form's slots are emptied)."""
+        try:
+            await claim_outbox().queue(key, customer_id, tracker.sender_id, declaration,
+                                       upload_ids(attachments), time.time())
+        except (SQLAlchemyError, OSError) as error:
+            # The outbox is out of reach too: the declaration stays in the conversation.
+            logger.error("claim outbox unavailable: %s", type(error).__name__)
+            dispatcher.utter_message(response="utter_claim_filing_failed")
+            return [SlotSet(CLAIM_IDEMPOTENCY_KEY, key), SlotSet(CLAIM_FILING_PENDING, True)]
+        dispatcher.utter_message(response="utter_claim_filing_queued")
+        return claim_reset_events() + [SlotSet(CLAIM_FILING_PENDING, True)]
+
+    @staticmethod
+    async def _file_queued(dispatcher: CollectingDispatcher, tracker: Tracker, customer_id: str) -> List[EventType]:
+        """Files now what this conversation queued, and tells the customer how it ended."""
+        outbox, still_queued = claim_outbox(), False
+        for entry in await outbox.of_conversation(tracker.sender_id, customer_id):
+            try:
+                if entry.status == REFUSED:  # already handed to an adviser by the worker
+                    raise ServiceRefusal(422, entry.refusal or "refused", "")
+                number = await file_queued_claim(entry, outbox, services())
+            except ServiceRefusal as refusal:
+                if entry.status != REFUSED:
+                    await refuse(entry, refusal, outbox, services())
+                dispatcher.utter_message(response="utter_claim_queued_refused")
+                await outbox.mark_told(entry.key)
+                continue
+            if number is None:
+                still_queued = True
+                continue
+            dispatcher.utter_message(response="utter_claim_filed", claim_number=number)
+            dispatcher.utter_message(response="utter_claim_next_steps")
+            await outbox.mark_told(entry.key)
+        if still_queued:
+            dispatcher.utter_message(response="utter_claim_filing_still_queued")
+        return [SlotSet(CLAIM_FILING_PENDING, still_queued)]
 
 
 def declaration_of(tracker: Tracker) -> Dict[str, Any]:

@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
-from sqlalchemy import JSON, Column, Float, Integer, MetaData, String, Table, select, update
+from sqlalchemy import JSON, Boolean, Column, Float, Integer, MetaData, String, Table, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -54,6 +54,8 @@ pending_claims = Table(
     Column("claim_number", String(20)),
     Column("refusal", String(100)),
     Column("created_at", Float, nullable=False),
+    # Whether the assistant told the customer how it ended (the e-mail tells them anyway).
+    Column("customer_told", Boolean, nullable=False, default=False),
 )
 
 
@@ -67,6 +69,7 @@ class PendingClaim:
     status: str
     attempts: int
     claim_number: Optional[str]
+    refusal: Optional[str] = None
 
 
 class ClaimOutbox:
@@ -89,7 +92,7 @@ class ClaimOutbox:
                 await connection.execute(pending_claims.insert().values(
                     idempotency_key=key, customer_id=customer_id, sender_id=sender_id,
                     declaration=declaration, attachments=list(attachments), status=PENDING,
-                    attempts=0, next_attempt_at=now, created_at=now,
+                    attempts=0, next_attempt_at=now, created_at=now, customer_told=False,
                 ))
         except IntegrityError:
             logger.info("claim already queued")
@@ -99,9 +102,14 @@ class ClaimOutbox:
         return rows[0] if rows else None
 
     async def of_conversation(self, sender_id: str, customer_id: str) -> List[PendingClaim]:
-        """The entries queued from this conversation for this customer, oldest first."""
+        """The entries queued from this conversation for this customer whose outcome the
+        customer was not told yet, oldest first."""
         return await self._select(pending_claims.c.sender_id == sender_id,
-                                  pending_claims.c.customer_id == customer_id)
+                                  pending_claims.c.customer_id == customer_id,
+                                  pending_claims.c.customer_told.is_(False))
+
+    async def mark_told(self, key: str) -> None:
+        await self._update(key, customer_told=True)
 
     async def due(self, now: float, limit: int = 50) -> List[PendingClaim]:
         return await self._select(pending_claims.c.status == PENDING,
@@ -133,6 +141,7 @@ class ClaimOutbox:
             key=row["idempotency_key"], customer_id=row["customer_id"], sender_id=row["sender_id"],
             declaration=row["declaration"], attachments=list(row["attachments"] or []),
             status=row["status"], attempts=row["attempts"], claim_number=row["claim_number"],
+            refusal=row["refusal"],
         ) for row in rows]
 
     async def _update(self, key: str, **values: Any) -> None:

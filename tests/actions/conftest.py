@@ -5,6 +5,7 @@ from typing import Any, Dict
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import claim_outbox as claim_outbox_module
 from actions import services as services_module
 from actions.services import ServicesClient
 from tests.actions.helpers import JWT_SECRET
@@ -35,6 +36,16 @@ async def unreachable_services() -> ServicesClient:
     yield client
     services_module.use_services(None)
     await client.close()
+
+
+@pytest.fixture(autouse=True)
+async def claim_outbox(tmp_path):
+    """Each test its own claim outbox (claims queued while the claims service is down)."""
+    outbox = claim_outbox_module.ClaimOutbox(f"sqlite:///{tmp_path / 'claim_outbox.db'}")
+    claim_outbox_module.use_claim_outbox(outbox)
+    yield outbox
+    claim_outbox_module.use_claim_outbox(None)
+    await outbox.close()
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,8 @@ from actions.claim_declaration import (
     ValidateClaimForm,
 )
 from actions.common import clock
-from actions.services import ServicesClient
+from actions.claim_outbox import ClaimOutbox, use_claim_outbox
+from actions.services import ServicesClient, use_services
 from tests.actions.helpers import (
     KARIM,
     MARIE,
@@ -185,12 +186,56 @@ async def test_a_confirmed_declaration_is_filed_once_and_its_number_given(domain
     assert filed["place"] == MARIE_WATER_LEAK["claim_place"] and filed["occurred_on"] == "2026-11-23"
 
 
-async def test_when_the_claims_service_is_down_nothing_is_lost(domain, dispatcher, unreachable_services):
+async def test_when_the_claims_service_is_down_the_declaration_is_queued_whole(
+        domain, dispatcher, unreachable_services, claim_outbox):
+    tracker = make_tracker(domain, slots=identified(MARIE, **MARIE_WATER_LEAK))
+    events = slot_sets(await ActionFileClaim().run(dispatcher, tracker, domain))
+
+    assert responses(dispatcher) == ["utter_claim_filing_queued"]
+    assert events["claim_filing_pending"] is True
+    assert all(events[slot] is None for slot in MARIE_WATER_LEAK)  # out of the conversation...
+    [queued] = await claim_outbox.of_conversation(tracker.sender_id, MARIE)
+    assert queued.declaration["place"] == MARIE_WATER_LEAK["claim_place"]  # ...and kept in the outbox
+    assert queued.declaration["occurred_on"] == MARIE_WATER_LEAK["claim_date"]
+
+
+async def test_asked_again_once_the_service_is_back_the_queued_claim_is_filed_and_its_number_given(
+        domain, dispatcher, unreachable_services, claim_outbox, services):
+    tracker = make_tracker(domain, slots=identified(MARIE, **MARIE_WATER_LEAK))
+    await ActionFileClaim().run(CollectingDispatcher(), tracker, domain)
+    client = ServicesClient(services.base_url, services.base_url, services.token, timeout_seconds=5)
+    use_services(client)
+    try:
+        retried = make_tracker(domain, slots=identified(MARIE, claim_filing_pending=True), intent="affirm")
+        events = slot_sets(await ActionFileClaim().run(dispatcher, retried, domain))
+        assert responses(dispatcher) == ["utter_claim_filed", "utter_claim_next_steps"]
+        assert events == {"claim_filing_pending": False}
+        number = dispatcher.messages[0]["claim_number"]
+        assert (await client.get_claim(MARIE, number))["place"] == MARIE_WATER_LEAK["claim_place"]
+
+        again = CollectingDispatcher()  # told once: nothing queued is left to tell
+        await ActionFileClaim().run(again, retried, domain)
+        assert responses(again) == []
+    finally:
+        await client.close()
+
+
+async def test_while_the_service_is_still_down_asking_again_keeps_it_queued(
+        domain, dispatcher, unreachable_services, claim_outbox):
+    await ActionFileClaim().run(CollectingDispatcher(), make_tracker(domain, slots=identified(MARIE, **MARIE_WATER_LEAK)), domain)
+    retried = make_tracker(domain, slots=identified(MARIE, claim_filing_pending=True), intent="affirm")
+    events = slot_sets(await ActionFileClaim().run(dispatcher, retried, domain))
+    assert responses(dispatcher) == ["utter_claim_filing_still_queued"]
+    assert events == {"claim_filing_pending": True}
+
+
+async def test_when_the_outbox_is_out_of_reach_too_the_declaration_stays_in_the_conversation(
+        domain, dispatcher, unreachable_services, tmp_path):
+    use_claim_outbox(ClaimOutbox(f"sqlite:///{tmp_path}/no/such/folder/../../{'x' * 300}/outbox.db"))
     tracker = make_tracker(domain, slots=identified(MARIE, **MARIE_WATER_LEAK))
     events = slot_sets(await ActionFileClaim().run(dispatcher, tracker, domain))
     assert responses(dispatcher) == ["utter_claim_filing_failed"]
-    assert events["claim_filing_pending"] is True
-    assert events["claim_idempotency_key"]  # the retry will carry the same key
+    assert events["claim_filing_pending"] is True and events["claim_idempotency_key"]
     assert not set(MARIE_WATER_LEAK) & set(events)  # no answer is dropped
 
 
