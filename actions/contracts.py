@@ -193,6 +193,9 @@ class ActionFileChangeRequest(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         details = tracker.get_slot(CHANGE_REQUEST_DETAILS)
         kind = tracker.get_slot(CHANGE_REQUEST_KIND)
+        # The details may hold personal data (a new address, bank details): never kept
+        # after this turn, whether the request could be filed or not.
+        forget = [SlotSet(CHANGE_REQUEST_DETAILS, None), SlotSet(CHANGE_REQUEST_KIND, None)]
         try:
             filed = await services().file_request(
                 identified_customer(tracker),
@@ -203,11 +206,11 @@ class ActionFileChangeRequest(Action):
         except ServiceError as error:
             logger.warning("change request not filed: %s", type(error).__name__)
             dispatcher.utter_message(response="utter_change_request_failed")
-            return []
+            return forget
         dispatcher.utter_message(
             response="utter_change_request_filed",
             reference=filed["reference"],
             expected_by_label=date_label(filed["expected_by"]),
             delay_days=filed["delay_days"],
         )
-        return [SlotSet(CHANGE_REQUEST_DETAILS, None), SlotSet(CHANGE_REQUEST_KIND, None)]
+        return forget

@@ -85,11 +85,13 @@ async def test_a_change_request_is_filed_with_a_reference_and_a_delay(domain, di
     assert events == {"change_request_details": None, "change_request_kind": None}
 
 
-async def test_a_change_request_that_cannot_be_filed_is_kept(domain, dispatcher, unreachable_services):
+async def test_a_change_request_that_cannot_be_filed_is_said_so_and_its_details_not_kept(
+        domain, dispatcher, unreachable_services):
     tracker = make_tracker(domain, slots=identified(MARIE, change_request_kind="coverage_change",
                                                     change_request_details="baisser ma franchise auto"))
-    assert await ActionFileChangeRequest().run(dispatcher, tracker, domain) == []
+    events = slot_sets(await ActionFileChangeRequest().run(dispatcher, tracker, domain))
     assert responses(dispatcher) == ["utter_change_request_failed"]
+    assert events == {"change_request_details": None, "change_request_kind": None}
 
 
 async def test_empty_or_oversized_change_descriptions_are_asked_again(domain, dispatcher):
