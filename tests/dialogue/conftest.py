@@ -5,7 +5,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Tuple
 
 import pytest
 import requests
@@ -36,6 +36,7 @@ class RasaStack:
     api_token: str
     jwt_secret: str
     conversations_db: Optional[Path] = None  # the tracker store's SQLite file
+    logs: Tuple[Path, ...] = ()  # the Rasa server's (debug level) and the action server's
 
     def say(self, sender: str, text: str, **metadata) -> list:
         answer = requests.post(
@@ -70,6 +71,7 @@ def rasa_stack(services, trained_model, tmp_path_factory) -> RasaStack:
         # The telephone line: the gateway's token, and its own call store.
         "IVR_GATEWAY_TOKEN": IVR_GATEWAY_TOKEN,
         "IVR_DATABASE_URL": f"sqlite:///{workdir / 'ivr.db'}",
+        "CLAIM_OUTBOX_URL": f"sqlite:///{workdir / 'claim_outbox.db'}",
     }
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(
@@ -82,7 +84,9 @@ def rasa_stack(services, trained_model, tmp_path_factory) -> RasaStack:
     credentials.write_text((ROOT / "credentials.yml").read_text() + "\ntests.dialogue.file_channel.FileTestInput:\n")
     actions_log, rasa_log = workdir / "actions.log", workdir / "rasa.log"
     actions = start(
-        [str(VENV_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(actions_port)],
+        # Debug logs, filtered as in production (logging.yml): they must carry no personal data.
+        [str(VENV_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(actions_port),
+         "-vv", "--logging-config_file", str(ROOT / "logging.yml")],
         cwd=ROOT, env=env, log_path=actions_log,
     )
     rasa = start(
@@ -91,13 +95,15 @@ def rasa_stack(services, trained_model, tmp_path_factory) -> RasaStack:
             "--credentials", str(credentials), "--port", str(rasa_port),
             "--enable-api", "--auth-token", api_token,
             "--cors", "*",  # as in the Procfile: the widget's page is served from another origin
+            "--debug",
         ],
         cwd=ROOT, env=env, log_path=rasa_log,
     )
     try:
         wait_until_up(f"http://127.0.0.1:{actions_port}/health", actions, 60, actions_log)
         wait_until_up(f"http://127.0.0.1:{rasa_port}/", rasa, 240, rasa_log)
-        yield RasaStack(f"http://127.0.0.1:{rasa_port}", api_token, jwt_secret, workdir / "conversations.db")
+        yield RasaStack(f"http://127.0.0.1:{rasa_port}", api_token, jwt_secret, workdir / "conversations.db",
+                        (rasa_log, actions_log))
     finally:
         stop(actions)
         stop(rasa)
