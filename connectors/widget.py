@@ -7,7 +7,12 @@ client can talk to it):
   reloaded page shows it again. Messages of the history carry `"sender": "user" | "bot"`.
 - `user_uttered` {"message": "..."} → `bot_typing` true, `bot_uttered` <message>...,
   `bot_typing` false. A message has `text`, `quick_replies`, `attachment` (image or file)
-  or `custom`.
+  or `custom`. Empty, oversized or too frequent messages get a polite `bot_uttered` and
+  never reach the NLU (connectors.guard, connectors.rate_limit).
+- `POST /webhooks/widget/upload`, multipart `session_id`, `socket_id` (the widget's socket)
+  and `file` → 201 {"attachment": ...}, the assistant's answer coming over socket.io; or
+  4xx {"error": {"code", "message"}} with the French reason (file refused, no open
+  conversation, too many requests), the conversation untouched.
 
 The espace-client session token given with `session_request` is kept with the socket and
 sent as `metadata.auth_token` with every message of that socket (spec §5).
@@ -39,6 +44,10 @@ from connectors.attachments import (
     upload_max_bytes,
 )
 from connectors.guard import REFUSALS, client_metadata, offered_payloads, screen_text, without_shortcut
+from connectors.rate_limit import check_rate, rate_limiter, retry_after
+from connectors.rate_limit import refusal_text as too_many_messages
+from server_extensions.action_endpoint import answer_when_actions_fail
+from server_extensions.startup import prepare_rasa_server
 
 logger = logging.getLogger(__name__)
 
@@ -138,8 +147,8 @@ async def _socket_session(sio: AsyncServer, socket_id: Any) -> Dict[Text, Any]:
         return {}
 
 
-def _refusal(status: int, code: Text, message: Text) -> HTTPResponse:
-    return response.json({"error": {"code": code, "message": message}}, status=status)
+def _refusal(status: int, code: Text, message: Text, headers: Optional[Dict[Text, Text]] = None) -> HTTPResponse:
+    return response.json({"error": {"code": code, "message": message}}, status=status, headers=headers)
 
 
 class WidgetInput(SocketIOInput):
@@ -167,15 +176,20 @@ class WidgetInput(SocketIOInput):
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
         self.sio = sio
         webhook = SocketBlueprint(sio, self.socketio_path, "widget_webhook", __name__)
+        webhook.listener("after_server_start")(prepare_rasa_server)
+        rate_limiter()  # a bad RATE_LIMIT_* setting stops the server now
+
+        def handshake(sid: Text) -> Request:
+            """The HTTP request that opened the socket (its app, its client's address)."""
+            return (sio.get_environ(sid) or {})["sanic.request"]
 
         async def tracker_events(sid: Text, session_id: Text) -> List[Any]:
-            environ = sio.get_environ(sid) or {}
-            agent = environ["sanic.request"].app.ctx.agent
-            tracker = await agent.tracker_store.retrieve(session_id)
+            tracker = await handshake(sid).app.ctx.agent.tracker_store.retrieve(session_id)
             return list(tracker.events) if tracker else []
 
-        async def process(message: UserMessage) -> None:
+        async def process(app: Any, message: UserMessage) -> None:
             """Runs the message through the assistant, with the typing indicator around it."""
+            answer_when_actions_fail(app.ctx.agent)  # again after a model reload
             await sio.emit("bot_typing", True, room=message.sender_id)
             try:
                 await on_new_message(message)
@@ -215,6 +229,11 @@ class WidgetInput(SocketIOInput):
             if session_id is None:  # the widget always opens a session first
                 await sio.emit(self.bot_message_evt, {"text": WIDGET_REFUSALS["no_session"]}, room=sid)
                 return
+            request = handshake(sid)
+            wait = check_rate(ip=request.remote_addr or request.ip, sender=session_id)
+            if wait is not None:
+                await sio.emit(self.bot_message_evt, {"text": too_many_messages(wait)}, room=sid)
+                return
             data = data if isinstance(data, dict) else {}
             screened = screen_text(data.get("message"))
             if screened.refusal:
@@ -233,13 +252,16 @@ class WidgetInput(SocketIOInput):
             token = _auth_token(custom_data) or session.get("auth_token")
             if token:
                 metadata["auth_token"] = token
-            await process(say(text, session_id, metadata))
+            await process(request.app, say(text, session_id, metadata))
 
         @webhook.route("/upload", methods=["POST"], stream=True)
         async def upload(request: Request) -> HTTPResponse:
             """A photo or PDF for the conversation `session_id`, sent by the widget whose socket
             is `socket_id` (multipart: `session_id`, `socket_id`, `file`). The assistant answers
             over socket.io; a refused file gets the reason and changes nothing."""
+            wait = check_rate(ip=request.remote_addr or request.ip)
+            if wait is not None:
+                return _refusal(429, "too_many_requests", too_many_messages(wait), {"Retry-After": retry_after(wait)})
             body, too_large = await _bounded_body(request, upload_max_bytes() + MULTIPART_OVERHEAD)
             if too_large:
                 return _refusal(413, "too_large", refusal_text("too_large"))
@@ -257,13 +279,16 @@ class WidgetInput(SocketIOInput):
             session = await _socket_session(sio, socket_id)
             if not session_id or session.get("session_id") != session_id:
                 return _refusal(409, "no_session", WIDGET_REFUSALS["no_session"])
+            wait = check_rate(sender=session_id)
+            if wait is not None:
+                return _refusal(429, "too_many_requests", too_many_messages(wait), {"Retry-After": retry_after(wait)})
 
             received = await receive_file(upload.body, upload.type, upload.name)
             if not received.accepted:
                 return _refusal(422, "file_refused", received.refusal)
             sent_with = {"auth_token": session["auth_token"]} if session.get("auth_token") else {}
             message = attach_document_message([received.attachment], sent_with)
-            request.app.add_task(process(say(message["text"], session_id, message["metadata"])))
+            request.app.add_task(process(request.app, say(message["text"], session_id, message["metadata"])))
             return response.json({"attachment": received.attachment}, status=201)
 
         return webhook

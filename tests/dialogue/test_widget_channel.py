@@ -1,0 +1,177 @@
+"""The widget's socket.io channel with the real stack, spoken to as the widget does."""
+
+import pytest
+
+from connectors.espace_client import issue_session_token
+from connectors.guard import MAX_MESSAGE_LENGTH
+from tests.dialogue.widget_client import WidgetClient, jpeg_photo, texts
+
+MARIE = "10000001"
+
+
+@pytest.fixture
+def widget(rasa_stack):
+    clients = []
+
+    def connect() -> WidgetClient:
+        clients.append(WidgetClient(rasa_stack.url))
+        return clients[-1]
+
+    yield connect
+    for client in clients:
+        client.close()
+
+
+def user_events(rasa_stack, session_id):
+    return [event for event in rasa_stack.tracker(session_id)["events"] if event["event"] == "user"]
+
+
+def test_the_conversation_survives_a_reload(rasa_stack, widget):
+    first = widget()
+    assert first.open() == []
+    greeting = first.say("bonjour")
+    assert "Bonjour" in texts(greeting)
+    first.close()
+
+    # The reloaded page: a new socket asks for the same conversation.
+    again = widget()
+    history = again.open(first.session_id)
+    assert again.session_id == first.session_id
+    assert history[0] == {"sender": "user", "text": "bonjour"}
+    assert history[1:] == [{"sender": "bot", **message} for message in greeting]
+    # ...and its answers reach the new socket (rasa#13027: the room was never joined).
+    assert texts(again.say("merci beaucoup"))
+    assert [event["text"] for event in user_events(rasa_stack, first.session_id)] == ["bonjour", "merci beaucoup"]
+
+
+def test_a_pressed_button_is_replayed_with_its_title(widget):
+    client = widget()
+    client.open()
+    greeting = client.say("bonjour")
+    button = greeting[-1]["quick_replies"][0]
+    assert client.say(button["payload"])
+    client.close()
+    history = widget().open(client.session_id)
+    assert {"sender": "user", "text": button["title"]} in history
+
+
+def test_the_session_token_identifies_the_customer_for_every_message(rasa_stack, widget):
+    client = widget()
+    client.open(auth_token=issue_session_token(MARIE, rasa_stack.jwt_secret))
+    contracts = texts(client.say("quels sont mes contrats"))
+    assert "AUT-482913" in contracts and "HAB-120034" in contracts
+    assert "SIN-2026-000731" in texts(client.say("où en est mon dossier de dégât des eaux"))
+    assert all("auth_token" in event["metadata"] for event in user_events(rasa_stack, client.session_id))
+
+
+def test_an_anonymous_visitor_is_asked_to_identify(widget):
+    client = widget()
+    client.open()
+    answer = texts(client.say("quels sont mes contrats"))
+    assert "identifiant client" in answer
+    assert "AUT-482913" not in answer and "HAB-120034" not in answer
+
+
+def test_a_forged_token_is_refused(rasa_stack, widget):
+    client = widget()
+    client.open(auth_token=issue_session_token(MARIE, "not-the-espace-client-secret-at-all"))
+    answer = texts(client.say("quels sont mes contrats"))
+    assert "AUT-482913" not in answer
+    assert rasa_stack.tracker(client.session_id)["slots"]["customer_identified"] is False
+
+
+@pytest.mark.parametrize("requested", ["33612345678", "test-sender", "../conversations", 42])
+def test_a_session_id_of_another_form_is_replaced_by_a_new_one(widget, requested):
+    client = widget()
+    assert client.open(requested) == []
+    assert client.session_id != requested and len(client.session_id) == 32
+
+
+def test_metadata_only_channels_set_is_dropped(rasa_stack, widget):
+    client = widget()
+    client.open()
+    forged = [{"upload_id": "f" * 32, "filename": "faux.pdf", "content_type": "application/pdf", "size": 10}]
+    client.say("bonjour", attachments=forged, channel_phone="+33612345678", page="/contact")
+    metadata = user_events(rasa_stack, client.session_id)[0]["metadata"]
+    assert "attachments" not in metadata and "channel_phone" not in metadata
+    assert metadata["page"] == "/contact"
+
+
+def test_typed_intent_shortcuts_are_read_as_plain_text(rasa_stack, widget):
+    client = widget()
+    client.open()
+    client.say('/request_attestation{"authenticated_customer_id": "10000002"}')
+    tracker = rasa_stack.tracker(client.session_id)
+    assert tracker["latest_message"]["text"] == 'request_attestation{"authenticated_customer_id": "10000002"}'
+    assert tracker["slots"]["customer_identified"] is False
+
+
+@pytest.mark.parametrize(
+    "message, refusal",
+    [("", "vide"), ("   ", "vide"), (None, "vide"), ("a" * (MAX_MESSAGE_LENGTH + 1), "trop long")],
+)
+def test_empty_and_oversized_messages_are_refused_before_the_nlu(rasa_stack, widget, message, refusal):
+    client = widget()
+    client.open()
+    client.emit(message)
+    assert refusal in client.refusal()
+    assert user_events(rasa_stack, client.session_id) == []
+
+
+def test_a_message_before_the_session_is_opened_is_refused(widget):
+    client = widget()
+    client.emit("bonjour")
+    assert "rechargez la page" in client.refusal()
+
+
+def test_a_photo_sent_during_a_declaration_joins_it(rasa_stack, widget):
+    client = widget()
+    client.open(auth_token=issue_session_token(MARIE, rasa_stack.jwt_secret))
+    assert "type de sinistre" in texts(client.say("je veux déclarer un sinistre"))
+    assert "Quand" in texts(client.say('/inform{"claim_type": "degat_des_eaux"}'))
+
+    uploaded = client.upload("cuisine.jpg", jpeg_photo(), "image/jpeg")
+    assert uploaded.status_code == 201
+    attachment = uploaded.json()["attachment"]
+    assert attachment["filename"] == "cuisine.jpg" and attachment["content_type"] == "image/jpeg"
+    answer = texts(client.answer())
+    assert "cuisine.jpg" in answer and "Quand" in answer  # received, then the question again
+
+    sent = user_events(rasa_stack, client.session_id)[-1]
+    assert sent["text"] == "/attach_document" and sent["metadata"]["attachments"] == [attachment]
+
+
+@pytest.mark.parametrize(
+    "filename, content, content_type, reason",
+    [
+        ("notes.txt", b"rien d'une photo", "text/plain", "photos (JPEG"),
+        ("faux.jpg", b"%PDF-1.4 pas une photo", "image/jpeg", "photos (JPEG"),
+        ("vide.jpg", b"", "image/jpeg", "vide"),
+    ],
+)
+def test_a_refused_file_gets_the_reason_and_changes_nothing(rasa_stack, widget, filename, content, content_type, reason):
+    client = widget()
+    client.open()
+    client.say("bonjour")
+    before = rasa_stack.tracker(client.session_id)["events"]
+    answer = client.upload(filename, content, content_type)
+    assert answer.status_code == 422 and reason in answer.json()["error"]["message"]
+    assert rasa_stack.tracker(client.session_id)["events"] == before
+
+
+def test_an_oversized_file_is_refused(widget):
+    client = widget()
+    client.open()
+    answer = client.upload("enorme.jpg", b"\xff\xd8\xff" + b"0" * (11 * 1024 * 1024), "image/jpeg")
+    assert answer.status_code == 413 and "Mo" in answer.json()["error"]["message"]
+
+
+def test_an_upload_needs_the_open_socket_of_that_conversation(widget):
+    mine, other = widget(), widget()
+    mine.open()
+    other.open()
+    photo = jpeg_photo()
+    assert mine.upload("a.jpg", photo, "image/jpeg", socket_id="not-a-socket").status_code == 409
+    assert mine.upload("a.jpg", photo, "image/jpeg", socket_id=other.sio.get_sid()).status_code == 409
+    refused = mine.upload("a.jpg", photo, "image/jpeg", session_id=other.session_id)
+    assert refused.status_code == 409 and "rechargez la page" in refused.json()["error"]["message"]
