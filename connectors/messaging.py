@@ -1,0 +1,276 @@
+"""What the messaging-app channels (WhatsApp, Telegram, Messenger) share.
+
+Their webhooks follow one pattern: check the platform's signature or secret on the
+raw body, parse it, acknowledge at once (the platforms retry slow webhooks, and a
+retry must not become a second message), and handle the messages in the background,
+one conversation's messages in the order they arrived. Replies go out through the
+platform's HTTP API, whose base URL is configurable (tests use a local fake).
+"""
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import os
+from collections import OrderedDict
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text, Tuple
+
+import aiohttp
+from rasa.core.channels.channel import OutputChannel, UserMessage
+from sanic import response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from connectors.attachments import attach_document_message, receive_file, upload_max_bytes
+from connectors.guard import REFUSALS, offered_payloads, screen_text, without_shortcut
+
+logger = logging.getLogger(__name__)
+
+# Webhook bodies are small JSON documents (media come by reference, not inline).
+MAX_WEBHOOK_BODY_BYTES = 256 * 1024
+# Message ids remembered to drop the platforms' redeliveries.
+REMEMBERED_MESSAGE_IDS = 10_000
+PLATFORM_TIMEOUT_SECONDS = 15
+FILE_NOT_RECEIVED = (
+    "Je n'ai pas pu récupérer ce fichier. Renvoyez-le dans quelques instants, "
+    "ou déposez-le dans votre espace client."
+)
+
+
+def setting(credentials: Optional[Dict[Text, Any]], key: Text, variable: Text, default: Text = "") -> Text:
+    """A channel setting: from credentials.yml when given there, else the environment variable."""
+    value = (credentials or {}).get(key)
+    return str(value) if value not in (None, "") else os.environ.get(variable, default)
+
+
+def same_secret(given: Optional[str], expected: str) -> bool:
+    """Constant-time comparison; an unconfigured secret never matches."""
+    if not expected or not isinstance(given, str):
+        return False
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
+def meta_signature_valid(raw_body: bytes, header: Optional[str], app_secret: str) -> bool:
+    """`X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw body with the app secret>`."""
+    if not app_secret or not header or not header.startswith("sha256="):
+        return False
+    expected = hmac.new(app_secret.encode(), raw_body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(header[len("sha256="):].strip().lower().encode(), expected.encode())
+
+
+def pseudonym(secret: str, platform: str, user_id: str) -> str:
+    """The conversation id of a platform user: stable, but not their number or account id."""
+    digest = hmac.new(secret.encode(), f"{platform}:{user_id}".encode(), hashlib.sha256).hexdigest()
+    return f"{platform}-{digest[:32]}"
+
+
+def forbidden() -> HTTPResponse:
+    return response.json({"error": {"code": "forbidden", "message": "Signature absente ou invalide."}}, status=403)
+
+
+def bad_request(message: str) -> HTTPResponse:
+    return response.json({"error": {"code": "bad_request", "message": message}}, status=400)
+
+
+def too_large() -> HTTPResponse:
+    return response.json(
+        {"error": {"code": "payload_too_large", "message": "Le corps de la requête est trop volumineux."}},
+        status=413,
+    )
+
+
+def received() -> HTTPResponse:
+    return response.json({"status": "received"})
+
+
+def json_object(raw_body: bytes) -> Optional[Dict[str, Any]]:
+    """The body as a JSON object; None when malformed, not UTF-8 or not an object."""
+    try:
+        value = json.loads(raw_body)
+    except (ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def split_text(text: str, limit: int) -> List[str]:
+    """`text` in pieces of at most `limit` characters, cut at a line end or a space when possible."""
+    pieces: List[str] = []
+    while len(text) > limit:
+        cut = max(text.rfind("\n", 0, limit + 1), text.rfind(" ", 0, limit + 1))
+        if cut <= limit // 2:
+            cut = limit
+        pieces.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    if text or not pieces:
+        pieces.append(text)
+    return pieces
+
+
+class RecentIds:
+    """The last `size` message ids seen: a redelivered message is recognised, memory stays bounded."""
+
+    def __init__(self, size: int = REMEMBERED_MESSAGE_IDS) -> None:
+        self._size = size
+        self._ids: "OrderedDict[str, None]" = OrderedDict()
+
+    def first_time(self, message_id: Any) -> bool:
+        """True the first time an id is seen (and for messages without an id)."""
+        if not isinstance(message_id, (str, int)) or message_id == "":
+            return True
+        key = str(message_id)
+        if key in self._ids:
+            return False
+        self._ids[key] = None
+        if len(self._ids) > self._size:
+            self._ids.popitem(last=False)
+        return True
+
+
+class InOrder:
+    """Runs work in the background, one conversation's work after the other in arrival order."""
+
+    def __init__(self) -> None:
+        self._locks: Dict[str, asyncio.Lock] = {}
+        self._pending: Dict[str, int] = {}
+        self._tasks: Set[asyncio.Task] = set()
+
+    def submit(self, conversation: str, work: Callable[[], Awaitable[Any]]) -> None:
+        lock = self._locks.setdefault(conversation, asyncio.Lock())
+        self._pending[conversation] = self._pending.get(conversation, 0) + 1
+        task = asyncio.get_running_loop().create_task(self._run(conversation, lock, work))
+        self._tasks.add(task)  # keeps a reference until done
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run(self, conversation: str, lock: asyncio.Lock, work: Callable[[], Awaitable[Any]]) -> None:
+        try:
+            async with lock:  # asyncio locks are fair: tasks get it in the order they asked
+                await work()
+        except Exception:  # one failed message must not stop the channel
+            logger.exception("handling a message failed")
+        finally:
+            self._pending[conversation] -= 1
+            if not self._pending[conversation]:
+                del self._pending[conversation], self._locks[conversation]
+
+    async def drain(self) -> None:
+        """Waits for the work submitted so far (tests, shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+
+async def text_for_nlu(agent: Any, sender: str, text: str) -> str:
+    """The `/intent` shortcut is kept only for a payload the assistant offered in its last answer."""
+    if not text.startswith("/"):
+        return text
+    return without_shortcut(text, await last_offered_payloads(agent, sender))
+
+
+async def last_offered_payloads(agent: Any, sender: str) -> Set[str]:
+    tracker = await agent.tracker_store.retrieve(sender) if agent is not None else None
+    return offered_payloads(tracker.events if tracker else [])
+
+
+class PlatformApi:
+    """HTTP client of one platform's API, with timeouts; failures are logged, never raised."""
+
+    def __init__(self, base_url: str, headers: Optional[Dict[str, str]] = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._headers = headers or {}
+        self._session: Optional[aiohttp.ClientSession] = None
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=PLATFORM_TIMEOUT_SECONDS), headers=self._headers
+            )
+        return self._session
+
+    async def post(self, path: str, payload: Dict[str, Any], params: Optional[Dict[str, str]] = None) -> Optional[Any]:
+        """POSTs JSON; the answer's JSON, or None when the platform failed or refused."""
+        try:
+            async with self._client().post(f"{self.base_url}{path}", json=payload, params=params) as answer:
+                body = await answer.json(content_type=None)
+                if answer.status >= 400:
+                    logger.warning("platform API %s answered %s", _api_path(path), answer.status)
+                    return None
+                return body
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
+            logger.warning("platform API %s failed: %s", _api_path(path), type(error).__name__)
+            return None
+
+    async def get_json(self, path: str) -> Optional[Any]:
+        try:
+            async with self._client().get(f"{self.base_url}{path}") as answer:
+                return await answer.json(content_type=None) if answer.status < 400 else None
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
+            logger.warning("platform API %s failed: %s", _api_path(path), type(error).__name__)
+            return None
+
+    async def download(self, url: str) -> Optional[Tuple[bytes, str]]:
+        """A file's bytes and content type, None when unreachable. Reading stops one byte past
+        the upload limit: enough for the refusal to say the file is too large."""
+        try:
+            async with self._client().get(url) as answer:
+                if answer.status >= 400:
+                    logger.warning("media download answered %s", answer.status)
+                    return None
+                limit, chunks, size = upload_max_bytes(), [], 0
+                async for chunk in answer.content.iter_chunked(64 * 1024):
+                    chunks.append(chunk)
+                    size += len(chunk)
+                    if size > limit:
+                        break
+                return b"".join(chunks), answer.headers.get("Content-Type", "")
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            logger.warning("media download failed: %s", type(error).__name__)
+            return None
+
+
+def _api_path(path: str) -> str:
+    """The API method for logs, without ids or tokens."""
+    return path.rstrip("/").rsplit("/", 1)[-1]
+
+
+async def handle_text(
+    on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    output: OutputChannel,
+    agent: Any,
+    sender: str,
+    input_channel: str,
+    raw_text: Any,
+    metadata: Dict[str, Any],
+) -> None:
+    """A typed text or a pressed button: refused politely when empty or oversized, else to Rasa."""
+    screened = screen_text(raw_text)
+    if screened.refusal:
+        await output.send_text_message(sender, REFUSALS[screened.refusal])
+        return
+    text = await text_for_nlu(agent, sender, screened.text)
+    await on_new_message(UserMessage(text, output, sender, input_channel=input_channel, metadata=metadata))
+
+
+async def handle_file(
+    on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    output: OutputChannel,
+    sender: str,
+    input_channel: str,
+    downloaded: Optional[Tuple[bytes, str]],
+    declared_type: str,
+    filename: str,
+    metadata: Dict[str, Any],
+) -> None:
+    """A photo or a document: stored by the claims service and handed to the conversation,
+    or refused with the reason."""
+    if downloaded is None:
+        await output.send_text_message(sender, FILE_NOT_RECEIVED)
+        return
+    content, served_type = downloaded
+    received_file = await receive_file(content, declared_type or served_type, filename)
+    if not received_file.accepted:
+        await output.send_text_message(sender, received_file.refusal)
+        return
+    message = attach_document_message([received_file.attachment], metadata)
+    await on_new_message(UserMessage(
+        message["text"], output, sender, input_channel=input_channel, metadata=message["metadata"]
+    ))

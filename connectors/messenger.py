@@ -1,0 +1,246 @@
+"""Facebook Messenger channel: `GET|POST /webhooks/messenger/webhook`.
+
+- GET: Meta's subscription check (`hub.mode=subscribe`, `hub.verify_token`, `hub.challenge`).
+- POST: refused with 403 unless `X-Hub-Signature-256` is the HMAC-SHA256 of the raw body
+  with the app secret (the older SHA-1 `X-Hub-Signature` alone is not accepted);
+  acknowledged at once, the events handled in the background.
+- Texts, quick replies and postbacks (their payload is what the assistant offered);
+  photos and files attached to the claim in progress. Echoes, deliveries, reads and
+  other events are ignored; an event Meta delivers twice is handled once.
+- Replies through the Send API (`POST /me/messages`): texts (split at Messenger's 2000
+  characters), quick replies (thirteen at most, 20-character titles), images and files
+  (the attestation PDF).
+
+Settings (credentials.yml keys, else environment variables): `page_access_token`
+(MESSENGER_PAGE_ACCESS_TOKEN), `app_secret` (MESSENGER_APP_SECRET), `verify_token`
+(MESSENGER_VERIFY_TOKEN), `api_url` (MESSENGER_API_URL, default
+https://graph.facebook.com/v21.0).
+"""
+
+import logging
+from pathlib import PurePosixPath
+from typing import Any, Awaitable, Callable, Dict, Iterator, List, Optional, Text, Tuple
+from urllib.parse import urlparse
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from connectors.messaging import (
+    MAX_WEBHOOK_BODY_BYTES,
+    InOrder,
+    PlatformApi,
+    RecentIds,
+    bad_request,
+    forbidden,
+    handle_file,
+    handle_text,
+    json_object,
+    meta_signature_valid,
+    pseudonym,
+    received,
+    same_secret,
+    setting,
+    split_text,
+    too_large,
+)
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "https://graph.facebook.com/v21.0"
+TEXT_LIMIT = 2000
+MAX_QUICK_REPLIES = 13
+QUICK_REPLY_TITLE_LIMIT = 20
+QUICK_REPLY_PAYLOAD_LIMIT = 1000
+# Attachment types that can go to a claim, and the type assumed when Meta gives none.
+FILE_TYPES = {"image": "image/jpeg", "file": ""}
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+class MessengerOutput(OutputChannel):
+    """Replies to one Messenger user (page-scoped id) through the Send API."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "messenger"
+
+    def __init__(self, api: PlatformApi, page_access_token: str, psid: str) -> None:
+        self.api = api
+        self._token = page_access_token
+        self.psid = psid
+
+    async def _send(self, message: Dict[str, Any]) -> None:
+        await self.api.post(
+            "/me/messages",
+            {"recipient": {"id": self.psid}, "messaging_type": "RESPONSE", "message": message},
+            params={"access_token": self._token},
+        )
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        for piece in split_text(text, TEXT_LIMIT):
+            await self._send({"text": piece})
+
+    async def send_text_with_buttons(
+        self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
+    ) -> None:
+        pieces = split_text(text, TEXT_LIMIT)
+        for piece in pieces[:-1]:
+            await self._send({"text": piece})
+        quick_replies = [
+            {"content_type": "text", "title": _cut(str(b.get("title", "")), QUICK_REPLY_TITLE_LIMIT),
+             "payload": str(b["payload"])[:QUICK_REPLY_PAYLOAD_LIMIT]}
+            for b in buttons if b.get("payload")
+        ][:MAX_QUICK_REPLIES]
+        await self._send({"text": pieces[-1], "quick_replies": quick_replies})
+
+    async def send_quick_replies(
+        self, recipient_id: Text, text: Text, quick_replies: List[Dict[Text, Any]], **kwargs: Any
+    ) -> None:
+        await self.send_text_with_buttons(recipient_id, text, quick_replies, **kwargs)
+
+    async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
+        await self._send({"attachment": {"type": "image", "payload": {"url": image, "is_reusable": False}}})
+
+    async def send_attachment(self, recipient_id: Text, attachment: Any, **kwargs: Any) -> None:
+        if isinstance(attachment, str):
+            attachment = {"url": attachment}
+        await self.send_custom_json(recipient_id, {"document": attachment})
+
+    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
+        """`{"document": {"url", ...}}` (the attestation) becomes a file attachment."""
+        document = json_message.get("document")
+        if not isinstance(document, dict) or not document.get("url"):
+            logger.info("custom message without a document: not sent on Messenger")
+            return
+        await self._send({"attachment": {"type": "file", "payload": {"url": document["url"], "is_reusable": False}}})
+
+
+def _items(value: Any) -> List[Dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def messaging_events(body: Dict[str, Any]) -> Iterator[Tuple[str, Dict[str, Any]]]:
+    """(sender's page-scoped id, event) of every messaging event of a page webhook body."""
+    if body.get("object") != "page":
+        return
+    for entry in _items(body.get("entry")):
+        for event in _items(entry.get("messaging")):
+            sender = event.get("sender")
+            psid = sender.get("id") if isinstance(sender, dict) else None
+            if isinstance(psid, str) and psid.isdigit() and len(psid) <= 64:
+                yield psid, event
+
+
+def event_id(psid: str, event: Dict[str, Any]) -> Optional[str]:
+    """A message's or postback's id (`mid`), else sender and time: what a redelivery repeats."""
+    for kind in ("message", "postback"):
+        content = event.get(kind)
+        if isinstance(content, dict) and isinstance(content.get("mid"), str):
+            return content["mid"]
+    return f"{psid}:{event.get('timestamp')}" if event.get("timestamp") is not None else None
+
+
+class MessengerInput(InputChannel):
+    """The Messenger page webhook."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "messenger"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        return cls(
+            page_access_token=setting(credentials, "page_access_token", "MESSENGER_PAGE_ACCESS_TOKEN"),
+            app_secret=setting(credentials, "app_secret", "MESSENGER_APP_SECRET"),
+            verify_token=setting(credentials, "verify_token", "MESSENGER_VERIFY_TOKEN"),
+            api_url=setting(credentials, "api_url", "MESSENGER_API_URL", DEFAULT_API_URL),
+        )
+
+    def __init__(self, page_access_token: str, app_secret: str, verify_token: str,
+                 api_url: str = DEFAULT_API_URL) -> None:
+        self.page_access_token = page_access_token
+        self.app_secret = app_secret
+        self.verify_token = verify_token
+        self.api = PlatformApi(api_url)
+        self.seen = RecentIds()
+        self.in_order = InOrder()
+        if not (page_access_token and app_secret and verify_token):
+            logger.warning("Messenger channel not configured: its webhook refuses every request")
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint("oyat_messenger_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["GET"])
+        async def verify_subscription(request: Request) -> HTTPResponse:
+            if request.args.get("hub.mode") == "subscribe" and same_secret(
+                request.args.get("hub.verify_token"), self.verify_token
+            ):
+                return response.text(request.args.get("hub.challenge", ""))
+            return forbidden()
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            raw = request.body or b""
+            if len(raw) > MAX_WEBHOOK_BODY_BYTES:
+                return too_large()
+            if not meta_signature_valid(raw, request.headers.get("X-Hub-Signature-256"), self.app_secret):
+                return forbidden()
+            body = json_object(raw)
+            if body is None:
+                return bad_request("Le corps de la requête doit être un objet JSON.")
+            agent = getattr(request.app.ctx, "agent", None)
+            for psid, event in messaging_events(body):
+                if not _from_the_user(event) or not self.seen.first_time(event_id(psid, event)):
+                    continue
+                sender = pseudonym(self.app_secret, "messenger", psid)
+                self.in_order.submit(sender, lambda p=psid, e=event, s=sender: self._handle(
+                    on_new_message, agent, p, e, s))
+            return received()
+
+        return webhook
+
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        return None  # replies need the user's page-scoped id, known only with their message
+
+    async def _handle(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], agent: Any,
+                      psid: str, event: Dict[str, Any], sender: str) -> None:
+        output = MessengerOutput(self.api, self.page_access_token, psid)
+        postback = event.get("postback")
+        if isinstance(postback, dict):
+            await handle_text(on_new_message, output, agent, sender, self.name(),
+                              postback.get("payload") or postback.get("title"), {})
+            return
+        message = event["message"]
+        quick_reply = message.get("quick_reply")
+        if isinstance(quick_reply, dict) and quick_reply.get("payload"):
+            await handle_text(on_new_message, output, agent, sender, self.name(), quick_reply["payload"], {})
+            return
+        files = [a for a in _items(message.get("attachments")) if a.get("type") in FILE_TYPES]
+        for attachment in files:
+            url = (attachment.get("payload") or {}).get("url") if isinstance(attachment.get("payload"), dict) else None
+            if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+                url = None
+            downloaded = await self.api.download(url) if url else None
+            # Meta's file URLs end with the file's name.
+            name = PurePosixPath(urlparse(url).path).name if url else ""
+            name = name or ("photo.jpg" if attachment["type"] == "image" else "document")
+            await handle_file(on_new_message, output, sender, self.name(), downloaded,
+                              FILE_TYPES[attachment["type"]], name, {})
+        if "text" in message and not files:
+            await handle_text(on_new_message, output, agent, sender, self.name(), message["text"], {})
+
+
+def _from_the_user(event: Dict[str, Any]) -> bool:
+    """A message the user sent (not the page's own echo) or a postback; other events are ignored."""
+    message = event.get("message")
+    if isinstance(message, dict):
+        return not message.get("is_echo")
+    return isinstance(event.get("postback"), dict)

@@ -1,0 +1,36 @@
+"""Fixtures of the channel tests: a fake platform API, and the services for received files."""
+
+import pytest
+from sanic import Sanic
+
+from actions import services as services_module
+from actions.services import ServicesClient
+from tests.connectors.fake_platform import FakePlatformApi
+
+# Channel tests start several sanic apps in one process: sanic's start-up rewriting of
+# its own methods must start from the originals each time, which its test mode does.
+# Set before any app starts, whatever the order of the tests.
+Sanic.test_mode = True
+
+
+@pytest.fixture(scope="session")
+def platform_api():
+    api = FakePlatformApi().start()
+    yield api
+    api.stop()
+
+
+@pytest.fixture
+def fake_api(platform_api):
+    """The fake platform API, with no call recorded yet."""
+    platform_api.clear()
+    platform_api.files.clear()
+    return platform_api
+
+
+@pytest.fixture
+def claims_service(services):
+    """Received files go to the test claims service (connectors use the actions' client)."""
+    services_module.use_services(ServicesClient(services.base_url, services.base_url, services.token, retries=0))
+    yield services
+    services_module.use_services(None)

@@ -1,0 +1,125 @@
+"""A local stand-in for the messaging platforms' HTTP APIs (Graph API, Telegram Bot API).
+
+It runs an aiohttp server in its own thread, records every call, answers what the real
+APIs answer for the calls the connectors make, and serves the media files a test puts
+in `files`.
+"""
+
+import asyncio
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from aiohttp import web
+
+from tests.processes import free_port
+
+
+@dataclass
+class Call:
+    method: str
+    path: str
+    query: Dict[str, str]
+    headers: Dict[str, str]
+    json: Any
+
+
+@dataclass
+class FakePlatformApi:
+    port: int = field(default_factory=free_port)
+    calls: List[Call] = field(default_factory=list)
+    # path -> (content, content type): media files, and Telegram's `/file/bot<token>/<path>`.
+    files: Dict[str, Tuple[bytes, str]] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "FakePlatformApi":
+        ready = threading.Event()
+        self._loop = asyncio.new_event_loop()
+
+        def serve() -> None:
+            asyncio.set_event_loop(self._loop)
+            app = web.Application()
+            app.router.add_route("*", "/{tail:.*}", self._answer)
+            self._runner = web.AppRunner(app)
+            self._loop.run_until_complete(self._runner.setup())
+            self._loop.run_until_complete(web.TCPSite(self._runner, "127.0.0.1", self.port).start())
+            ready.set()
+            self._loop.run_forever()
+
+        self._thread = threading.Thread(target=serve, daemon=True)
+        self._thread.start()
+        ready.wait(10)
+        return self
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+    def clear(self) -> None:
+        self.calls.clear()
+
+    def sent(self, path_end: str) -> List[Call]:
+        """POST calls whose path ends with `path_end` (e.g. "/messages", "/sendMessage")."""
+        return [c for c in self.calls if c.method == "POST" and c.path.endswith(path_end)]
+
+    def wait_for(self, condition: Callable[[], Any], seconds: float = 10) -> Any:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            result = condition()
+            if result:
+                return result
+            time.sleep(0.05)
+        raise AssertionError(f"not seen in {seconds} s; calls: {[(c.method, c.path) for c in self.calls]}")
+
+    async def _answer(self, request: web.Request) -> web.StreamResponse:
+        raw = await request.read()
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = None
+        path = request.path
+        self.calls.append(Call(request.method, path, dict(request.query), dict(request.headers), body))
+        if path in self.files:
+            content, content_type = self.files[path]
+            return web.Response(body=content, content_type=content_type)
+        answer, status = self._reply(request.method, path, body)
+        return web.json_response(answer, status=status)
+
+    def _reply(self, method: str, path: str, body: Any) -> Tuple[Any, int]:
+        if path.endswith("/messages") and method == "POST":  # WhatsApp and Messenger send
+            if isinstance(body, dict) and body.get("messaging_product") == "whatsapp":
+                return {"messaging_product": "whatsapp", "contacts": [{"input": body.get("to"), "wa_id": body.get("to")}],
+                        "messages": [{"id": f"wamid.fake{len(self.calls)}"}]}, 200
+            return {"recipient_id": (body or {}).get("recipient", {}).get("id"), "message_id": f"m_{len(self.calls)}"}, 200
+        if "/bot" in path:  # Telegram
+            method_name = path.rsplit("/", 1)[-1]
+            if method_name == "getFile":
+                file_id = (body or {}).get("file_id", "")
+                return {"ok": True, "result": {"file_id": file_id, "file_unique_id": file_id,
+                                               "file_path": f"photos/{file_id}.jpg"}}, 200
+            return {"ok": True, "result": True if method_name == "answerCallbackQuery" else {"message_id": 1}}, 200
+        media_id = path.strip("/").rsplit("/", 1)[-1]
+        media_file = f"/media-files/{media_id}"
+        if method == "GET" and media_file in self.files:  # WhatsApp media: its URL first
+            content, content_type = self.files[media_file]
+            return {"messaging_product": "whatsapp", "url": f"{self.url}{media_file}", "mime_type": content_type,
+                    "sha256": "", "file_size": len(content), "id": media_id}, 200
+        return {"error": {"message": "Unsupported request", "type": "GraphMethodException", "code": 100}}, 400
+
+
+def whatsapp_media_path(media_id: str) -> str:
+    return f"/media-files/{media_id}"
+
+
+def telegram_file_path(bot_token: str, file_id: str) -> str:
+    return f"/file/bot{bot_token}/photos/{file_id}.jpg"
+
+
+def json_of(call: Optional[Call]) -> Dict[str, Any]:
+    return call.json if call and isinstance(call.json, dict) else {}

@@ -1,0 +1,176 @@
+"""The Messenger channel, with events in Meta's documented page webhook format."""
+
+import hashlib
+import hmac
+import json
+from typing import Any, Dict, List, Optional
+
+import pytest
+import requests
+
+from connectors.guard import MAX_MESSAGE_LENGTH, REFUSALS
+from connectors.messenger import MessengerInput
+from tests.bot.test_uploads import jpeg_bytes
+from tests.connectors.channel_server import ChannelServer
+
+APP_SECRET = "test-messenger-app-secret"
+VERIFY_TOKEN = "test-messenger-verify-token"
+PAGE_TOKEN = "test-messenger-page-token"
+PSID = "6938475612398745"
+PAGE_ID = "104729384756123"
+
+_mids = iter(range(1, 1_000_000))
+
+
+def page_webhook(*events: Dict[str, Any]) -> Dict[str, Any]:
+    return {"object": "page", "entry": [{"id": PAGE_ID, "time": 1749416383000, "messaging": list(events)}]}
+
+
+def event(**content: Any) -> Dict[str, Any]:
+    return {"sender": {"id": PSID}, "recipient": {"id": PAGE_ID}, "timestamp": 1749416383000 + next(_mids), **content}
+
+
+def text_event(text: str, **extra: Any) -> Dict[str, Any]:
+    return event(message={"mid": f"m_AG5Hz2Uq7tuwNEhXfYYKj8mJEM_QPpz5jdC{next(_mids)}", "text": text, **extra})
+
+
+def signed(body: Any, secret: str = APP_SECRET) -> tuple:
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return raw, {"X-Hub-Signature-256": "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()}
+
+
+@pytest.fixture
+def messenger(fake_api):
+    channel = MessengerInput(PAGE_TOKEN, APP_SECRET, VERIFY_TOKEN, api_url=f"{fake_api.url}/v21.0")
+    server = ChannelServer(channel).start()
+    yield server
+    server.stop()
+
+
+def deliver(server: ChannelServer, body: Any) -> Any:
+    answer = server.post(*signed(body))
+    server.settle()
+    return answer
+
+
+def sent(fake_api) -> List[Dict[str, Any]]:
+    return [call.json for call in fake_api.sent("/v21.0/me/messages")]
+
+
+def test_subscription_check_echoes_the_challenge(messenger):
+    answer = requests.get(messenger.url, params={"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN,
+                                                 "hub.challenge": "CHALLENGE_ACCEPTED"}, timeout=5)
+    assert answer.status_code == 200 and answer.text == "CHALLENGE_ACCEPTED"
+    refused = requests.get(messenger.url, params={"hub.mode": "subscribe", "hub.verify_token": "x",
+                                                  "hub.challenge": "CHALLENGE_ACCEPTED"}, timeout=5)
+    assert refused.status_code == 403
+
+
+def sha1_signature(raw: bytes) -> str:
+    return "sha1=" + hmac.new(APP_SECRET.encode(), raw, hashlib.sha1).hexdigest()
+
+
+@pytest.mark.parametrize("headers", [
+    lambda raw: {},
+    lambda raw: {"X-Hub-Signature-256": "sha256=" + "f" * 64},
+    lambda raw: {"X-Hub-Signature": sha1_signature(raw)},  # right, but SHA-1 only
+    lambda raw: {"X-Hub-Signature-256": sha1_signature(raw)},
+])
+def test_anything_but_a_right_sha256_signature_is_refused(messenger, fake_api, headers):
+    raw = json.dumps(page_webhook(text_event("bonjour"))).encode()
+    answer = messenger.post(raw, headers(raw))
+    messenger.settle()
+    assert answer.status_code == 403
+    assert messenger.agent.received == [] and fake_api.calls == []
+
+
+def test_a_text_reaches_the_assistant_and_is_answered(messenger, fake_api):
+    assert deliver(messenger, page_webhook(text_event("bonjour"))).status_code == 200
+    [message] = messenger.agent.received
+    assert message.text == "bonjour" and message.input_channel == "messenger" and message.metadata == {}
+    assert PSID not in message.sender_id
+    [call] = fake_api.sent("/v21.0/me/messages")
+    assert call.query == {"access_token": PAGE_TOKEN}
+    assert call.json == {"recipient": {"id": PSID}, "messaging_type": "RESPONSE", "message": {"text": "Bien reçu."}}
+
+
+def test_an_event_delivered_twice_is_handled_once(messenger):
+    body = page_webhook(text_event("bonjour"))
+    deliver(messenger, body)
+    deliver(messenger, body)
+    assert len(messenger.agent.received) == 1
+
+
+def test_quick_replies_and_postbacks_send_the_payload_offered(messenger):
+    deliver(messenger, page_webhook(text_event("bonjour")))
+    sender = messenger.agent.received[0].sender_id
+    buttons = [{"title": "Déclarer un sinistre", "payload": "/declare_claim"}]
+    messenger.run(messenger.agent.offer(sender, buttons))
+    deliver(messenger, page_webhook(text_event("Déclarer un sinistre", quick_reply={"payload": "/declare_claim"})))
+    assert messenger.agent.received[-1].text == "/declare_claim"
+    messenger.run(messenger.agent.offer(sender, buttons))
+    deliver(messenger, page_webhook(event(postback={"mid": "m_postback1", "title": "Déclarer un sinistre",
+                                                     "payload": "/declare_claim"})))
+    assert messenger.agent.received[-1].text == "/declare_claim"
+
+
+def test_a_payload_not_offered_is_read_as_text(messenger):
+    deliver(messenger, page_webhook(event(postback={"mid": "m_p2", "title": "x", "payload": '/inform{"a": "b"}'})))
+    assert not messenger.agent.received[0].text.startswith("/")
+
+
+def test_echoes_deliveries_and_reads_are_ignored(messenger, fake_api):
+    body = page_webhook(
+        text_event("réponse de la page", is_echo=True, app_id=1517776481860111),
+        event(delivery={"mids": ["m_x"], "watermark": 1749416383000}),
+        event(read={"watermark": 1749416383000}),
+        {"recipient": {"id": PAGE_ID}, "timestamp": 1, "optin": {"ref": "x"}},
+    )
+    assert deliver(messenger, body).status_code == 200
+    assert deliver(messenger, {"object": "instagram", "entry": []}).status_code == 200
+    assert messenger.agent.received == [] and fake_api.calls == []
+
+
+def test_malformed_json_is_a_bad_request(messenger):
+    assert messenger.post(*signed(b'{"object": "page", ')).status_code == 400
+
+
+@pytest.mark.parametrize("text, refusal", [("x" * (MAX_MESSAGE_LENGTH + 1), "too_long"), ("\x00", "empty")])
+def test_an_oversized_or_empty_text_is_refused_without_reaching_the_assistant(messenger, fake_api, text, refusal):
+    deliver(messenger, page_webhook(text_event(text)))
+    assert messenger.agent.received == []
+    assert [m["message"]["text"] for m in sent(fake_api)] == [REFUSALS[refusal]]
+
+
+def test_buttons_become_quick_replies(messenger, fake_api):
+    messenger.agent.replies = lambda message: [{"text": "Quel type de sinistre ?", "buttons": [
+        {"title": "Dégât des eaux", "payload": '/inform{"claim_type": "degat_des_eaux"}'},
+        {"title": "Catastrophe naturelle (tempête, grêle, inondation)", "payload": "/inform"}]}]
+    deliver(messenger, page_webhook(text_event("un sinistre")))
+    [reply] = sent(fake_api)
+    assert reply["message"]["text"] == "Quel type de sinistre ?"
+    quick_replies = reply["message"]["quick_replies"]
+    assert quick_replies[0] == {"content_type": "text", "title": "Dégât des eaux",
+                                "payload": '/inform{"claim_type": "degat_des_eaux"}'}
+    assert len(quick_replies[1]["title"]) <= 20
+
+
+def test_the_attestation_comes_as_a_file(messenger, fake_api):
+    url = "http://localhost:5101/v1/documents/0123456789abcdef0123456789abcdef.pdf?expires=1&signature=ab"
+    messenger.agent.replies = lambda message: [{"text": "Votre attestation est prête.",
+                                                "custom": {"document": {"url": url}}}]
+    deliver(messenger, page_webhook(text_event("mon attestation")))
+    assert [m["message"] for m in sent(fake_api)] == [
+        {"text": "Votre attestation est prête."},
+        {"attachment": {"type": "file", "payload": {"url": url, "is_reusable": False}}},
+    ]
+
+
+def test_a_photo_is_attached_to_the_claim(messenger, fake_api, claims_service):
+    fake_api.files["/cdn/t39.1997-6/photo-degat.jpg"] = (jpeg_bytes(), "image/jpeg")
+    url = f"{fake_api.url}/cdn/t39.1997-6/photo-degat.jpg"
+    deliver(messenger, page_webhook(event(message={"mid": "m_photo1", "attachments": [
+        {"type": "image", "payload": {"url": url}}]})))
+    [message] = messenger.agent.received
+    assert message.text == "/attach_document"
+    assert message.metadata["attachments"][0]["filename"] == "photo-degat.jpg"

@@ -1,0 +1,194 @@
+"""The Telegram channel, with updates in the Bot API's documented format (Update object)."""
+
+import json
+from typing import Any, Dict, List, Optional
+
+import pytest
+
+from connectors.guard import MAX_MESSAGE_LENGTH, REFUSALS
+from connectors.telegram import TelegramInput, callback_data
+from tests.bot.test_uploads import jpeg_bytes, pdf_bytes
+from tests.connectors.channel_server import ChannelServer
+from tests.connectors.fake_platform import telegram_file_path
+
+BOT_TOKEN = "123456789:AAE-test-bot-token"
+SECRET_TOKEN = "test-telegram-secret_token-0123"
+CHAT_ID = 111222333
+SECRET_HEADER = {"X-Telegram-Bot-Api-Secret-Token": SECRET_TOKEN}
+
+_update_ids = iter(range(10_000, 1_000_000))
+
+
+def user() -> Dict[str, Any]:
+    return {"id": CHAT_ID, "is_bot": False, "first_name": "Marie", "language_code": "fr"}
+
+
+def private_chat() -> Dict[str, Any]:
+    return {"id": CHAT_ID, "first_name": "Marie", "type": "private"}
+
+
+def message_update(text: Optional[str] = None, chat: Optional[Dict[str, Any]] = None, **content: Any) -> Dict[str, Any]:
+    message = {"message_id": 52, "from": user(), "chat": chat or private_chat(), "date": 1749416383, **content}
+    if text is not None:
+        message["text"] = text
+    return {"update_id": next(_update_ids), "message": message}
+
+
+def callback_update(data: str) -> Dict[str, Any]:
+    return {"update_id": next(_update_ids), "callback_query": {
+        "id": "4382bfdwdsb323b2d9", "from": user(), "chat_instance": "-8213748329847",
+        "message": {"message_id": 53, "from": {"id": 123456789, "is_bot": True, "first_name": "Oyat"},
+                    "chat": private_chat(), "date": 1749416390, "text": "Choisissez :"},
+        "data": data}}
+
+
+@pytest.fixture
+def telegram(fake_api):
+    server = ChannelServer(TelegramInput(BOT_TOKEN, SECRET_TOKEN, api_url=fake_api.url)).start()
+    yield server
+    server.stop()
+
+
+def deliver(server: ChannelServer, update: Any, headers: Optional[Dict[str, str]] = None) -> Any:
+    raw = update if isinstance(update, bytes) else json.dumps(update).encode()
+    answer = server.post(raw, SECRET_HEADER if headers is None else headers)
+    server.settle()
+    return answer
+
+
+def sent(fake_api, method: str = "sendMessage") -> List[Dict[str, Any]]:
+    return [call.json for call in fake_api.sent(f"/bot{BOT_TOKEN}/{method}")]
+
+
+@pytest.mark.parametrize("headers", [{}, {"X-Telegram-Bot-Api-Secret-Token": "wrong"},
+                                     {"X-Telegram-Bot-Api-Secret-Token": SECRET_TOKEN[:-1]}])
+def test_a_missing_or_wrong_secret_token_is_refused_and_nothing_is_processed(telegram, fake_api, headers):
+    assert deliver(telegram, message_update("bonjour"), headers).status_code == 403
+    assert telegram.agent.received == [] and fake_api.calls == []
+
+
+def test_an_unconfigured_channel_refuses_everything(fake_api):
+    server = ChannelServer(TelegramInput("", "", api_url=fake_api.url)).start()
+    try:
+        assert deliver(server, message_update("bonjour"), {"X-Telegram-Bot-Api-Secret-Token": ""}).status_code == 403
+    finally:
+        server.stop()
+
+
+def test_a_text_reaches_the_assistant_without_any_call_to_telegram(telegram, fake_api):
+    answer = deliver(telegram, message_update("je veux déclarer un sinistre"))
+    assert answer.status_code == 200
+    [message] = telegram.agent.received
+    assert message.text == "je veux déclarer un sinistre" and message.input_channel == "telegram"
+    assert message.metadata == {}  # Telegram verifies no phone number
+    assert str(CHAT_ID) not in message.sender_id
+    # The only call is the reply: nothing asked of Telegram to trust the update.
+    assert [(c.method, c.path) for c in fake_api.calls] == [("POST", f"/bot{BOT_TOKEN}/sendMessage")]
+    assert sent(fake_api) == [{"chat_id": CHAT_ID, "text": "Bien reçu."}]
+
+
+def test_an_update_delivered_twice_is_handled_once(telegram):
+    update = message_update("bonjour")
+    deliver(telegram, update)
+    assert deliver(telegram, update).status_code == 200
+    assert len(telegram.agent.received) == 1
+
+
+def test_a_pressed_button_is_answered_and_sends_the_payload_offered(telegram, fake_api):
+    deliver(telegram, message_update("bonjour"))
+    sender = telegram.agent.received[0].sender_id
+    telegram.run(telegram.agent.offer(sender, [{"title": "Déclarer un sinistre", "payload": "/declare_claim"}]))
+    deliver(telegram, callback_update("/declare_claim"))
+    assert telegram.agent.received[-1].text == "/declare_claim"
+    assert sent(fake_api, "answerCallbackQuery") == [{"callback_query_id": "4382bfdwdsb323b2d9"}]
+
+
+def test_a_payload_too_long_for_telegram_travels_as_a_digest(telegram, fake_api):
+    payload = '/correct_claim{"claim_field": "claim_circumstances", "reason": "a payload over 64 bytes"}'
+    telegram.agent.replies = lambda message: [{"text": "Que corriger ?", "buttons": [
+        {"title": "Les circonstances", "payload": payload}]}]
+    deliver(telegram, message_update("je veux corriger"))
+    [keyboard_message] = sent(fake_api)
+    [[button]] = keyboard_message["reply_markup"]["inline_keyboard"]
+    assert button["text"] == "Les circonstances" and len(button["callback_data"].encode()) <= 64
+    deliver(telegram, callback_update(button["callback_data"]))
+    assert telegram.agent.received[-1].text == payload
+
+
+def test_a_digest_of_nothing_offered_is_ignored(telegram):
+    deliver(telegram, callback_update(callback_data("x" * 100)))
+    assert telegram.agent.received == []
+
+
+def test_a_typed_intent_shortcut_is_read_as_text(telegram):
+    deliver(telegram, message_update('/inform{"identification_customer_id": "10000001"}'))
+    assert not telegram.agent.received[0].text.startswith("/")
+
+
+@pytest.mark.parametrize("text, refusal", [("x" * (MAX_MESSAGE_LENGTH + 1), "too_long"), ("   ", "empty")])
+def test_an_oversized_or_empty_text_is_refused_without_reaching_the_assistant(telegram, fake_api, text, refusal):
+    deliver(telegram, message_update(text))
+    assert telegram.agent.received == []
+    assert [m["text"] for m in sent(fake_api)] == [REFUSALS[refusal]]
+
+
+def test_group_chats_and_other_updates_are_acknowledged_and_ignored(telegram, fake_api):
+    group = {"id": -100123, "title": "Famille", "type": "group"}
+    for update in (message_update("bonjour", chat=group),
+                   {"update_id": next(_update_ids), "edited_message": message_update("x")["message"]},
+                   {"update_id": next(_update_ids), "my_chat_member": {"chat": private_chat()}},
+                   message_update(sticker={"file_id": "CAACAgIAAxk", "type": "regular"})):
+        assert deliver(telegram, update).status_code == 200
+    assert telegram.agent.received == []
+    assert fake_api.calls == []
+
+
+def test_malformed_json_is_a_bad_request(telegram):
+    assert deliver(telegram, b'{"update_id": 1, "message": ').status_code == 400
+    assert deliver(telegram, b"[]").status_code == 400
+
+
+def test_buttons_become_an_inline_keyboard(telegram, fake_api):
+    telegram.agent.replies = lambda message: [{"text": "Que souhaitez-vous faire ?", "buttons": [
+        {"title": "Déclarer un sinistre", "payload": "/declare_claim"},
+        {"title": "Obtenir une attestation", "payload": "/request_attestation"}]}]
+    deliver(telegram, message_update("bonjour"))
+    assert sent(fake_api) == [{"chat_id": CHAT_ID, "text": "Que souhaitez-vous faire ?", "reply_markup": {
+        "inline_keyboard": [[{"text": "Déclarer un sinistre", "callback_data": "/declare_claim"}],
+                            [{"text": "Obtenir une attestation", "callback_data": "/request_attestation"}]]}}]
+
+
+def test_the_attestation_comes_as_a_document(telegram, fake_api):
+    url = "http://localhost:5101/v1/documents/0123456789abcdef0123456789abcdef.pdf?expires=1&signature=ab"
+    telegram.agent.replies = lambda message: [{"text": "Votre attestation est prête.", "custom": {
+        "document": {"url": url, "filename": "attestation-AUT-482913.pdf"}}}]
+    deliver(telegram, message_update("mon attestation"))
+    assert sent(fake_api, "sendDocument") == [{"chat_id": CHAT_ID, "document": url}]
+
+
+def test_a_long_text_is_split_at_telegrams_limit(telegram, fake_api):
+    long_text = " ".join(["franchise"] * 1000)
+    telegram.agent.replies = lambda message: [{"text": long_text}]
+    deliver(telegram, message_update("ma franchise"))
+    texts = [m["text"] for m in sent(fake_api)]
+    assert len(texts) == 3 and all(len(t) <= 4096 for t in texts) and " ".join(texts) == long_text
+
+
+def test_a_photo_is_downloaded_and_attached_to_the_claim(telegram, fake_api, claims_service):
+    fake_api.files[telegram_file_path(BOT_TOKEN, "AgACAgQAAxkBAAIBbig")] = (jpeg_bytes(), "image/jpeg")
+    sizes = [{"file_id": "AgACAgQAAxkBAAIBbim", "file_unique_id": "s", "width": 90, "height": 67, "file_size": 1101},
+             {"file_id": "AgACAgQAAxkBAAIBbig", "file_unique_id": "l", "width": 800, "height": 600, "file_size": 633}]
+    deliver(telegram, message_update(photo=sizes, caption="le plafond"))
+    [message] = telegram.agent.received
+    assert message.text == "/attach_document"
+    assert message.metadata["attachments"][0]["content_type"] == "image/jpeg"
+    assert sent(fake_api, "getFile") == [{"file_id": "AgACAgQAAxkBAAIBbig"}]
+
+
+def test_a_pdf_document_is_attached_with_its_name(telegram, fake_api, claims_service):
+    fake_api.files[telegram_file_path(BOT_TOKEN, "BQACAgQAAxkBAAIBcW")] = (pdf_bytes(), "application/octet-stream")
+    document = {"file_name": "devis-plombier.pdf", "mime_type": "application/pdf",
+                "file_id": "BQACAgQAAxkBAAIBcW", "file_unique_id": "AgADcW", "file_size": 1200}
+    deliver(telegram, message_update(document=document))
+    [attachment] = telegram.agent.received[0].metadata["attachments"]
+    assert attachment["filename"] == "devis-plombier.pdf" and attachment["content_type"] == "application/pdf"
