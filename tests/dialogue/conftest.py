@@ -11,11 +11,15 @@ import pytest
 import requests
 
 from tests.actions.helpers import JWT_SECRET
+from tests.connectors.fake_platform import FakePlatformApi
 from tests.processes import free_port, start, stop, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 IVR_GATEWAY_TOKEN = "test-ivr-gateway-token-0123456789"
+# The messaging apps' settings; their APIs are a local fake (fixture `messaging_platform`).
+WHATSAPP_APP_SECRET = "test-whatsapp-app-secret-0123456789"
+WHATSAPP_PHONE_NUMBER_ID = "106540352242922"
 
 
 @pytest.fixture(scope="session")
@@ -56,7 +60,15 @@ class RasaStack:
 
 
 @pytest.fixture(scope="session")
-def rasa_stack(services, trained_model, tmp_path_factory) -> RasaStack:
+def messaging_platform() -> FakePlatformApi:
+    """The local stand-in for the Graph and Telegram APIs the messaging channels call."""
+    api = FakePlatformApi().start()
+    yield api
+    api.stop()
+
+
+@pytest.fixture(scope="session")
+def rasa_stack(services, trained_model, tmp_path_factory, messaging_platform) -> RasaStack:
     """Action server and Rasa server on free ports, talking to the test services."""
     workdir = tmp_path_factory.mktemp("rasa")
     actions_port, rasa_port = free_port(), free_port()
@@ -72,6 +84,12 @@ def rasa_stack(services, trained_model, tmp_path_factory) -> RasaStack:
         "IVR_GATEWAY_TOKEN": IVR_GATEWAY_TOKEN,
         "IVR_DATABASE_URL": f"sqlite:///{workdir / 'ivr.db'}",
         "CLAIM_OUTBOX_URL": f"sqlite:///{workdir / 'claim_outbox.db'}",
+        # The messaging apps, talking to the fake platform API.
+        "WHATSAPP_ACCESS_TOKEN": "test-whatsapp-access-token",
+        "WHATSAPP_APP_SECRET": WHATSAPP_APP_SECRET,
+        "WHATSAPP_VERIFY_TOKEN": "test-whatsapp-verify-token",
+        "WHATSAPP_PHONE_NUMBER_ID": WHATSAPP_PHONE_NUMBER_ID,
+        "WHATSAPP_API_URL": f"{messaging_platform.url}/v21.0",
     }
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(

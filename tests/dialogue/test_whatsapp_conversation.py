@@ -1,0 +1,129 @@
+"""A whole WhatsApp conversation with the real stack: Meta's webhooks in, Graph API calls out
+(to the local fake platform API), identification by the WhatsApp number."""
+
+import hashlib
+import hmac
+import itertools
+import json
+import re
+import time
+from typing import Any, Dict, List
+
+import requests
+
+from tests.bot.test_uploads import jpeg_bytes
+from tests.connectors.fake_platform import whatsapp_media_path
+from tests.dialogue.conftest import WHATSAPP_APP_SECRET, WHATSAPP_PHONE_NUMBER_ID
+
+MARIE, MARIE_WA_ID, MARIE_PHONE = "10000001", "33612345678", "+33612345678"
+_ids = itertools.count(1)
+
+
+class WhatsAppUser:
+    """Marie on WhatsApp: her messages are Meta's signed webhooks, the answers the Graph API calls."""
+
+    def __init__(self, stack, platform) -> None:
+        self.url = f"{stack.url}/webhooks/whatsapp/webhook"
+        self.platform = platform
+
+    def send(self, message: Dict[str, Any], expect: str) -> List[Dict[str, Any]]:
+        """Sends one message; answers the messages sent back, once one of them says `expect`."""
+        message = {"from": MARIE_WA_ID, "id": f"wamid.test{time.time_ns()}{next(_ids)}",
+                   "timestamp": str(int(time.time())), **message}
+        body = json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "102290129340398", "changes": [{
+            "field": "messages",
+            "value": {"messaging_product": "whatsapp",
+                      "metadata": {"display_phone_number": "15550783881", "phone_number_id": WHATSAPP_PHONE_NUMBER_ID},
+                      "contacts": [{"profile": {"name": "Marie Dupont"}, "wa_id": MARIE_WA_ID}],
+                      "messages": [message]}}]}]}).encode()
+        signature = "sha256=" + hmac.new(WHATSAPP_APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
+        before = len(self.replies())
+        answer = requests.post(self.url, data=body, timeout=10,
+                               headers={"Content-Type": "application/json", "X-Hub-Signature-256": signature})
+        assert answer.status_code == 200
+        self.platform.wait_for(lambda: expect in text_of(self.replies()[before:]), seconds=60)
+        return self._settled(before)
+
+    def say(self, text: str, expect: str) -> List[Dict[str, Any]]:
+        return self.send({"type": "text", "text": {"body": text}}, expect)
+
+    def choose(self, reply_id: str, expect: str) -> List[Dict[str, Any]]:
+        return self.send({"type": "interactive", "interactive": {
+            "type": "list_reply", "list_reply": {"id": reply_id, "title": "choix"}}}, expect)
+
+    def replies(self) -> List[Dict[str, Any]]:
+        return [c.json for c in self.platform.sent(f"/{WHATSAPP_PHONE_NUMBER_ID}/messages")
+                if c.json.get("to") == MARIE_WA_ID]
+
+    def _settled(self, before: int) -> List[Dict[str, Any]]:
+        """The turn's replies, once no more arrive."""
+        count = -1
+        while count != len(self.replies()):
+            count = len(self.replies())
+            time.sleep(0.7)
+        return self.replies()[before:]
+
+
+def text_of(replies: List[Dict[str, Any]]) -> str:
+    parts = []
+    for reply in replies:
+        if reply["type"] == "text":
+            parts.append(reply["text"]["body"])
+        elif reply["type"] == "interactive":
+            parts.append(reply["interactive"]["body"]["text"])
+    return "\n".join(parts)
+
+
+def choices(replies: List[Dict[str, Any]]) -> Dict[str, str]:
+    """Title -> id of the buttons or list rows of the turn."""
+    offered = {}
+    for reply in replies:
+        action = reply.get("interactive", {}).get("action", {})
+        for button in action.get("buttons", []):
+            offered[button["reply"]["title"]] = button["reply"]["id"]
+        for section in action.get("sections", []):
+            for row in section["rows"]:
+                offered[row.get("description", row["title"])] = row["id"]
+    return offered
+
+
+def test_marie_identified_by_her_whatsapp_number_declares_a_claim_with_a_photo(rasa_stack, services,
+                                                                              messaging_platform):
+    marie = WhatsAppUser(rasa_stack, messaging_platform)
+
+    intro = marie.say("je veux déclarer un sinistre", expect="date de naissance")
+    assert "numéro de téléphone" in text_of(intro)
+    assert "identifiant client" not in text_of(intro)  # the WhatsApp number stands for it
+
+    sent = marie.say("12/03/1985", expect="code")
+    assert "06 ** ** ** 78" in text_of(sent)
+    sms = services.get("/v1/outbox", params={"recipient": MARIE_PHONE, "limit": 1}).json()["messages"][-1]
+    code = re.search(r"\b\d{6}\b", sms["body"]).group(0)
+
+    identified = marie.say(code, expect="type de sinistre")
+    assert "identité est vérifiée" in text_of(identified)
+    claim_types = choices(identified)
+    assert identified[-1]["type"] == "interactive" and identified[-1]["interactive"]["type"] == "list"
+
+    marie.choose(claim_types["Dégât des eaux"], expect="Quand")
+    marie.say("hier vers 18h", expect="Où")
+    marie.say("dans la cuisine de mon appartement", expect="ce qui s'est passé")
+    marie.say("le tuyau sous l'évier a lâché pendant que j'étais au travail", expect="dégâts")
+
+    # A photo of the damage, sent from WhatsApp during the declaration.
+    messaging_platform.files[whatsapp_media_path("1013859600285441")] = (jpeg_bytes(), "image/jpeg")
+    photo = marie.send({"type": "image", "image": {"mime_type": "image/jpeg", "sha256": "x", "id": "1013859600285441"}},
+                       expect="dégâts")
+    assert "Photo bien reçue" in text_of(photo)
+
+    marie.say("le parquet de la cuisine est gonflé", expect="autre personne")
+    marie.say("Aucun tiers impliqué", expect="témoins")
+    summary = marie.say("Aucun témoin", expect="HAB-120034")
+    assert "dégât des eaux" in text_of(summary)
+
+    filed = text_of(marie.say("oui", expect="SIN-"))
+    claim_number = re.search(r"SIN-\d{4}-\d{6}", filed).group(0)
+    claim = services.get(f"/v1/customers/{MARIE}/claims/{claim_number}").json()
+    assert claim["contract_number"] == "HAB-120034"
+    assert claim["channel"] == "whatsapp"
+    assert [d["content_type"] for d in claim.get("documents", [])] == ["image/jpeg"]
