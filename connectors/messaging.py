@@ -19,7 +19,6 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text, Tu
 import aiohttp
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from sanic import response
-from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from connectors.attachments import attach_document_message, receive_file, upload_max_bytes

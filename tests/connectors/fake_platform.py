@@ -10,7 +10,7 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Tuple
 
 from aiohttp import web
 
@@ -119,7 +119,3 @@ def whatsapp_media_path(media_id: str) -> str:
 
 def telegram_file_path(bot_token: str, file_id: str) -> str:
     return f"/file/bot{bot_token}/photos/{file_id}.jpg"
-
-
-def json_of(call: Optional[Call]) -> Dict[str, Any]:
-    return call.json if call and isinstance(call.json, dict) else {}

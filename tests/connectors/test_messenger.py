@@ -3,7 +3,7 @@
 import hashlib
 import hmac
 import json
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 import pytest
 import requests

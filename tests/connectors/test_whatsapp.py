@@ -12,7 +12,7 @@ from connectors.messaging import FILE_NOT_RECEIVED
 from connectors.whatsapp import WhatsAppInput, interactive_message
 from tests.bot.test_uploads import jpeg_bytes, pdf_bytes
 from tests.connectors.channel_server import ChannelServer
-from tests.connectors.fake_platform import json_of, whatsapp_media_path
+from tests.connectors.fake_platform import whatsapp_media_path
 
 APP_SECRET = "test-whatsapp-app-secret"
 VERIFY_TOKEN = "test-whatsapp-verify-token"
