@@ -154,13 +154,15 @@
   function scrollToEnd() {
     log.scrollTop = log.scrollHeight;
   }
+  // The latest message stays in view, whatever added it (and images once loaded).
+  new MutationObserver(scrollToEnd).observe(log, { childList: true, subtree: true });
+  log.addEventListener("load", scrollToEnd, true);
 
   function bubble(sender, extraClass) {
     var node = el("div", { className: "oyat-message oyat-" + sender + (extraClass ? " " + extraClass : "") }, [
       el("span", { className: "oyat-visually-hidden", text: sender === "user" ? TEXT.you : TEXT.assistant }),
     ]);
     log.appendChild(node);
-    scrollToEnd();
     return node;
   }
 
@@ -221,7 +223,6 @@
         group.appendChild(button);
       });
       log.appendChild(group);
-      scrollToEnd();
     }
   }
 
