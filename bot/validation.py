@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from typing import Any, Collection, Iterable, Optional
 
@@ -11,6 +12,21 @@ from bot.errors import ServiceError, validation_error
 
 MISSING = "champ obligatoire"
 DEFAULT_PHONE_REGION = "FR"
+UNREADABLE = "caractères de contrôle ou invalides"
+# Control characters (but tab and new lines) and lone surrogates (« \ud800 » in JSON):
+# never text, and the database would refuse the surrogates.
+_UNREADABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def readable(value: Any) -> bool:
+    """Whether every string in `value` (nested in lists and objects too) is text."""
+    if isinstance(value, str):
+        return not _UNREADABLE.search(value)
+    if isinstance(value, dict):
+        return all(readable(key) and readable(item) for key, item in value.items())
+    if isinstance(value, list):
+        return all(readable(item) for item in value)
+    return True
 
 
 def read_json_object(request: Any) -> dict:
@@ -58,6 +74,9 @@ class BodyChecker:
             return None
         if not isinstance(value, str):
             self.fail(name, "texte attendu")
+            return None
+        if not readable(value):
+            self.fail(name, UNREADABLE)
             return None
         value = value.strip()
         if not value:
@@ -130,6 +149,9 @@ class BodyChecker:
             return {}
         if not isinstance(value, dict):
             self.fail(name, "objet JSON attendu")
+            return {}
+        if not readable(value):
+            self.fail(name, UNREADABLE)
             return {}
         return value
 
