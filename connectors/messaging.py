@@ -23,6 +23,8 @@ from sanic.response import HTTPResponse
 
 from connectors.attachments import attach_document_message, receive_file, upload_max_bytes
 from connectors.guard import REFUSALS, offered_payloads, screen_text, without_shortcut
+from connectors.rate_limit import refusal_text
+from server_extensions.action_endpoint import answer_when_actions_fail
 
 logger = logging.getLogger(__name__)
 
@@ -246,12 +248,25 @@ async def handle_text(
         await output.send_text_message(sender, REFUSALS[screened.refusal])
         return
     text = await text_for_nlu(agent, sender, screened.text)
+    _apologize_when_actions_fail(agent)
     await on_new_message(UserMessage(text, output, sender, input_channel=input_channel, metadata=metadata))
+
+
+async def refuse_too_many(output: OutputChannel, sender: str, wait_seconds: float) -> None:
+    """A message over the sender's rate limit is not handled: the customer is told to wait.
+    (The webhook itself was acknowledged: a refusal would make the platform send it again.)"""
+    await output.send_text_message(sender, refusal_text(wait_seconds))
+
+
+def _apologize_when_actions_fail(agent: Any) -> None:
+    if agent is not None:
+        answer_when_actions_fail(agent)  # again after a model reload, as the other channels do
 
 
 async def handle_file(
     on_new_message: Callable[[UserMessage], Awaitable[Any]],
     output: OutputChannel,
+    agent: Any,
     sender: str,
     input_channel: str,
     downloaded: Optional[Tuple[bytes, str]],
@@ -270,6 +285,7 @@ async def handle_file(
         await output.send_text_message(sender, received_file.refusal)
         return
     message = attach_document_message([received_file.attachment], metadata)
+    _apologize_when_actions_fail(agent)
     await on_new_message(UserMessage(
         message["text"], output, sender, input_channel=input_channel, metadata=message["metadata"]
     ))

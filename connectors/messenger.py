@@ -40,11 +40,13 @@ from connectors.messaging import (
     meta_signature_valid,
     pseudonym,
     received,
+    refuse_too_many,
     same_secret,
     setting,
     split_text,
     too_large,
 )
+from connectors.rate_limit import check_rate, rate_limiter
 
 logger = logging.getLogger(__name__)
 
@@ -173,6 +175,7 @@ class MessengerInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("oyat_messenger_webhook", __name__)
+        rate_limiter()  # a bad RATE_LIMIT_* setting stops the server now
 
         @webhook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
@@ -201,8 +204,9 @@ class MessengerInput(InputChannel):
                 if not _from_the_user(event) or not self.seen.first_time(event_id(psid, event)):
                     continue
                 sender = pseudonym(self.app_secret, "messenger", psid)
-                self.in_order.submit(sender, lambda p=psid, e=event, s=sender: self._handle(
-                    on_new_message, agent, p, e, s))
+                wait = check_rate(sender=sender)
+                self.in_order.submit(sender, lambda p=psid, e=event, s=sender, w=wait: self._handle(
+                    on_new_message, agent, p, e, s, w))
             return received()
 
         return webhook
@@ -211,8 +215,11 @@ class MessengerInput(InputChannel):
         return None  # replies need the user's page-scoped id, known only with their message
 
     async def _handle(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], agent: Any,
-                      psid: str, event: Dict[str, Any], sender: str) -> None:
+                      psid: str, event: Dict[str, Any], sender: str, wait: Optional[float]) -> None:
         output = MessengerOutput(self.api, self.page_access_token, psid)
+        if wait is not None:
+            await refuse_too_many(output, sender, wait)
+            return
         postback = event.get("postback")
         if isinstance(postback, dict):
             await handle_text(on_new_message, output, agent, sender, self.name(),
@@ -232,7 +239,7 @@ class MessengerInput(InputChannel):
             # Meta's file URLs end with the file's name.
             name = PurePosixPath(urlparse(url).path).name if url else ""
             name = name or ("photo.jpg" if attachment["type"] == "image" else "document")
-            await handle_file(on_new_message, output, sender, self.name(), downloaded,
+            await handle_file(on_new_message, output, agent, sender, self.name(), downloaded,
                               FILE_TYPES[attachment["type"]], name, {})
         if "text" in message and not files:
             await handle_text(on_new_message, output, agent, sender, self.name(), message["text"], {})

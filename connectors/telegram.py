@@ -38,11 +38,13 @@ from connectors.messaging import (
     last_offered_payloads,
     pseudonym,
     received,
+    refuse_too_many,
     same_secret,
     setting,
     split_text,
     too_large,
 )
+from connectors.rate_limit import check_rate, rate_limiter
 
 logger = logging.getLogger(__name__)
 
@@ -139,6 +141,7 @@ class TelegramInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("oyat_telegram_webhook", __name__)
+        rate_limiter()  # a bad RATE_LIMIT_* setting stops the server now
 
         @webhook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
@@ -160,7 +163,8 @@ class TelegramInput(InputChannel):
             if chat_id is not None and self.seen.first_time(update.get("update_id")):
                 agent = getattr(request.app.ctx, "agent", None)
                 sender = pseudonym(self.secret_token, "telegram", str(chat_id))
-                self.in_order.submit(sender, lambda: self._handle(on_new_message, agent, update, chat_id, sender))
+                wait = check_rate(sender=sender)
+                self.in_order.submit(sender, lambda: self._handle(on_new_message, agent, update, chat_id, sender, wait))
             return received()
 
         return webhook
@@ -169,18 +173,22 @@ class TelegramInput(InputChannel):
         return None  # replies need the chat, known only with its message
 
     async def _handle(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], agent: Any,
-                      update: Dict[str, Any], chat_id: int, sender: str) -> None:
+                      update: Dict[str, Any], chat_id: int, sender: str, wait: Optional[float]) -> None:
         output = TelegramOutput(self.api, self.bot_path, chat_id)
         callback = update.get("callback_query")
         if isinstance(callback, dict):
             await self.api.post(f"{self.bot_path}/answerCallbackQuery", {"callback_query_id": callback.get("id")})
+        if wait is not None:
+            await refuse_too_many(output, sender, wait)
+            return
+        if isinstance(callback, dict):
             payload = await self._payload(agent, sender, callback.get("data"))
             if payload is not None:
                 await handle_text(on_new_message, output, agent, sender, self.name(), payload, {})
             return
         message = update["message"]
         if message.get("photo") or message.get("document"):
-            await handle_file(on_new_message, output, sender, self.name(), *await self._file(message), {})
+            await handle_file(on_new_message, output, agent, sender, self.name(), *await self._file(message), {})
             return
         if "text" in message:
             await handle_text(on_new_message, output, agent, sender, self.name(), message["text"], {})

@@ -43,11 +43,13 @@ from connectors.messaging import (
     meta_signature_valid,
     pseudonym,
     received,
+    refuse_too_many,
     same_secret,
     setting,
     split_text,
     too_large,
 )
+from connectors.rate_limit import check_rate, rate_limiter
 
 logger = logging.getLogger(__name__)
 
@@ -231,6 +233,7 @@ class WhatsAppInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("oyat_whatsapp_webhook", __name__)
+        rate_limiter()  # a bad RATE_LIMIT_* setting stops the server now
 
         @webhook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
@@ -259,8 +262,9 @@ class WhatsAppInput(InputChannel):
                 if not self.seen.first_time(message.get("id")):
                     continue
                 sender = pseudonym(self.app_secret, "whatsapp", reply_to)
-                self.in_order.submit(sender, lambda m=message, r=reply_to, p=phone, s=sender: self._handle(
-                    on_new_message, agent, m, r, p, s))
+                wait = check_rate(sender=sender)
+                self.in_order.submit(sender, lambda m=message, r=reply_to, p=phone, s=sender, w=wait: self._handle(
+                    on_new_message, agent, m, r, p, s, w))
             return received()
 
         return webhook
@@ -269,8 +273,12 @@ class WhatsAppInput(InputChannel):
         return None  # replies need the user's number, known only with their message
 
     async def _handle(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], agent: Any,
-                      message: Dict[str, Any], reply_to: str, phone: Optional[str], sender: str) -> None:
+                      message: Dict[str, Any], reply_to: str, phone: Optional[str], sender: str,
+                      wait: Optional[float]) -> None:
         output = WhatsAppOutput(self.api, self.phone_number_id, reply_to)
+        if wait is not None:
+            await refuse_too_many(output, sender, wait)
+            return
         metadata = {"channel_phone": phone} if phone else {}
         kind = message.get("type")
         if kind in ("image", "document"):
@@ -278,7 +286,7 @@ class WhatsAppInput(InputChannel):
             declared_type = str(media.get("mime_type") or "")
             filename = media.get("filename") or f"photo{mimetypes.guess_extension(declared_type) or ''}"
             downloaded = await self._download(media.get("id"))
-            await handle_file(on_new_message, output, sender, self.name(), downloaded, declared_type,
+            await handle_file(on_new_message, output, agent, sender, self.name(), downloaded, declared_type,
                               str(filename), metadata)
             return
         text = message_text(message)

@@ -5,6 +5,7 @@ from sanic import Sanic
 
 from actions import services as services_module
 from actions.services import ServicesClient
+from connectors import rate_limit
 from tests.connectors.fake_platform import FakePlatformApi
 
 # Channel tests start several sanic apps in one process: sanic's start-up rewriting of
@@ -34,3 +35,9 @@ def claims_service(services):
     services_module.use_services(ServicesClient(services.base_url, services.base_url, services.token, retries=0))
     yield services
     services_module.use_services(None)
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits(monkeypatch):
+    """Each test starts with full buckets: the limiter is process-wide, the test users are not."""
+    monkeypatch.setattr(rate_limit, "_limiter", rate_limit.RateLimiter.from_environment({}))

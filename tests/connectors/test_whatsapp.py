@@ -7,6 +7,7 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 
+from connectors import rate_limit
 from connectors.guard import MAX_MESSAGE_LENGTH, REFUSALS
 from connectors.messaging import FILE_NOT_RECEIVED
 from connectors.whatsapp import WhatsAppInput, interactive_message
@@ -250,6 +251,15 @@ def test_several_messages_of_one_conversation_are_handled_in_order(whatsapp):
     texts = [f"message {n}" for n in range(8)]
     deliver(whatsapp, webhook([text_message(text) for text in texts]))
     assert [m.text for m in whatsapp.agent.received] == texts
+
+
+def test_messages_over_the_senders_rate_limit_are_answered_with_a_wait(whatsapp, fake_api, monkeypatch):
+    monkeypatch.setattr(rate_limit, "_limiter", rate_limit.RateLimiter(rate_limit.Limit(2, 60),
+                                                                       rate_limit.Limit(1000, 60)))
+    answer = deliver(whatsapp, webhook([text_message(f"message {n}") for n in range(3)]))
+    assert answer.status_code == 200  # a refused webhook would only come back
+    assert [m.text for m in whatsapp.agent.received] == ["message 0", "message 1"]
+    assert "Patientez" in sent_messages(fake_api)[-1]["text"]["body"]
 
 
 # --- files -------------------------------------------------------------------------
