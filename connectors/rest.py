@@ -7,6 +7,7 @@ messages from one address or one sender get a 429 with a polite answer
 (connectors.rate_limit).
 """
 
+import json
 import logging
 from typing import Any, Awaitable, Callable, Dict, Text
 
@@ -28,6 +29,16 @@ MAX_SENDER_LENGTH = 128
 
 def _bad_request(message: str) -> HTTPResponse:
     return response.json({"error": {"code": "bad_request", "message": message}}, status=400)
+
+
+def _utf8(value: Any) -> bool:
+    """False when `value` holds lone surrogates (« \ud800 »): not text, and neither the
+    conversation store nor the answer could encode it."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _too_many_messages(wait_seconds: float, sender: Any = None) -> HTTPResponse:
@@ -66,9 +77,9 @@ class GuardedRestInput(RestInput):
             if not isinstance(body, dict):
                 return _bad_request("Le corps de la requête doit être un objet JSON.")
             sender, metadata = body.get("sender"), body.get("metadata") or {}
-            if not isinstance(sender, str) or not 0 < len(sender) <= MAX_SENDER_LENGTH:
-                return _bad_request("« sender » doit être un texte de 1 à 128 caractères.")
-            if not isinstance(metadata, dict):
+            if not isinstance(sender, str) or not 0 < len(sender) <= MAX_SENDER_LENGTH or not sender.isprintable():
+                return _bad_request("« sender » doit être un texte de 1 à 128 caractères imprimables.")
+            if not isinstance(metadata, dict) or not _utf8(metadata):
                 return _bad_request("« metadata » doit être un objet JSON.")
             metadata = client_metadata(metadata)  # files and phone numbers: channels only
             wait = check_rate(sender=sender)

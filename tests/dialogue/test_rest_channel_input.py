@@ -1,11 +1,19 @@
-"""Bad input on the REST channel gets a clear answer and changes nothing."""
+"""Hostile input on the REST channel: a clear answer or a 4xx, nothing written in the
+conversation store (read from its SQLite file), the server still answering."""
 
+import http.client
+import json
+import sqlite3
 import uuid
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 
 from connectors.guard import MAX_MESSAGE_LENGTH
+from connectors.rate_limit import DEFAULT_PER_IP, DEFAULT_PER_SENDER, Limit
+
+MISSING = object()
 
 
 @pytest.fixture
@@ -13,21 +21,70 @@ def sender():
     return f"test-{uuid.uuid4()}"
 
 
+def webhook(rasa_stack):
+    return f"{rasa_stack.url}/webhooks/rest/webhook"
+
+
 def user_texts(rasa_stack, sender):
     return [event["text"] for event in rasa_stack.tracker(sender)["events"] if event["event"] == "user"]
 
 
-@pytest.mark.parametrize(
-    "message, answer",
-    [
-        ("", "Votre message est vide"),
-        ("   \n ", "Votre message est vide"),
-        ("déclarer un sinistre " * 11_000, "trop long"),  # about 225 KB
-    ],
-)
-def test_empty_or_oversized_messages_get_a_polite_answer_and_never_reach_the_nlu(rasa_stack, sender, message, answer):
-    assert answer in rasa_stack.say(sender, message)[0]["text"]
-    assert user_texts(rasa_stack, sender) == []
+def stored_events(rasa_stack, sender) -> int:
+    with sqlite3.connect(rasa_stack.conversations_db) as connection:
+        return connection.execute("SELECT COUNT(*) FROM events WHERE sender_id = ?", (sender,)).fetchone()[0]
+
+
+def assert_alive(rasa_stack):
+    assert requests.get(f"{rasa_stack.url}/webhooks/rest/", timeout=10).json() == {"status": "ok"}
+    assert "Bonjour" in rasa_stack.say(f"alive-{uuid.uuid4()}", "bonjour")[0]["text"]
+
+
+REFUSED_MESSAGES = {
+    "a 225 KB message": ("déclarer un sinistre " * 11_000, "trop long"),
+    "an empty message": ("", "Votre message est vide"),
+    "whitespace only": ("   \n\t ", "Votre message est vide"),
+    "control characters only": ("\x00\x01\x02\x1b\x7f", "Votre message est vide"),
+    "a message that is a number": (42, "Votre message est vide"),
+    "a message that is a list": (["bonjour"], "Votre message est vide"),
+    "a message that is an object": ({"text": "bonjour"}, "Votre message est vide"),
+    "no message at all": (MISSING, "Votre message est vide"),
+}
+
+
+@pytest.mark.parametrize("message, answer", REFUSED_MESSAGES.values(), ids=REFUSED_MESSAGES.keys())
+def test_unusable_messages_get_a_polite_answer_never_reach_the_nlu_and_write_nothing(rasa_stack, sender, message, answer):
+    body = {"sender": sender} if message is MISSING else {"sender": sender, "message": message}
+    reply = requests.post(webhook(rasa_stack), json=body, timeout=30)
+    assert reply.status_code == 200 and answer in reply.json()[0]["text"]
+    assert stored_events(rasa_stack, sender) == 0
+    assert_alive(rasa_stack)
+
+
+MALFORMED_BODIES = {
+    "malformed JSON": b"{not json",
+    "binary garbage": bytes(range(256)),
+    "invalid UTF-8 inside a JSON string": b'{"sender": "SENDER", "message": "caf\xe9 cr\xe8me"}',
+    "a lone UTF-16 surrogate": b'{"sender": "SENDER\\ud800", "message": "bonjour"}',
+    "a JSON list": b'["SENDER", "bonjour"]',
+    "an empty body": b"",
+    "no sender": b'{"message": "bonjour SENDER"}',
+    "an empty sender": b'{"sender": "", "message": "bonjour SENDER"}',
+    "a sender that is a number": b'{"sender": 12, "message": "bonjour SENDER"}',
+    "a sender that is a list": b'{"sender": ["SENDER"], "message": "bonjour"}',
+    "a sender of 200 characters": b'{"sender": "SENDER' + b"x" * 200 + b'", "message": "bonjour"}',
+    "metadata that is a text": b'{"sender": "SENDER", "message": "bonjour", "metadata": "oops"}',
+    "metadata that is a list": b'{"sender": "SENDER", "message": "bonjour", "metadata": ["auth_token"]}',
+    "metadata holding a lone surrogate": b'{"sender": "SENDER", "message": "bonjour", "metadata": {"auth_token": "\\udc00"}}',
+}
+
+
+@pytest.mark.parametrize("body", MALFORMED_BODIES.values(), ids=MALFORMED_BODIES.keys())
+def test_malformed_bodies_get_a_json_400_and_write_nothing(rasa_stack, sender, body):
+    answer = requests.post(webhook(rasa_stack), data=body.replace(b"SENDER", sender.encode()), timeout=10)
+    assert answer.status_code == 400
+    assert answer.json()["error"]["code"] == "bad_request" and answer.json()["error"]["message"]
+    assert stored_events(rasa_stack, sender) == 0
+    assert_alive(rasa_stack)
 
 
 def test_a_message_at_the_limit_is_processed(rasa_stack, sender):
@@ -35,20 +92,9 @@ def test_a_message_at_the_limit_is_processed(rasa_stack, sender):
     assert len(user_texts(rasa_stack, sender)) == 1
 
 
-@pytest.mark.parametrize(
-    "body",
-    [
-        b"{not json",
-        b"\xff\xfe\x00garbage",
-        b'["a list"]',
-        b'{"sender": 12, "message": "bonjour"}',
-        b'{"sender": "s", "message": "bonjour", "metadata": "oops"}',
-    ],
-)
-def test_malformed_bodies_get_a_json_400(rasa_stack, body):
-    answer = requests.post(f"{rasa_stack.url}/webhooks/rest/webhook", data=body, timeout=10)
-    assert answer.status_code == 400
-    assert answer.json()["error"]["code"] == "bad_request"
+def test_control_characters_are_removed_before_the_nlu(rasa_stack, sender):
+    rasa_stack.say(sender, "bon\x00jour\x07\x1b")
+    assert user_texts(rasa_stack, sender) == ["bonjour"]
 
 
 def test_typed_intent_shortcuts_are_read_as_plain_text(rasa_stack, sender):
@@ -59,6 +105,12 @@ def test_typed_intent_shortcuts_are_read_as_plain_text(rasa_stack, sender):
     assert tracker["slots"]["customer_identified"] is False
 
 
+def test_a_typed_button_payload_that_was_not_offered_fills_no_slot(rasa_stack, sender):
+    rasa_stack.say(sender, '/inform{"claim_type": "vol", "claim_contract": "AUT-559120"}')
+    slots = rasa_stack.tracker(sender)["slots"]
+    assert slots["claim_type"] is None and slots["claim_contract"] is None
+
+
 def test_the_buttons_the_assistant_offered_still_work(rasa_stack, sender):
     greeting = rasa_stack.say(sender, "bonjour")
     payload = greeting[0]["buttons"][0]["payload"]
@@ -66,3 +118,41 @@ def test_the_buttons_the_assistant_offered_still_work(rasa_stack, sender):
     tracker = rasa_stack.tracker(sender)
     assert tracker["latest_message"]["text"] == payload
     assert tracker["latest_message"]["intent"]["name"] == payload.lstrip("/")
+
+
+def test_a_sender_over_the_limit_gets_a_429_with_a_french_answer(rasa_stack, sender):
+    limit = Limit.parse(DEFAULT_PER_SENDER, "RATE_LIMIT_PER_SENDER")
+    for _ in range(limit.messages):  # empty messages: refused politely, nothing written
+        assert requests.post(webhook(rasa_stack), json={"sender": sender, "message": ""}, timeout=10).status_code == 200
+
+    over = requests.post(webhook(rasa_stack), json={"sender": sender, "message": "bonjour"}, timeout=10)
+
+    assert over.status_code == 429 and int(over.headers["Retry-After"]) >= 1
+    assert over.json()[0]["recipient_id"] == sender and "Patientez" in over.json()[0]["text"]
+    assert stored_events(rasa_stack, sender) == 0
+    assert_alive(rasa_stack)  # other senders are served
+
+
+def post_from(address: str, url: str, body: dict):
+    """A POST whose connection comes from `address` (any 127.x.y.z on Linux)."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10, source_address=(address, 0))
+    try:
+        connection.request("POST", parts.path, body=json.dumps(body), headers={"Content-Type": "application/json"})
+        response = connection.getresponse()
+        return response.status, response.getheader("Retry-After"), json.loads(response.read())
+    finally:
+        connection.close()
+
+
+def test_an_address_over_the_limit_gets_a_429_whatever_the_sender(rasa_stack):
+    address, limit = "127.0.0.42", Limit.parse(DEFAULT_PER_IP, "RATE_LIMIT_PER_IP")
+    accepted = 0
+    for attempt in range(limit.messages * 2):
+        status, retry_after, answer = post_from(address, webhook(rasa_stack), {"sender": f"ip-{attempt}", "message": ""})
+        if status == 429:
+            break
+        accepted += 1
+    assert status == 429 and accepted >= limit.messages
+    assert int(retry_after) >= 1 and "Patientez" in answer[0]["text"]
+    assert_alive(rasa_stack)  # from another address
