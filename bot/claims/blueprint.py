@@ -63,7 +63,7 @@ async def create_claim(request: Any, session: AsyncSession, customer_id: str) ->
         return json_response(claim_json(existing), status=200)
     contract = await policy.get_contract(customer_id, declaration.contract_number)
     check_declarable(contract, declaration, today_paris())
-    await ClaimsRepository(session).uploads_to_link(declaration.attachments)
+    await ClaimsRepository(session).uploads_to_link(customer_id, declaration.attachments)
     claim, created = await file_claim(session, customer_id, key, declaration, now_utc())
     if created:
         logger.info("claim %s filed on contract %s", claim.claim_number, claim.contract_number)
@@ -104,7 +104,7 @@ async def add_document(
     await PolicyRepository(session).get_customer(customer_id)
     repository = ClaimsRepository(session)
     claim = await repository.get_claim(customer_id, claim_number)
-    (document,) = await repository.uploads_to_link([upload_id], claim.id)
+    (document,) = await repository.uploads_to_link(customer_id, [upload_id], claim.id)
     created = document.claim_id is None
     if created:
         await repository.link_uploads(claim.id, [upload_id], now_utc())

@@ -54,16 +54,19 @@ class ClaimsRepository:
         return await next_yearly_reference(self.session, Claim.claim_number, "SIN", year)
 
     async def uploads_to_link(
-        self, upload_ids: Collection[str], claim_id: Optional[int] = None
+        self, customer_id: str, upload_ids: Collection[str], claim_id: Optional[int] = None
     ) -> Sequence[ClaimDocument]:
         """The uploads named, all free or already on `claim_id`; refused otherwise
-        (upload_not_found, upload_already_linked)."""
+        (upload_not_found, upload_already_linked). An upload on another customer's
+        claim is answered exactly like one that does not exist."""
         if not upload_ids:
             return []
         result = await self.session.execute(
-            select(ClaimDocument).where(ClaimDocument.document_id.in_(list(upload_ids)))
+            select(ClaimDocument, Claim.customer_id)
+            .outerjoin(Claim, ClaimDocument.claim_id == Claim.id)
+            .where(ClaimDocument.document_id.in_(list(upload_ids)))
         )
-        documents = result.scalars().all()
+        documents = [document for document, owner in result.all() if owner in (None, customer_id)]
         if len(documents) != len(set(upload_ids)):
             raise ServiceError("upload_not_found")
         if any(d.claim_id is not None and d.claim_id != claim_id for d in documents):

@@ -13,6 +13,7 @@ from reportlab.pdfgen import canvas
 
 from bot.settings import Settings, SettingsError
 from tests.bot.helpers import KARIM, MARIE, count, query, today_paris
+from tests.bot.test_claims import declaration, file
 
 MAX_BYTES = 10 * 1024 * 1024
 
@@ -248,14 +249,27 @@ def test_a_foreign_claim_is_answered_like_an_unknown_one_and_the_upload_stays_fr
                  (photo["upload_id"],)) == [(None,)]
 
 
-def test_a_document_of_one_claim_cannot_be_moved_to_another(services):
+def test_a_document_of_one_claim_cannot_be_moved_to_another_of_the_same_customer(services):
     photo = uploaded(services)
     assert services.post(documents_url(MARIE, "SIN-2026-000731"),
                          json={"upload_id": photo["upload_id"]}).status_code == 201
-    karim = services.post(documents_url(KARIM, "SIN-2026-000415"),
-                          json={"upload_id": photo["upload_id"]})
-    assert karim.status_code == 409
-    assert karim.json()["error"]["code"] == "upload_already_linked"
+    other_claim = file(services, declaration()).json()["claim_number"]
+    moved = services.post(documents_url(MARIE, other_claim), json={"upload_id": photo["upload_id"]})
+    assert moved.status_code == 409
+    assert moved.json()["error"]["code"] == "upload_already_linked"
+    claim = query(services, "SELECT c.claim_number FROM claim_documents d JOIN claims c"
+                            " ON c.id = d.claim_id WHERE d.document_id = ?", (photo["upload_id"],))
+    assert claim == [("SIN-2026-000731",)]
+
+
+def test_a_document_on_another_customers_claim_is_answered_like_an_unknown_one(services):
+    photo = uploaded(services)
+    assert services.post(documents_url(MARIE, "SIN-2026-000731"),
+                         json={"upload_id": photo["upload_id"]}).status_code == 201
+    foreign = services.post(documents_url(KARIM, "SIN-2026-000415"), json={"upload_id": photo["upload_id"]})
+    unknown = services.post(documents_url(KARIM, "SIN-2026-000415"), json={"upload_id": "f" * 32})
+    assert (foreign.status_code, foreign.json()) == (unknown.status_code, unknown.json())
+    assert foreign.json()["error"]["code"] == "upload_not_found"
     claim = query(services, "SELECT c.claim_number FROM claim_documents d JOIN claims c"
                             " ON c.id = d.claim_id WHERE d.document_id = ?", (photo["upload_id"],))
     assert claim == [("SIN-2026-000731",)]
