@@ -1,0 +1,204 @@
+"""Every customer-scoped call of both services, made for one customer with another
+customer's contract, claim, document, key or identity: answered exactly like an unknown
+one (same status, same body), and nothing written."""
+import uuid
+
+import pytest
+
+from tests.bot.helpers import KARIM, MARIE, count, new_customer, table_counts
+from tests.bot.test_claims import declaration
+from tests.bot.test_http_conventions import WRITE_TABLES
+from tests.bot.test_uploads import uploaded
+
+KARIMS_CONTRACT, KARIMS_CLAIM = "AUT-559120", "SIN-2026-000415"
+UNKNOWN_CONTRACT, UNKNOWN_CLAIM = "AUT-999999", "SIN-2026-999999"
+
+
+def send(services, method, path, body=None, key=None):
+    return services.request(method, path, json=body, headers={"Idempotency-Key": key or uuid.uuid4().hex})
+
+
+def answered_alike_and_nothing_written(services, foreign, unknown):
+    """Makes both calls; returns the foreign one's answer after checking they match."""
+    before = written(services)
+    foreign_answer, unknown_answer = foreign(), unknown()
+    assert foreign_answer.status_code == unknown_answer.status_code
+    assert foreign_answer.json() == unknown_answer.json()
+    assert written(services) == before
+    return foreign_answer
+
+
+def written(services):
+    return {**table_counts(services, *WRITE_TABLES),
+            "linked documents": count(services, "claim_documents", "claim_id IS NOT NULL")}
+
+
+# --- policy service -------------------------------------------------------------
+
+
+def test_another_customers_contract_is_an_unknown_contract(services):
+    answer = answered_alike_and_nothing_written(
+        services,
+        lambda: services.get(f"/v1/customers/{MARIE}/contracts/{KARIMS_CONTRACT}"),
+        lambda: services.get(f"/v1/customers/{MARIE}/contracts/{UNKNOWN_CONTRACT}"))
+    assert answer.status_code == 404 and answer.json()["error"]["code"] == "contract_not_found"
+
+
+def test_no_attestation_is_issued_on_another_customers_contract(services):
+    answered_alike_and_nothing_written(
+        services,
+        lambda: send(services, "POST", f"/v1/customers/{MARIE}/contracts/{KARIMS_CONTRACT}/attestations",
+                     {"send_by_email": True}),
+        lambda: send(services, "POST", f"/v1/customers/{MARIE}/contracts/{UNKNOWN_CONTRACT}/attestations",
+                     {"send_by_email": True}))
+
+
+def test_no_change_request_is_filed_on_another_customers_contract(services):
+    answered_alike_and_nothing_written(
+        services,
+        lambda: send(services, "POST", f"/v1/customers/{MARIE}/requests",
+                     {"kind": "termination", "contract_number": KARIMS_CONTRACT}),
+        lambda: send(services, "POST", f"/v1/customers/{MARIE}/requests",
+                     {"kind": "termination", "contract_number": UNKNOWN_CONTRACT}))
+
+
+def test_a_contract_list_holds_only_the_customers_own_contracts(services):
+    listed = services.get(f"/v1/customers/{MARIE}/contracts").json()["contracts"]
+    assert {c["customer_id"] for c in listed} == {MARIE}
+    assert KARIMS_CONTRACT not in {c["contract_number"] for c in listed}
+
+
+def test_a_signed_link_opens_only_the_document_it_was_signed_for(services):
+    maries = send(services, "POST", f"/v1/customers/{MARIE}/contracts/AUT-482913/attestations").json()
+    karims = send(services, "POST", f"/v1/customers/{KARIM}/contracts/{KARIMS_CONTRACT}/attestations").json()
+    maries_query = maries["url"].split("?", 1)[1]
+    karims_path = "/v1/documents/" + karims["document_id"] + ".pdf"
+    forged_query = maries_query.rsplit("signature=", 1)[0] + "signature=" + "0" * 64
+    answer = answered_alike_and_nothing_written(
+        services,
+        lambda: services.get(f"{karims_path}?{maries_query}", authorized=False),
+        lambda: services.get(f"{karims_path}?{forged_query}", authorized=False))
+    assert answer.status_code == 403 and answer.json()["error"]["code"] == "invalid_link"
+
+
+def test_another_customers_birth_date_is_a_wrong_birth_date(services):
+    someone, other, stranger = new_customer(services, "1970-01-01"), new_customer(services, "1991-09-09"), \
+        new_customer(services, "1982-02-02")
+    answer = answered_alike_and_nothing_written(
+        services,
+        lambda: send(services, "POST", f"/v1/customers/{someone['customer_id']}/identity-checks",
+                     {"birth_date": other["birth_date"]}),
+        lambda: send(services, "POST", f"/v1/customers/{stranger['customer_id']}/identity-checks",
+                     {"birth_date": "1999-12-31"}))
+    assert answer.status_code == 401 and answer.json()["error"]["code"] == "identity_mismatch"
+
+
+def test_one_customers_phone_with_another_customers_birth_date_is_an_unknown_phone(services):
+    someone, other = new_customer(services, "1971-03-03"), new_customer(services, "1988-08-08")
+    unknown_phone = "+33699" + str(uuid.uuid4().int)[:6]
+    answer = answered_alike_and_nothing_written(
+        services,
+        lambda: send(services, "POST", "/v1/phone-identity-checks",
+                     {"phone_number": someone["phone"], "birth_date": other["birth_date"]}),
+        lambda: send(services, "POST", "/v1/phone-identity-checks",
+                     {"phone_number": unknown_phone, "birth_date": other["birth_date"]}))
+    assert answer.status_code == 401 and answer.json()["error"]["code"] == "identity_mismatch"
+
+
+@pytest.mark.parametrize("route", ["password-reset", "identifier-reminder"])
+def test_login_emails_go_only_to_the_address_on_file_of_the_customer_named(services, route):
+    sent_to_karim = count(services, "outbox", "recipient = ?", ("karim.benali@example.fr",))
+    assert send(services, "POST", f"/v1/customers/{MARIE}/{route}").json() == {"sent_to": "m***@example.fr"}
+    assert count(services, "outbox", "recipient = ?", ("karim.benali@example.fr",)) == sent_to_karim
+
+
+# --- claims service -------------------------------------------------------------
+
+
+def test_another_customers_claim_is_an_unknown_claim(services):
+    answer = answered_alike_and_nothing_written(
+        services,
+        lambda: services.get(f"/v1/customers/{MARIE}/claims/{KARIMS_CLAIM}"),
+        lambda: services.get(f"/v1/customers/{MARIE}/claims/{UNKNOWN_CLAIM}"))
+    assert answer.status_code == 404 and answer.json()["error"]["code"] == "claim_not_found"
+
+
+def test_a_claim_list_holds_only_the_customers_own_claims(services):
+    listed = services.get(f"/v1/customers/{MARIE}/claims").json()["claims"]
+    assert {c["customer_id"] for c in listed} == {MARIE}
+    assert KARIMS_CLAIM not in {c["claim_number"] for c in listed}
+
+
+def test_no_claim_is_filed_on_another_customers_contract(services):
+    glass = {"claim_type": "bris_de_glace"}
+    answered_alike_and_nothing_written(
+        services,
+        lambda: send(services, "POST", f"/v1/customers/{MARIE}/claims",
+                     declaration(contract_number=KARIMS_CONTRACT, **glass)),
+        lambda: send(services, "POST", f"/v1/customers/{MARIE}/claims",
+                     declaration(contract_number=UNKNOWN_CONTRACT, **glass)))
+
+
+def test_no_document_is_added_to_another_customers_claim(services):
+    photo = uploaded(services)["upload_id"]
+    answered_alike_and_nothing_written(
+        services,
+        lambda: send(services, "POST", f"/v1/customers/{MARIE}/claims/{KARIMS_CLAIM}/documents", {"upload_id": photo}),
+        lambda: send(services, "POST", f"/v1/customers/{MARIE}/claims/{UNKNOWN_CLAIM}/documents", {"upload_id": photo}))
+
+
+def test_a_file_on_another_customers_claim_is_an_unknown_file(services):
+    karims_photo = uploaded(services)["upload_id"]
+    assert send(services, "POST", f"/v1/customers/{KARIM}/claims/{KARIMS_CLAIM}/documents",
+                {"upload_id": karims_photo}).status_code == 201
+    unknown = uuid.uuid4().hex
+    answered_alike_and_nothing_written(
+        services,
+        lambda: send(services, "POST", f"/v1/customers/{MARIE}/claims/SIN-2026-000731/documents",
+                     {"upload_id": karims_photo}),
+        lambda: send(services, "POST", f"/v1/customers/{MARIE}/claims/SIN-2026-000731/documents",
+                     {"upload_id": unknown}))
+    answered_alike_and_nothing_written(
+        services,
+        lambda: send(services, "POST", f"/v1/customers/{MARIE}/claims", declaration(attachments=[karims_photo])),
+        lambda: send(services, "POST", f"/v1/customers/{MARIE}/claims", declaration(attachments=[unknown])))
+
+
+def test_another_customers_idempotency_key_is_a_new_key(services):
+    key = uuid.uuid4().hex
+    karims = send(services, "POST", f"/v1/customers/{KARIM}/claims",
+                  declaration(contract_number=KARIMS_CONTRACT, claim_type="bris_de_glace"), key=key).json()
+    maries = send(services, "POST", f"/v1/customers/{MARIE}/claims", declaration(), key=key)
+    assert maries.status_code == 201  # as for a key never used: Marie's own claim, not Karim's
+    assert maries.json()["customer_id"] == MARIE and maries.json()["claim_number"] != karims["claim_number"]
+
+
+# --- every customer-scoped route is covered ---------------------------------------
+
+COVERED = {
+    ("get", "/v1/customers/{customer_id}"): "the customer's own record: the id is the identity",
+    ("get", "/v1/customers/{customer_id}/contracts"): "test_a_contract_list_holds_only_the_customers_own_contracts",
+    ("get", "/v1/customers/{customer_id}/contracts/{contract_number}"): "test_another_customers_contract_is_an_unknown_contract",
+    ("post", "/v1/customers/{customer_id}/contracts/{contract_number}/attestations"):
+        "test_no_attestation_is_issued_on_another_customers_contract",
+    ("post", "/v1/customers/{customer_id}/password-reset"): "test_login_emails_go_only_to_the_address_on_file_of_the_customer_named",
+    ("post", "/v1/customers/{customer_id}/identifier-reminder"):
+        "test_login_emails_go_only_to_the_address_on_file_of_the_customer_named",
+    ("post", "/v1/customers/{customer_id}/requests"): "test_no_change_request_is_filed_on_another_customers_contract",
+    ("post", "/v1/customers/{customer_id}/identity-checks"): "test_another_customers_birth_date_is_a_wrong_birth_date",
+    ("get", "/v1/customers/{customer_id}/claims"): "test_a_claim_list_holds_only_the_customers_own_claims",
+    ("post", "/v1/customers/{customer_id}/claims"): "test_no_claim_is_filed_on_another_customers_contract",
+    ("get", "/v1/customers/{customer_id}/claims/{claim_number}"): "test_another_customers_claim_is_an_unknown_claim",
+    ("post", "/v1/customers/{customer_id}/claims/{claim_number}/documents"):
+        "test_no_document_is_added_to_another_customers_claim",
+    ("get", "/v1/documents/{filename}"): "test_a_signed_link_opens_only_the_document_it_was_signed_for",
+    ("post", "/v1/phone-identity-checks"): "test_one_customers_phone_with_another_customers_birth_date_is_an_unknown_phone",
+}
+
+
+def test_every_customer_scoped_route_has_its_cross_customer_case(services):
+    paths = services.get("/v1/openapi.json", authorized=False).json()["paths"]
+    scoped = {(method, path) for path, operations in paths.items() for method in operations
+              if "{customer_id}" in path or path in ("/v1/documents/{filename}", "/v1/phone-identity-checks")}
+    assert scoped - set(COVERED) == set(), "a customer-scoped route without a cross-customer case"
+    assert all(name in globals() or " " in name for name in COVERED.values())
