@@ -15,7 +15,7 @@ Oyat assistant — starting:
   Rasa REST channel   http://localhost:5005/webhooks/rest/webhook
   Rasa socket.io      http://localhost:5005/socket.io
   Rasa HTTP API       http://localhost:5005   (token: RASA_API_TOKEN in .env)
-  Action server       http://localhost:5055/webhook
+  Action server       http://localhost:5055/webhook   (+ the claim outbox worker)
   Policy service      http://localhost:5101   (API: /v1/openapi.json)
   Claims service      http://localhost:5102   (API: /v1/openapi.json)
 Talk to it in a terminal with: make chat        Stop with Ctrl-C.
