@@ -202,7 +202,8 @@ async def test_later_files_go_to_the_claim_chosen_before(domain, dispatcher, cli
 
 async def test_files_without_an_open_claim_are_not_attached(domain, dispatcher, client, services):
     photo = await received(client)
-    tracker = make_tracker(domain, slots=identified(KARIM), **attach_message(photo))  # his only claim is closed
+    customer_id = new_customer(services)["customer_id"]  # no claim at all, so none open
+    tracker = make_tracker(domain, slots=identified(customer_id), **attach_message(photo))
     events = await ActionReceiveDocuments().run(dispatcher, tracker, domain)
     assert responses(dispatcher) == ["utter_no_open_claim_for_documents"]
     assert slot_sets(events) == {"pending_documents": None}
