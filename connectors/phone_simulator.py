@@ -48,6 +48,8 @@ class Gateway:
         else:
             headers[SIGNATURE_HEADER] = sign(body, self.signing_secret, int(time.time()))
         answer = requests.post(self.events_url, data=body, headers=headers, timeout=60)
+        if answer.status_code in (401, 403):
+            raise RuntimeError("la ligne refuse le jeton de .env : relancez « make run » pour qu'il le lise")
         if answer.status_code != 200:
             raise RuntimeError(f"{answer.status_code} {answer.text[:300]}")
         return answer.json()
