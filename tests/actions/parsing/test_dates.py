@@ -27,6 +27,7 @@ TUESDAY_24_NOV_2026 = dt.date(2026, 11, 24)
         ("3/11", "2026-11-03"),
         ("2026-11-20", "2026-11-20"),
         ("dimanche 22 novembre", "2026-11-22"),
+        ("12031985", "1985-03-12"),  # typed on a phone's keypad
     ],
 )
 def test_french_dates_resolve_to_the_calendar_date_meant(said, meant):
@@ -42,7 +43,7 @@ def test_a_weekday_said_on_that_weekday_means_today_and_dernier_a_week_ago():
     assert resolve_french_date("mardi dernier", TUESDAY_24_NOV_2026) == dt.date(2026, 11, 17)
 
 
-@pytest.mark.parametrize("said", ["", "   ", "banane", "le 31 février", "je ne sais pas"])
+@pytest.mark.parametrize("said", ["", "   ", "banane", "le 31 février", "je ne sais pas", "31021985"])
 def test_text_without_a_date_is_not_understood(said):
     assert resolve_french_date(said, TUESDAY_24_NOV_2026) is None
 
