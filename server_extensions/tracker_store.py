@@ -12,6 +12,9 @@ so what the next turn reloads, is masked (bot.masking). Hence:
 - the claim being declared must survive the turns of its form: those slots
   (HELD_SLOTS) are saved as they are, and masked in the stored events once the
   slot is emptied (claim filed, queued or cancelled).
+
+An event broker, if one were configured, would receive the events unmasked, as
+Rasa streams them before saving: configure none, or mask there as well.
 """
 import json
 import logging

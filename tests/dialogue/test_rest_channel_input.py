@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from connectors.guard import MAX_MESSAGE_LENGTH
-from connectors.rate_limit import DEFAULT_PER_IP, DEFAULT_PER_SENDER, Limit
+from connectors.rate_limit import RateLimiter
 
 MISSING = object()
 
@@ -121,7 +121,7 @@ def test_the_buttons_the_assistant_offered_still_work(rasa_stack, sender):
 
 
 def test_a_sender_over_the_limit_gets_a_429_with_a_french_answer(rasa_stack, sender):
-    limit = Limit.parse(DEFAULT_PER_SENDER, "RATE_LIMIT_PER_SENDER")
+    limit = RateLimiter.from_environment().senders.limit  # the stack's, from the same environment
     for _ in range(limit.messages):  # empty messages: refused politely, nothing written
         assert requests.post(webhook(rasa_stack), json={"sender": sender, "message": ""}, timeout=10).status_code == 200
 
@@ -146,7 +146,7 @@ def post_from(address: str, url: str, body: dict):
 
 
 def test_an_address_over_the_limit_gets_a_429_whatever_the_sender(rasa_stack):
-    address, limit = "127.0.0.42", Limit.parse(DEFAULT_PER_IP, "RATE_LIMIT_PER_IP")
+    address, limit = "127.0.0.42", RateLimiter.from_environment().ips.limit
     accepted = 0
     for attempt in range(limit.messages * 2):
         status, retry_after, answer = post_from(address, webhook(rasa_stack), {"sender": f"ip-{attempt}", "message": ""})
