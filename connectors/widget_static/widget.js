@@ -129,12 +129,12 @@
   document.body.appendChild(launcher);
   document.body.appendChild(panel);
 
-  function open() {
+  function open(restoring) {
     panel.hidden = false;
     launcher.hidden = true;
     launcher.setAttribute("aria-expanded", "true");
     sessionStorage.setItem(OPEN_KEY, "1");
-    input.focus();
+    if (restoring !== true) input.focus(); // a reloaded page keeps the focus where it starts
     scrollToEnd();
   }
   function close() {
@@ -333,5 +333,5 @@
       .finally(function () { input.focus(); });
   }
 
-  if (sessionStorage.getItem(OPEN_KEY)) open();
+  if (sessionStorage.getItem(OPEN_KEY)) open(true);
 })();
