@@ -15,7 +15,8 @@ client can talk to it):
   conversation, too many requests), the conversation untouched.
 
 The espace-client session token given with `session_request` is kept with the socket and
-sent as `metadata.auth_token` with every message of that socket (spec §5).
+sent as `metadata.auth_token` with every message of that socket (spec §5); a token in a
+message's own `customData` (as rasa-webchat sends it) goes with that message instead.
 
 Session ids are 32 hexadecimal digits, chosen by the server when the widget has none: the
 id is the conversation's secret, and a widget can never name a conversation of a channel
