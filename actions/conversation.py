@@ -8,6 +8,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common.messages import latest_intent
 from actions.common.slots import IDENTITY_SLOTS
+from bot.masking import MARKERS
 
 
 class ActionSessionStart(Action):
@@ -45,7 +46,12 @@ class ActionRepeatLastAnswer(Action):
     ) -> List[EventType]:
         for message in last_bot_turn(tracker.events_after_latest_restart()):
             data = message.get("data") or {}
-            dispatcher.utter_message(text=message.get("text"), buttons=data.get("buttons") or [])
+            text = message.get("text") or ""
+            if MARKERS["token"] in text:
+                # A download link is stored without its secret: it cannot be given twice.
+                dispatcher.utter_message(response="utter_link_not_repeated")
+                continue
+            dispatcher.utter_message(text=text, buttons=data.get("buttons") or [])
         return []
 
 

@@ -30,6 +30,22 @@ async def test_repeat_says_the_last_answer_again_with_its_buttons(domain, dispat
     ]
 
 
+async def test_repeat_never_gives_a_stored_download_link_whose_secret_was_masked(domain, dispatcher):
+    events = [
+        {"event": "user", "text": "une attestation pour ma voiture"},
+        {"event": "bot", "text": "Votre attestation : https://oyat.example/v1/documents/ATT-1.pdf?expires=1&signature=[jeton]"},
+        {"event": "bot", "text": "Bon à savoir : gardez-la sur votre téléphone."},
+        {"event": "user", "text": "vous pouvez répéter ?"},
+    ]
+    tracker = make_tracker(domain, events=events)
+    tracker.events = events
+    await ActionRepeatLastAnswer().run(dispatcher, tracker, domain)
+    assert [m.get("response") or m["text"] for m in dispatcher.messages] == [
+        "utter_link_not_repeated",
+        "Bon à savoir : gardez-la sur votre téléphone.",
+    ]
+
+
 async def test_a_question_in_a_procedure_gets_its_answer(domain, dispatcher):
     from actions.conversation import ActionAnswerQuestion
 
