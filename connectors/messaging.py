@@ -8,22 +8,24 @@ platform's HTTP API, whose base URL is configurable (tests use a local fake).
 """
 
 import asyncio
+import functools
 import hashlib
 import hmac
 import json
 import logging
 import os
 from collections import OrderedDict
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text, Tuple, Union
 
 import aiohttp
 from rasa.core.channels.channel import OutputChannel, UserMessage
-from sanic import response
+from sanic import Blueprint, response
+from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from connectors.attachments import attach_document_message, receive_file, upload_max_bytes
 from connectors.guard import REFUSALS, offered_payloads, screen_text, without_shortcut
-from connectors.rate_limit import refusal_text
+from connectors.rate_limit import check_rate, rate_limiter, refusal_text
 from server_extensions.action_endpoint import answer_when_actions_fail
 
 logger = logging.getLogger(__name__)
@@ -85,6 +87,45 @@ def received() -> HTTPResponse:
     return response.json({"status": "received"})
 
 
+def webhook_blueprint(platform: str) -> Blueprint:
+    """A platform's webhook blueprint, with its health check at `/`."""
+    webhook = Blueprint(f"oyat_{platform}_webhook", __name__)
+    rate_limiter()  # a bad RATE_LIMIT_* setting stops the server now
+
+    @webhook.route("/", methods=["GET"])
+    async def health(request: Request) -> HTTPResponse:
+        return response.json({"status": "ok"})
+
+    return webhook
+
+
+def add_meta_subscription_check(webhook: Blueprint, verify_token: str) -> None:
+    """`GET /webhook`: Meta's subscription check (`hub.mode=subscribe`, `hub.verify_token`),
+    answered with `hub.challenge` echoed back."""
+
+    @webhook.route("/webhook", methods=["GET"])
+    async def verify_subscription(request: Request) -> HTTPResponse:
+        if request.args.get("hub.mode") == "subscribe" and same_secret(
+            request.args.get("hub.verify_token"), verify_token
+        ):
+            return response.text(request.args.get("hub.challenge", ""))
+        return forbidden()
+
+
+def webhook_body(request: Request, authentic: Callable[[bytes], bool]) -> Union[Dict[str, Any], HTTPResponse]:
+    """The JSON object a webhook request carries, or the answer refusing it: too large (413),
+    not `authentic` (403, checked on the raw body), not a JSON object (400)."""
+    raw = request.body or b""
+    if len(raw) > MAX_WEBHOOK_BODY_BYTES:
+        return too_large()
+    if not authentic(raw):
+        return forbidden()
+    body = json_object(raw)
+    if body is None:
+        return bad_request("Le corps de la requête doit être un objet JSON.")
+    return body
+
+
 def json_object(raw_body: bytes) -> Optional[Dict[str, Any]]:
     """The body as a JSON object; None when malformed, not UTF-8 or not an object."""
     try:
@@ -92,6 +133,16 @@ def json_object(raw_body: bytes) -> Optional[Dict[str, Any]]:
     except (ValueError, RecursionError):
         return None
     return value if isinstance(value, dict) else None
+
+
+def json_items(value: Any) -> List[Dict[str, Any]]:
+    """The objects of a JSON array (anything else: none)."""
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def shortened(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters, an ellipsis showing the cut."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def split_text(text: str, limit: int) -> List[str]:
@@ -160,6 +211,17 @@ class InOrder:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
 
+def queue_message(
+    in_order: InOrder, secret: str, platform: str, user_id: str,
+    handle: Callable[[str, Optional[float]], Awaitable[Any]],
+) -> None:
+    """Queues a platform user's message behind their earlier ones, as `handle(sender, wait)`:
+    `sender` is the user's pseudonym, `wait` None or the seconds the rate limit asks them to
+    wait (counted now, in the order the messages arrived)."""
+    sender = pseudonym(secret, platform, user_id)
+    in_order.submit(sender, functools.partial(handle, sender, check_rate(sender=sender)))
+
+
 async def text_for_nlu(agent: Any, sender: str, text: str) -> str:
     """The `/intent` shortcut is kept only for a payload the assistant offered in its last answer."""
     if not text.startswith("/"):
@@ -226,6 +288,32 @@ class PlatformApi:
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             logger.warning("media download failed: %s", type(error).__name__)
             return None
+
+
+class PlatformOutput(OutputChannel):
+    """What the platforms' output channels share: buttons and quick replies go the same way,
+    a document (the attestation) as the platform's file message."""
+
+    async def send_quick_replies(
+        self, recipient_id: Text, text: Text, quick_replies: List[Dict[Text, Any]], **kwargs: Any
+    ) -> None:
+        await self.send_text_with_buttons(recipient_id, text, quick_replies, **kwargs)
+
+    async def send_attachment(self, recipient_id: Text, attachment: Any, **kwargs: Any) -> None:
+        if isinstance(attachment, str):
+            attachment = {"url": attachment}
+        await self.send_custom_json(recipient_id, {"document": attachment})
+
+    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
+        """`{"document": {"url", "filename"?}}` (the attestation) goes as a file; nothing else is sent."""
+        document = json_message.get("document")
+        if not isinstance(document, dict) or not document.get("url"):
+            logger.info("custom message without a document: not sent on %s", self.name())
+            return
+        await self.send_document(document)
+
+    async def send_document(self, document: Dict[Text, Any]) -> None:
+        raise NotImplementedError
 
 
 def _api_path(path: str) -> str:

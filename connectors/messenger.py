@@ -17,36 +17,36 @@ Settings (credentials.yml keys, else environment variables): `page_access_token`
 https://graph.facebook.com/v21.0).
 """
 
+import functools
 import logging
 from pathlib import PurePosixPath
 from typing import Any, Awaitable, Callable, Dict, Iterator, List, Optional, Text, Tuple
 from urllib.parse import urlparse
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
-from sanic import Blueprint, response
+from sanic import Blueprint
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from connectors.messaging import (
-    MAX_WEBHOOK_BODY_BYTES,
     InOrder,
     PlatformApi,
+    PlatformOutput,
     RecentIds,
-    bad_request,
-    forbidden,
+    add_meta_subscription_check,
     handle_file,
     handle_text,
-    json_object,
+    json_items,
     meta_signature_valid,
-    pseudonym,
+    queue_message,
     received,
     refuse_too_many,
-    same_secret,
     setting,
+    shortened,
     split_text,
-    too_large,
+    webhook_blueprint,
+    webhook_body,
 )
-from connectors.rate_limit import check_rate, rate_limiter
 
 logger = logging.getLogger(__name__)
 
@@ -59,11 +59,7 @@ QUICK_REPLY_PAYLOAD_LIMIT = 1000
 FILE_TYPES = {"image": "image/jpeg", "file": ""}
 
 
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-class MessengerOutput(OutputChannel):
+class MessengerOutput(PlatformOutput):
     """Replies to one Messenger user (page-scoped id) through the Send API."""
 
     @classmethod
@@ -93,44 +89,25 @@ class MessengerOutput(OutputChannel):
         for piece in pieces[:-1]:
             await self._send({"text": piece})
         quick_replies = [
-            {"content_type": "text", "title": _cut(str(b.get("title", "")), QUICK_REPLY_TITLE_LIMIT),
+            {"content_type": "text", "title": shortened(str(b.get("title", "")), QUICK_REPLY_TITLE_LIMIT),
              "payload": str(b["payload"])[:QUICK_REPLY_PAYLOAD_LIMIT]}
             for b in buttons if b.get("payload")
         ][:MAX_QUICK_REPLIES]
         await self._send({"text": pieces[-1], "quick_replies": quick_replies})
 
-    async def send_quick_replies(
-        self, recipient_id: Text, text: Text, quick_replies: List[Dict[Text, Any]], **kwargs: Any
-    ) -> None:
-        await self.send_text_with_buttons(recipient_id, text, quick_replies, **kwargs)
-
     async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
         await self._send({"attachment": {"type": "image", "payload": {"url": image, "is_reusable": False}}})
 
-    async def send_attachment(self, recipient_id: Text, attachment: Any, **kwargs: Any) -> None:
-        if isinstance(attachment, str):
-            attachment = {"url": attachment}
-        await self.send_custom_json(recipient_id, {"document": attachment})
-
-    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
-        """`{"document": {"url", ...}}` (the attestation) becomes a file attachment."""
-        document = json_message.get("document")
-        if not isinstance(document, dict) or not document.get("url"):
-            logger.info("custom message without a document: not sent on Messenger")
-            return
+    async def send_document(self, document: Dict[Text, Any]) -> None:
         await self._send({"attachment": {"type": "file", "payload": {"url": document["url"], "is_reusable": False}}})
-
-
-def _items(value: Any) -> List[Dict[str, Any]]:
-    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
 def messaging_events(body: Dict[str, Any]) -> Iterator[Tuple[str, Dict[str, Any]]]:
     """(sender's page-scoped id, event) of every messaging event of a page webhook body."""
     if body.get("object") != "page":
         return
-    for entry in _items(body.get("entry")):
-        for event in _items(entry.get("messaging")):
+    for entry in json_items(body.get("entry")):
+        for event in json_items(entry.get("messaging")):
             sender = event.get("sender")
             psid = sender.get("id") if isinstance(sender, dict) else None
             if isinstance(psid, str) and psid.isdigit() and len(psid) <= 64:
@@ -174,39 +151,21 @@ class MessengerInput(InputChannel):
             logger.warning("Messenger channel not configured: its webhook refuses every request")
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        webhook = Blueprint("oyat_messenger_webhook", __name__)
-        rate_limiter()  # a bad RATE_LIMIT_* setting stops the server now
-
-        @webhook.route("/", methods=["GET"])
-        async def health(request: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
-
-        @webhook.route("/webhook", methods=["GET"])
-        async def verify_subscription(request: Request) -> HTTPResponse:
-            if request.args.get("hub.mode") == "subscribe" and same_secret(
-                request.args.get("hub.verify_token"), self.verify_token
-            ):
-                return response.text(request.args.get("hub.challenge", ""))
-            return forbidden()
+        webhook = webhook_blueprint(self.name())
+        add_meta_subscription_check(webhook, self.verify_token)
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            raw = request.body or b""
-            if len(raw) > MAX_WEBHOOK_BODY_BYTES:
-                return too_large()
-            if not meta_signature_valid(raw, request.headers.get("X-Hub-Signature-256"), self.app_secret):
-                return forbidden()
-            body = json_object(raw)
-            if body is None:
-                return bad_request("Le corps de la requête doit être un objet JSON.")
+            body = webhook_body(request, lambda raw: meta_signature_valid(
+                raw, request.headers.get("X-Hub-Signature-256"), self.app_secret))
+            if isinstance(body, HTTPResponse):
+                return body
             agent = getattr(request.app.ctx, "agent", None)
             for psid, event in messaging_events(body):
                 if not _from_the_user(event) or not self.seen.first_time(event_id(psid, event)):
                     continue
-                sender = pseudonym(self.app_secret, "messenger", psid)
-                wait = check_rate(sender=sender)
-                self.in_order.submit(sender, lambda p=psid, e=event, s=sender, w=wait: self._handle(
-                    on_new_message, agent, p, e, s, w))
+                queue_message(self.in_order, self.app_secret, self.name(), psid,
+                              functools.partial(self._handle, on_new_message, agent, psid, event))
             return received()
 
         return webhook
@@ -230,7 +189,7 @@ class MessengerInput(InputChannel):
         if isinstance(quick_reply, dict) and quick_reply.get("payload"):
             await handle_text(on_new_message, output, agent, sender, self.name(), quick_reply["payload"], {})
             return
-        files = [a for a in _items(message.get("attachments")) if a.get("type") in FILE_TYPES]
+        files = [a for a in json_items(message.get("attachments")) if a.get("type") in FILE_TYPES]
         for attachment in files:
             url = (attachment.get("payload") or {}).get("url") if isinstance(attachment.get("payload"), dict) else None
             if not isinstance(url, str) or not url.startswith(("https://", "http://")):

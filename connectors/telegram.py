@@ -15,36 +15,34 @@ Settings (credentials.yml keys, else environment variables): `bot_token`
 (TELEGRAM_API_URL, default https://api.telegram.org).
 """
 
+import functools
 import hashlib
 import logging
 import re
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
-from sanic import Blueprint, response
+from sanic import Blueprint
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from connectors.messaging import (
-    MAX_WEBHOOK_BODY_BYTES,
     InOrder,
     PlatformApi,
+    PlatformOutput,
     RecentIds,
-    bad_request,
-    forbidden,
     handle_file,
     handle_text,
-    json_object,
     last_offered_payloads,
-    pseudonym,
+    queue_message,
     received,
     refuse_too_many,
     same_secret,
     setting,
     split_text,
-    too_large,
+    webhook_blueprint,
+    webhook_body,
 )
-from connectors.rate_limit import check_rate, rate_limiter
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +61,7 @@ def callback_data(payload: str) -> str:
     return DIGEST_PREFIX + hashlib.sha256(payload.encode()).hexdigest()[:32]
 
 
-class TelegramOutput(OutputChannel):
+class TelegramOutput(PlatformOutput):
     """Replies to one Telegram chat."""
 
     @classmethod
@@ -92,25 +90,11 @@ class TelegramOutput(OutputChannel):
                     for b in buttons if b.get("payload")]
         await self._call("sendMessage", {"text": pieces[-1], "reply_markup": {"inline_keyboard": keyboard}})
 
-    async def send_quick_replies(
-        self, recipient_id: Text, text: Text, quick_replies: List[Dict[Text, Any]], **kwargs: Any
-    ) -> None:
-        await self.send_text_with_buttons(recipient_id, text, quick_replies, **kwargs)
-
     async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
         await self._call("sendPhoto", {"photo": image})
 
-    async def send_attachment(self, recipient_id: Text, attachment: Any, **kwargs: Any) -> None:
-        if isinstance(attachment, str):
-            attachment = {"url": attachment}
-        await self.send_custom_json(recipient_id, {"document": attachment})
-
-    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
-        """`{"document": {"url", ...}}` (the attestation): Telegram fetches the PDF and sends it."""
-        document = json_message.get("document")
-        if not isinstance(document, dict) or not document.get("url"):
-            logger.info("custom message without a document: not sent on Telegram")
-            return
+    async def send_document(self, document: Dict[Text, Any]) -> None:
+        """Telegram fetches the PDF from its URL and sends it."""
         await self._call("sendDocument", {"document": document["url"]})
 
 
@@ -140,31 +124,20 @@ class TelegramInput(InputChannel):
             logger.warning("Telegram channel not configured: its webhook refuses every request")
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        webhook = Blueprint("oyat_telegram_webhook", __name__)
-        rate_limiter()  # a bad RATE_LIMIT_* setting stops the server now
-
-        @webhook.route("/", methods=["GET"])
-        async def health(request: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+        webhook = webhook_blueprint(self.name())
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            raw = request.body or b""
-            if len(raw) > MAX_WEBHOOK_BODY_BYTES:
-                return too_large()
-            if not self.bot_token or not same_secret(
-                request.headers.get("X-Telegram-Bot-Api-Secret-Token"), self.secret_token
-            ):
-                return forbidden()
-            update = json_object(raw)
-            if update is None:
-                return bad_request("Le corps de la requête doit être un objet JSON.")
+            # The secret is checked on the header alone: Telegram does not sign the body.
+            update = webhook_body(request, lambda raw: bool(self.bot_token) and same_secret(
+                request.headers.get("X-Telegram-Bot-Api-Secret-Token"), self.secret_token))
+            if isinstance(update, HTTPResponse):
+                return update
             chat_id = _private_chat_id(update)
             if chat_id is not None and self.seen.first_time(update.get("update_id")):
                 agent = getattr(request.app.ctx, "agent", None)
-                sender = pseudonym(self.secret_token, "telegram", str(chat_id))
-                wait = check_rate(sender=sender)
-                self.in_order.submit(sender, lambda: self._handle(on_new_message, agent, update, chat_id, sender, wait))
+                queue_message(self.in_order, self.secret_token, self.name(), str(chat_id),
+                              functools.partial(self._handle, on_new_message, agent, update, chat_id))
             return received()
 
         return webhook

@@ -20,36 +20,36 @@ Settings (credentials.yml keys, else environment variables): `access_token`
 (WHATSAPP_API_URL, default https://graph.facebook.com/v21.0).
 """
 
+import functools
 import logging
 import mimetypes
 import re
 from typing import Any, Awaitable, Callable, Dict, Iterator, List, Optional, Text, Tuple
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
-from sanic import Blueprint, response
+from sanic import Blueprint
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from connectors.messaging import (
-    MAX_WEBHOOK_BODY_BYTES,
     InOrder,
     PlatformApi,
+    PlatformOutput,
     RecentIds,
-    bad_request,
-    forbidden,
+    add_meta_subscription_check,
     handle_file,
     handle_text,
-    json_object,
+    json_items,
     meta_signature_valid,
-    pseudonym,
+    queue_message,
     received,
     refuse_too_many,
-    same_secret,
     setting,
+    shortened,
     split_text,
-    too_large,
+    webhook_blueprint,
+    webhook_body,
 )
-from connectors.rate_limit import check_rate, rate_limiter
 
 logger = logging.getLogger(__name__)
 
@@ -67,10 +67,6 @@ LIST_BUTTON_LABEL = "Choisir"
 _WA_ID = re.compile(r"^[1-9]\d{7,14}$")
 
 
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
 def interactive_message(body: str, buttons: List[Dict[str, Any]]) -> Dict[str, Any]:
     """Reply buttons when they fit (three, short titles), else a list of up to ten rows."""
     choices = [(str(b.get("title", "")), str(b.get("payload", ""))) for b in buttons if b.get("payload")]
@@ -85,9 +81,9 @@ def interactive_message(body: str, buttons: List[Dict[str, Any]]) -> Dict[str, A
         logger.warning("%s choices offered, WhatsApp lists show %s", len(choices), MAX_LIST_ROWS)
     rows = []
     for title, payload in choices[:MAX_LIST_ROWS]:
-        row = {"id": payload[:ROW_ID_LIMIT], "title": _cut(title, ROW_TITLE_LIMIT)}
+        row = {"id": payload[:ROW_ID_LIMIT], "title": shortened(title, ROW_TITLE_LIMIT)}
         if len(title) > ROW_TITLE_LIMIT:  # the whole title shows under the cut one
-            row["description"] = _cut(title, ROW_DESCRIPTION_LIMIT)
+            row["description"] = shortened(title, ROW_DESCRIPTION_LIMIT)
         rows.append(row)
     return {
         "type": "list",
@@ -96,7 +92,7 @@ def interactive_message(body: str, buttons: List[Dict[str, Any]]) -> Dict[str, A
     }
 
 
-class WhatsAppOutput(OutputChannel):
+class WhatsAppOutput(PlatformOutput):
     """Replies to one WhatsApp user through the Graph API."""
 
     @classmethod
@@ -130,34 +126,14 @@ class WhatsAppOutput(OutputChannel):
             await self._send({"type": "text", "text": {"body": piece, "preview_url": False}})
         await self._send({"type": "interactive", "interactive": interactive_message(body, buttons)})
 
-    async def send_quick_replies(
-        self, recipient_id: Text, text: Text, quick_replies: List[Dict[Text, Any]], **kwargs: Any
-    ) -> None:
-        await self.send_text_with_buttons(recipient_id, text, quick_replies, **kwargs)
-
     async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
         await self._send({"type": "image", "image": {"link": image}})
 
-    async def send_attachment(self, recipient_id: Text, attachment: Any, **kwargs: Any) -> None:
-        if isinstance(attachment, str):
-            attachment = {"url": attachment}
-        await self.send_custom_json(recipient_id, {"document": attachment})
-
-    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
-        """`{"document": {"url", "filename"}}` (the attestation) becomes a document message."""
-        document = json_message.get("document")
-        if not isinstance(document, dict) or not document.get("url"):
-            logger.info("custom message without a document: not sent on WhatsApp")
-            return
+    async def send_document(self, document: Dict[Text, Any]) -> None:
         sent = {"link": document["url"]}
         if document.get("filename"):
             sent["filename"] = document["filename"]
         await self._send({"type": "document", "document": sent})
-
-
-def _items(value: Any) -> List[Dict[str, Any]]:
-    """The objects of a JSON array (anything else: none)."""
-    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
 def incoming_messages(body: Dict[str, Any]) -> Iterator[Tuple[Dict[str, Any], str, Optional[str]]]:
@@ -165,13 +141,13 @@ def incoming_messages(body: Dict[str, Any]) -> Iterator[Tuple[Dict[str, Any], st
     every user message of a webhook body; statuses and other fields are skipped."""
     if body.get("object") != "whatsapp_business_account":
         return
-    for entry in _items(body.get("entry")):
-        for change in _items(entry.get("changes")):
+    for entry in json_items(body.get("entry")):
+        for change in json_items(entry.get("changes")):
             value = change.get("value")
             if change.get("field") != "messages" or not isinstance(value, dict):
                 continue
-            contacts = _items(value.get("contacts"))
-            for message in _items(value.get("messages")):
+            contacts = json_items(value.get("contacts"))
+            for message in json_items(value.get("messages")):
                 sender = message.get("from")
                 if not isinstance(sender, str) or not sender or len(sender) > 64:
                     continue
@@ -232,39 +208,21 @@ class WhatsAppInput(InputChannel):
             logger.warning("WhatsApp channel not configured: its webhook refuses every request")
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        webhook = Blueprint("oyat_whatsapp_webhook", __name__)
-        rate_limiter()  # a bad RATE_LIMIT_* setting stops the server now
-
-        @webhook.route("/", methods=["GET"])
-        async def health(request: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
-
-        @webhook.route("/webhook", methods=["GET"])
-        async def verify_subscription(request: Request) -> HTTPResponse:
-            if request.args.get("hub.mode") == "subscribe" and same_secret(
-                request.args.get("hub.verify_token"), self.verify_token
-            ):
-                return response.text(request.args.get("hub.challenge", ""))
-            return forbidden()
+        webhook = webhook_blueprint(self.name())
+        add_meta_subscription_check(webhook, self.verify_token)
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            raw = request.body or b""
-            if len(raw) > MAX_WEBHOOK_BODY_BYTES:
-                return too_large()
-            if not meta_signature_valid(raw, request.headers.get("X-Hub-Signature-256"), self.app_secret):
-                return forbidden()
-            body = json_object(raw)
-            if body is None:
-                return bad_request("Le corps de la requête doit être un objet JSON.")
+            body = webhook_body(request, lambda raw: meta_signature_valid(
+                raw, request.headers.get("X-Hub-Signature-256"), self.app_secret))
+            if isinstance(body, HTTPResponse):
+                return body
             agent = getattr(request.app.ctx, "agent", None)
             for message, reply_to, phone in incoming_messages(body):
                 if not self.seen.first_time(message.get("id")):
                     continue
-                sender = pseudonym(self.app_secret, "whatsapp", reply_to)
-                wait = check_rate(sender=sender)
-                self.in_order.submit(sender, lambda m=message, r=reply_to, p=phone, s=sender, w=wait: self._handle(
-                    on_new_message, agent, m, r, p, s, w))
+                queue_message(self.in_order, self.app_secret, self.name(), reply_to,
+                              functools.partial(self._handle, on_new_message, agent, message, reply_to, phone))
             return received()
 
         return webhook
