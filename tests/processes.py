@@ -1,10 +1,13 @@
-"""Real server processes for the tests: free ports, start, wait until up, stop."""
+"""Real servers for the tests: free ports; processes (start, wait until up, stop) and
+servers on an event loop in a thread of the test process."""
 
+import asyncio
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
-from typing import List, Mapping
+from typing import Any, Awaitable, Callable, List, Mapping, Optional, Union
 
 import requests
 
@@ -42,3 +45,54 @@ def stop(process: subprocess.Popen, seconds: float = 20) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def wait_for(condition: Callable[[], Any], seconds: float, what: Union[str, Callable[[], str]],
+             interval: float = 0.05) -> Any:
+    """The first true value of `condition()`; after `seconds`, fails saying `what` was awaited
+    (a callable `what` is asked at the failure, to tell what was seen meanwhile)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"{what() if callable(what) else what}: not met within {seconds} s")
+
+
+class LoopThread:
+    """An asyncio loop in a daemon thread: servers on it answer the test's real HTTP requests
+    while the test itself runs synchronously."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread: Optional[threading.Thread] = None
+
+    def start(self, setup: Callable[[], Awaitable[Any]], seconds: float = 10) -> Any:
+        """Runs `setup()` on the loop, then keeps the loop running; what `setup` returned."""
+        ready = threading.Event()
+        started: List[Any] = []
+
+        def serve() -> None:
+            asyncio.set_event_loop(self.loop)
+            started.append(self.loop.run_until_complete(setup()))
+            ready.set()
+            self.loop.run_forever()
+
+        self._thread = threading.Thread(target=serve, daemon=True)
+        self._thread.start()
+        if not ready.wait(seconds):
+            raise RuntimeError(f"the server did not start within {seconds} s")
+        return started[0]
+
+    def run(self, coroutine: Awaitable[Any], seconds: float = 10) -> Any:
+        """Runs a coroutine on the loop and waits for its result."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(seconds)
+
+    def call_soon(self, callback: Callable[[], Any]) -> None:
+        self.loop.call_soon_threadsafe(callback)
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        if self._thread is not None:
+            self._thread.join(10)

@@ -5,8 +5,6 @@ tracker store, so the `/intent` check reads what the assistant offered) and answ
 each message with the replies a test scripts, through the channel's output channel.
 """
 
-import asyncio
-import threading
 import time
 import uuid
 from typing import Any, Callable, Dict, List, Optional
@@ -18,7 +16,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import BotUttered, UserUttered
 from sanic import Sanic
 
-from tests.processes import free_port
+from tests.processes import LoopThread, free_port
 
 Reply = Dict[str, Any]  # a bot message as Rasa hands it to output channels
 
@@ -48,43 +46,40 @@ class ScriptedAgent:
 
 
 class ChannelServer:
-    def __init__(self, channel: InputChannel) -> None:
+    """`channel` registered as Rasa registers it, `agent` (by default a ScriptedAgent) behind it;
+    its webhook is `/webhooks/<channel name>/<endpoint>`."""
+
+    def __init__(self, channel: InputChannel, agent: Optional[Any] = None, endpoint: str = "webhook") -> None:
         self.channel = channel
-        self.agent = ScriptedAgent()
+        self.agent = agent if agent is not None else ScriptedAgent()
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/webhooks/{channel.name()}/webhook"
-        self._loop = asyncio.new_event_loop()
-        self._thread: Optional[threading.Thread] = None
+        self.url = f"http://127.0.0.1:{self.port}/webhooks/{channel.name()}/{endpoint}"
+        self._thread = LoopThread()
 
     def start(self) -> "ChannelServer":
         app = Sanic(f"test_{self.channel.name()}_{uuid.uuid4().hex[:8]}")
+        app.config.TOUCHUP = False
         app.ctx.agent = self.agent
         register([self.channel], app, route="/webhooks/")
-        ready = threading.Event()
 
-        def serve() -> None:
-            asyncio.set_event_loop(self._loop)
-            self._server = self._loop.run_until_complete(
-                app.create_server(host="127.0.0.1", port=self.port, return_asyncio_server=True)
-            )
-            self._loop.run_until_complete(self._server.startup())
-            ready.set()
-            self._loop.run_forever()
+        async def serve() -> Any:
+            server = await app.create_server(host="127.0.0.1", port=self.port, return_asyncio_server=True)
+            await server.startup()
+            return server
 
-        self._thread = threading.Thread(target=serve, daemon=True)
-        self._thread.start()
-        ready.wait(10)
+        self._server = self._thread.start(serve)
         return self
 
     def stop(self) -> None:
-        self.run(self.channel.in_order.drain())
-        self._loop.call_soon_threadsafe(self._server.close)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
+        in_order = getattr(self.channel, "in_order", None)  # a messaging channel's background work
+        if in_order is not None:
+            self.run(in_order.drain())
+        self._thread.call_soon(self._server.close)
+        self._thread.stop()
 
     def run(self, coroutine: Any) -> Any:
         """Runs a coroutine on the server's loop (e.g. to prepare a tracker)."""
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(10)
+        return self._thread.run(coroutine)
 
     def post(self, body: bytes, headers: Dict[str, str]) -> requests.Response:
         return requests.post(self.url, data=body, headers={"Content-Type": "application/json", **headers}, timeout=10)

@@ -5,16 +5,13 @@ APIs answer for the calls the connectors make, and serves the media files a test
 in `files`.
 """
 
-import asyncio
 import json
-import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Tuple
 
 from aiohttp import web
 
-from tests.processes import free_port
+from tests.processes import LoopThread, free_port, wait_for
 
 
 @dataclass
@@ -38,28 +35,21 @@ class FakePlatformApi:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> "FakePlatformApi":
-        ready = threading.Event()
-        self._loop = asyncio.new_event_loop()
-
-        def serve() -> None:
-            asyncio.set_event_loop(self._loop)
+        async def serve() -> web.AppRunner:
             app = web.Application()
             app.router.add_route("*", "/{tail:.*}", self._answer)
-            self._runner = web.AppRunner(app)
-            self._loop.run_until_complete(self._runner.setup())
-            self._loop.run_until_complete(web.TCPSite(self._runner, "127.0.0.1", self.port).start())
-            ready.set()
-            self._loop.run_forever()
+            runner = web.AppRunner(app)
+            await runner.setup()
+            await web.TCPSite(runner, "127.0.0.1", self.port).start()
+            return runner
 
-        self._thread = threading.Thread(target=serve, daemon=True)
-        self._thread.start()
-        ready.wait(10)
+        self._thread = LoopThread()
+        self._runner = self._thread.start(serve)
         return self
 
     def stop(self) -> None:
-        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
+        self._thread.run(self._runner.cleanup())
+        self._thread.stop()
 
     def clear(self) -> None:
         self.calls.clear()
@@ -69,13 +59,7 @@ class FakePlatformApi:
         return [c for c in self.calls if c.method == "POST" and c.path.endswith(path_end)]
 
     def wait_for(self, condition: Callable[[], Any], seconds: float = 10) -> Any:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            result = condition()
-            if result:
-                return result
-            time.sleep(0.05)
-        raise AssertionError(f"not seen in {seconds} s; calls: {[(c.method, c.path) for c in self.calls]}")
+        return wait_for(condition, seconds, lambda: f"calls: {[(c.method, c.path) for c in self.calls]}")
 
     async def _answer(self, request: web.Request) -> web.StreamResponse:
         raw = await request.read()

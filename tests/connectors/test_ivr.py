@@ -1,9 +1,7 @@
 """The telephone channel served for real (sanic, HTTP, its SQLite call store), with a
 stand-in assistant that answers scripted messages and the real domain's words."""
 
-import asyncio
 import json
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -11,15 +9,14 @@ from typing import Any, Callable, Dict, List
 
 import pytest
 import requests
-from rasa.core.channels.channel import UserMessage, register
+from rasa.core.channels.channel import UserMessage
 from rasa.core.nlg import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
-from sanic import Sanic
 
 from connectors.ivr import IvrInput
 from connectors.ivr_calls import CallStore
 from connectors.ivr_events import SIGNATURE_HEADER, sign
-from tests.processes import free_port
+from tests.connectors.channel_server import ChannelServer
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "test-ivr-gateway-token-0123456789"
@@ -66,40 +63,19 @@ class Line:
     def __init__(self, domain: Domain, database: Path) -> None:
         self.assistant = StandInAssistant(domain)
         self.store = CallStore(f"sqlite:///{database}")
-        self.channel = IvrInput(TOKEN, SIGNING_SECRET, self.store, ADVISER_LINE, min_confidence=0.5, max_failures=2)
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/webhooks/ivr/events"
-        self._loop = asyncio.new_event_loop()
+        channel = IvrInput(TOKEN, SIGNING_SECRET, self.store, ADVISER_LINE, min_confidence=0.5, max_failures=2)
+        self.server = ChannelServer(channel, self.assistant, endpoint="events")
 
     def start(self) -> "Line":
-        app = Sanic(f"test_ivr_{uuid.uuid4().hex[:8]}")
-        app.config.TOUCHUP = False
-        app.ctx.agent = self.assistant
-        register([self.channel], app, route="/webhooks/")
-        ready = threading.Event()
-
-        def serve() -> None:
-            asyncio.set_event_loop(self._loop)
-            self._server = self._loop.run_until_complete(
-                app.create_server(host="127.0.0.1", port=self.port, return_asyncio_server=True)
-            )
-            self._loop.run_until_complete(self._server.startup())
-            ready.set()
-            self._loop.run_forever()
-
-        self._thread = threading.Thread(target=serve, daemon=True)
-        self._thread.start()
-        assert ready.wait(10)
+        self.server.start()
         return self
 
     def stop(self) -> None:
-        asyncio.run_coroutine_threadsafe(self.store.close(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._server.close)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
+        self.server.run(self.store.close())
+        self.server.stop()
 
     def post_raw(self, body: bytes, headers: Dict[str, str]) -> requests.Response:
-        return requests.post(self.url, data=body, headers={"Content-Type": "application/json", **headers}, timeout=10)
+        return self.server.post(body, headers)
 
     def post(self, event: Dict[str, Any]) -> requests.Response:
         return self.post_raw(json.dumps(event).encode(), {"Authorization": f"Bearer {TOKEN}"})

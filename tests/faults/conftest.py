@@ -5,11 +5,10 @@ import os
 import sqlite3
 import subprocess
 import sys
-import time
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List
+from typing import Dict, List
 
 import pytest
 import requests
@@ -75,16 +74,6 @@ class FaultStack:
     def outbox_rows(self, sql: str, params=()) -> list:
         with closing(sqlite3.connect(self.workdir / "claim_outbox.db", timeout=10)) as connection:
             return connection.execute(sql, params).fetchall()
-
-
-def wait_for(condition: Callable[[], object], seconds: float = 60, what: str = "condition") -> object:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.25)
-    raise AssertionError(f"{what}: not met within {seconds} s")
 
 
 @pytest.fixture(scope="package")

@@ -7,7 +7,8 @@ import pytest
 
 from connectors.espace_client import issue_session_token
 from tests.actions.helpers import JWT_SECRET
-from tests.faults.conftest import SERVICES_TIMEOUT_SECONDS, wait_for
+from tests.faults.conftest import SERVICES_TIMEOUT_SECONDS
+from tests.processes import wait_for
 
 MARIE = "10000001"
 MARIE_EMAIL = "marie.dupont@example.fr"
