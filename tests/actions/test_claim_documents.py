@@ -2,13 +2,10 @@
 against the running test services (real uploads, real links)."""
 
 import datetime as dt
-import io
 import itertools
 import uuid
 
 import pytest
-from PIL import Image
-from reportlab.pdfgen import canvas
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.claim_declaration import ActionClaimSummary, ActionFileClaim
@@ -23,27 +20,14 @@ from actions.claim_documents import (
 from actions.identification_dialogue import ActionResumeRequest
 from tests.actions.helpers import KARIM, MARIE, identified, make_tracker, responses, slot_event, slot_sets
 from tests.bot.helpers import execute, new_customer, query
+from tests.sample_files import jpeg_bytes, pdf_bytes
 
 _contract_numbers = itertools.count(900001)
 
 
-def jpeg() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (40, 30), (10, 120, 200)).save(buffer, "JPEG")
-    return buffer.getvalue()
-
-
-def pdf() -> bytes:
-    buffer = io.BytesIO()
-    page = canvas.Canvas(buffer)
-    page.drawString(72, 720, "Devis de réparation")
-    page.save()
-    return buffer.getvalue()
-
-
 async def received(client, filename="photo.jpg", data=None, content_type="image/jpeg"):
     """A file as a connector hands it to the dialogue (stored first by the claims service)."""
-    stored = await client.upload_document(filename, content_type, jpeg() if data is None else data)
+    stored = await client.upload_document(filename, content_type, jpeg_bytes() if data is None else data)
     return {key: stored[key] for key in ("upload_id", "filename", "content_type", "size")}
 
 
@@ -95,7 +79,7 @@ async def test_a_photo_sent_during_the_declaration_is_acknowledged_and_kept(doma
 
 
 async def test_a_second_file_joins_the_first_and_a_pdf_is_a_document(domain, dispatcher, client):
-    photo, invoice = await received(client), await received(client, "devis.pdf", pdf(), "application/pdf")
+    photo, invoice = await received(client), await received(client, "devis.pdf", pdf_bytes(), "application/pdf")
     tracker = make_tracker(domain, slots=identified(MARIE, claim_attachments=[photo]), active_loop="claim_form",
                            **attach_message(invoice, photo))
     events = await ActionAddClaimAttachments().run(dispatcher, tracker, domain)
@@ -127,7 +111,7 @@ def declaration_slots(customer_id, contract="HAB-120034", **slots):
 
 
 async def test_the_files_of_the_declaration_are_linked_when_it_is_filed(domain, dispatcher, client, services):
-    photo, invoice = await received(client), await received(client, "devis.pdf", pdf(), "application/pdf")
+    photo, invoice = await received(client), await received(client, "devis.pdf", pdf_bytes(), "application/pdf")
     tracker = make_tracker(domain, slots=declaration_slots(MARIE, claim_attachments=[photo, invoice]), intent="affirm")
     events = await ActionFileClaim().run(dispatcher, tracker, domain)
     filed = dispatcher.messages[0]["claim_number"]

@@ -1,6 +1,5 @@
 """Claims service: files checked by their content, stored privately, linked to one claim."""
 import hashlib
-import io
 import stat
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -8,34 +7,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from PIL import Image
-from reportlab.pdfgen import canvas
 
 from bot.settings import Settings, SettingsError
 from tests.bot.helpers import KARIM, MARIE, count, query, today_paris
 from tests.bot.test_claims import declaration, file
+from tests.sample_files import jpeg_bytes, pdf_bytes, png_bytes
 
 MAX_BYTES = 10 * 1024 * 1024
-
-
-def jpeg_bytes() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (64, 48), (200, 120, 40)).save(buffer, "JPEG")
-    return buffer.getvalue()
-
-
-def png_bytes() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGBA", (32, 32), (0, 90, 200, 255)).save(buffer, "PNG")
-    return buffer.getvalue()
-
-
-def pdf_bytes() -> bytes:
-    buffer = io.BytesIO()
-    page = canvas.Canvas(buffer)
-    page.drawString(72, 720, "Facture de plomberie")
-    page.save()
-    return buffer.getvalue()
 
 
 def upload(services, data, content_type="image/jpeg", filename="photo.jpg", **kwargs):

@@ -10,7 +10,7 @@ import requests
 
 from connectors.guard import MAX_MESSAGE_LENGTH, REFUSALS
 from connectors.messenger import MessengerInput
-from tests.bot.test_uploads import jpeg_bytes
+from tests.sample_files import jpeg_bytes
 from tests.connectors.channel_server import ChannelServer
 
 APP_SECRET = "test-messenger-app-secret"

@@ -7,7 +7,7 @@ import pytest
 
 from connectors.guard import MAX_MESSAGE_LENGTH, REFUSALS
 from connectors.telegram import TelegramInput, callback_data
-from tests.bot.test_uploads import jpeg_bytes, pdf_bytes
+from tests.sample_files import jpeg_bytes, pdf_bytes
 from tests.connectors.channel_server import ChannelServer
 from tests.connectors.fake_platform import telegram_file_path
 

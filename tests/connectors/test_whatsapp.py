@@ -11,7 +11,7 @@ from connectors import rate_limit
 from connectors.guard import MAX_MESSAGE_LENGTH, REFUSALS
 from connectors.messaging import FILE_NOT_RECEIVED
 from connectors.whatsapp import WhatsAppInput, interactive_message
-from tests.bot.test_uploads import jpeg_bytes, pdf_bytes
+from tests.sample_files import jpeg_bytes, pdf_bytes
 from tests.connectors.channel_server import ChannelServer
 from tests.connectors.fake_platform import whatsapp_media_path
 

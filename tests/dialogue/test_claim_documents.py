@@ -3,18 +3,16 @@ a client to pose as a connector that received one."""
 
 import base64
 import datetime as dt
-import io
 import itertools
 import re
 import uuid
 
 import pytest
 import requests
-from PIL import Image
-from reportlab.pdfgen import canvas
 
 from connectors.espace_client import issue_session_token
 from tests.bot.helpers import MARIE, execute, new_customer, query
+from tests.sample_files import jpeg_bytes, pdf_bytes
 
 _contract_numbers = itertools.count(800001)
 
@@ -63,20 +61,6 @@ def texts(messages):
     return "\n".join(message.get("text", "") for message in messages)
 
 
-def jpeg():
-    buffer = io.BytesIO()
-    Image.new("RGB", (60, 40), (180, 60, 20)).save(buffer, "JPEG")
-    return buffer.getvalue()
-
-
-def pdf():
-    buffer = io.BytesIO()
-    page = canvas.Canvas(buffer)
-    page.drawString(72, 720, "Constat amiable")
-    page.save()
-    return buffer.getvalue()
-
-
 def customer_with_open_claims(services, count):
     """A customer of our own (born 17/04/1992) with a home contract and `count` open claims."""
     customer = new_customer(services)
@@ -111,7 +95,7 @@ def test_files_sent_during_the_declaration_are_read_back_and_linked_to_the_claim
 
     say("je veux déclarer un sinistre")
     assert "Quand" in say('/inform{"claim_type": "degat_des_eaux"}')
-    acknowledged = send_file(rasa_stack, sender, jpeg(), "fuite évier.jpg", "image/jpeg", auth_token=token)
+    acknowledged = send_file(rasa_stack, sender, jpeg_bytes(), "fuite évier.jpg", "image/jpeg", auth_token=token)
     assert "Photo bien reçue (fuite évier.jpg)" in acknowledged
     assert "Quand" in acknowledged  # the form asks its question again
     assert "Où" in say("hier vers 18h")
@@ -123,7 +107,7 @@ def test_files_sent_during_the_declaration_are_read_back_and_linked_to_the_claim
     assert "autre personne" in say("le parquet de la cuisine est gonflé")
     assert "témoins" in say("Aucun tiers impliqué")
     assert "Pièces jointes : fuite évier.jpg" in say("Aucun témoin")
-    summary = send_file(rasa_stack, sender, pdf(), "constat.pdf", "application/pdf", auth_token=token)
+    summary = send_file(rasa_stack, sender, pdf_bytes(), "constat.pdf", "application/pdf", auth_token=token)
     assert "Document bien reçu (constat.pdf)" in summary
     assert "Pièces jointes : fuite évier.jpg, constat.pdf" in summary
 
@@ -139,7 +123,7 @@ def test_files_sent_outside_a_declaration_go_to_the_claim_the_customer_picks(ras
     question = requests.post(
         f"{rasa_stack.url}/webhooks/test_files/webhook",
         json={"sender": sender, "filename": "plafond.jpg", "content_type": "image/jpeg",
-              "data": base64.b64encode(jpeg()).decode(), "metadata": {"auth_token": token}},
+              "data": base64.b64encode(jpeg_bytes()).decode(), "metadata": {"auth_token": token}},
         timeout=30,
     ).json()
     assert "À quel sinistre dois-je joindre plafond.jpg" in texts(question)
@@ -148,7 +132,7 @@ def test_files_sent_outside_a_declaration_go_to_the_claim_the_customer_picks(ras
 
     done = texts(rasa_stack.say(sender, payloads[1], auth_token=token))
     assert f"plafond.jpg est joint à votre dossier {numbers[0]}" in done
-    again = send_file(rasa_stack, sender, pdf(), "facture.pdf", "application/pdf", auth_token=token)
+    again = send_file(rasa_stack, sender, pdf_bytes(), "facture.pdf", "application/pdf", auth_token=token)
     assert f"facture.pdf est joint à votre dossier {numbers[0]}" in again  # same claim, not asked again
     assert documents_of(services, customer["customer_id"], numbers[0]) == ["plafond.jpg", "facture.pdf"]
     assert documents_of(services, customer["customer_id"], numbers[1]) == []
@@ -156,9 +140,9 @@ def test_files_sent_outside_a_declaration_go_to_the_claim_the_customer_picks(ras
 
 def test_files_from_an_anonymous_customer_are_attached_once_identified(rasa_stack, services, sender):
     customer, (number,) = customer_with_open_claims(services, 1)
-    first = send_file(rasa_stack, sender, jpeg(), "vitre.jpg", "image/jpeg")
+    first = send_file(rasa_stack, sender, jpeg_bytes(), "vitre.jpg", "image/jpeg")
     assert "une fois votre identité vérifiée" in first and "identifiant client" in first
-    assert "identifiant client" in send_file(rasa_stack, sender, pdf(), "devis.pdf", "application/pdf")
+    assert "identifiant client" in send_file(rasa_stack, sender, pdf_bytes(), "devis.pdf", "application/pdf")
     assert "date de naissance" in texts(rasa_stack.say(sender, customer["customer_id"]))
     assert "SMS" in texts(rasa_stack.say(sender, "17/04/1992"))
     sms = services.get("/v1/outbox", params={"recipient": customer["phone"], "limit": 1}).json()["messages"][-1]

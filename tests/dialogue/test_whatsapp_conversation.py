@@ -11,7 +11,7 @@ from typing import Any, Dict, List
 
 import requests
 
-from tests.bot.test_uploads import jpeg_bytes
+from tests.sample_files import jpeg_bytes
 from tests.connectors.fake_platform import whatsapp_media_path
 from tests.dialogue.conftest import WHATSAPP_APP_SECRET, WHATSAPP_PHONE_NUMBER_ID
 
