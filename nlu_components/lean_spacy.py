@@ -6,6 +6,7 @@ entities are never read: CountVectorsFeaturizer runs with use_lemma: false). Eac
 excluded component is time saved on every message and memory saved in every process.
 """
 
+import functools
 from typing import Text
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -27,6 +28,7 @@ class SpacyNLP(spacy_utils.SpacyNLP):
     model provider by this name."""
 
     @staticmethod
+    @functools.lru_cache(maxsize=None)  # Rasa creates this component twice: one model in memory
     def load_model(spacy_model_name: Text) -> SpacyModel:
         import spacy
 

@@ -4,14 +4,17 @@ from typing import Any
 
 from bot.masking import mask_every_log_handler
 from server_extensions.action_endpoint import answer_when_actions_fail
+from server_extensions.action_results import validate_action_results_quickly
 
 # sanic's loggers have their own handlers besides the root logger's.
 SANIC_LOGGERS = ("sanic.root", "sanic.error", "sanic.access")
 
 
 async def prepare_rasa_server(app: Any, _loop: Any = None) -> None:
-    """Personal data masked in every log, an apology when the action server fails."""
+    """Personal data masked in every log, an apology when the action server fails,
+    the action server's answers validated without re-checking their schema."""
     mask_every_log_handler(SANIC_LOGGERS)
+    validate_action_results_quickly()
     agent = getattr(app.ctx, "agent", None)
     if agent is not None:
         answer_when_actions_fail(agent)

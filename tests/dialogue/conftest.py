@@ -109,7 +109,9 @@ def rasa_stack(services, trained_model, tmp_path_factory, messaging_platform) ->
     )
     rasa = start(
         [
-            str(VENV_BIN / "rasa"), "run", "--model", str(trained_model), "--endpoints", str(endpoints),
+            # As in the Procfile: rasa with the project's model loading.
+            str(VENV_BIN / "python"), "-m", "server_extensions.rasa_server", "run",
+            "--model", str(trained_model), "--endpoints", str(endpoints),
             "--credentials", str(credentials), "--port", str(rasa_port),
             "--enable-api", "--auth-token", api_token,
             "--cors", "*",  # as in the Procfile: the widget's page is served from another origin
