@@ -84,6 +84,12 @@ class ChannelServer:
     def post(self, body: bytes, headers: Dict[str, str]) -> requests.Response:
         return requests.post(self.url, data=body, headers={"Content-Type": "application/json", **headers}, timeout=10)
 
+    def deliver(self, body: bytes, headers: Dict[str, str]) -> requests.Response:
+        """Posts a webhook, then waits until the messages it brought have been handled."""
+        answer = self.post(body, headers)
+        self.settle()
+        return answer
+
     def settle(self) -> None:
         """Waits until every message received so far has been handled."""
         time.sleep(0.05)

@@ -5,6 +5,8 @@ APIs answer for the calls the connectors make, and serves the media files a test
 in `files`.
 """
 
+import hashlib
+import hmac
 import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Tuple
@@ -95,6 +97,12 @@ class FakePlatformApi:
             return {"messaging_product": "whatsapp", "url": f"{self.url}{media_file}", "mime_type": content_type,
                     "sha256": "", "file_size": len(content), "id": media_id}, 200
         return {"error": {"message": "Unsupported request", "type": "GraphMethodException", "code": 100}}, 400
+
+
+def meta_signed(body: Any, app_secret: str) -> Tuple[bytes, Dict[str, str]]:
+    """A webhook body (JSON, or raw bytes as they are) and the signature header Meta sends with it."""
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return raw, {"X-Hub-Signature-256": "sha256=" + hmac.new(app_secret.encode(), raw, hashlib.sha256).hexdigest()}
 
 
 def whatsapp_media_path(media_id: str) -> str:

@@ -3,15 +3,16 @@
 import hashlib
 import hmac
 import json
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 import pytest
 import requests
 
 from connectors.guard import MAX_MESSAGE_LENGTH, REFUSALS
 from connectors.messenger import MessengerInput
-from tests.sample_files import jpeg_bytes
 from tests.connectors.channel_server import ChannelServer
+from tests.connectors.fake_platform import meta_signed
+from tests.sample_files import jpeg_bytes
 
 APP_SECRET = "test-messenger-app-secret"
 VERIFY_TOKEN = "test-messenger-verify-token"
@@ -34,9 +35,8 @@ def text_event(text: str, **extra: Any) -> Dict[str, Any]:
     return event(message={"mid": f"m_AG5Hz2Uq7tuwNEhXfYYKj8mJEM_QPpz5jdC{next(_mids)}", "text": text, **extra})
 
 
-def signed(body: Any, secret: str = APP_SECRET) -> tuple:
-    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return raw, {"X-Hub-Signature-256": "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()}
+def signed(body: Any, secret: str = APP_SECRET) -> Tuple[bytes, Dict[str, str]]:
+    return meta_signed(body, secret)
 
 
 @pytest.fixture
@@ -48,9 +48,7 @@ def messenger(fake_api):
 
 
 def deliver(server: ChannelServer, body: Any) -> Any:
-    answer = server.post(*signed(body))
-    server.settle()
-    return answer
+    return server.deliver(*signed(body))
 
 
 def sent(fake_api) -> List[Dict[str, Any]]:

@@ -7,9 +7,9 @@ import pytest
 
 from connectors.guard import MAX_MESSAGE_LENGTH, REFUSALS
 from connectors.telegram import TelegramInput, callback_data
-from tests.sample_files import jpeg_bytes, pdf_bytes
 from tests.connectors.channel_server import ChannelServer
 from tests.connectors.fake_platform import telegram_file_path
+from tests.sample_files import jpeg_bytes, pdf_bytes
 
 BOT_TOKEN = "123456789:AAE-test-bot-token"
 SECRET_TOKEN = "test-telegram-secret_token-0123"
@@ -51,9 +51,7 @@ def telegram(fake_api):
 
 def deliver(server: ChannelServer, update: Any, headers: Optional[Dict[str, str]] = None) -> Any:
     raw = update if isinstance(update, bytes) else json.dumps(update).encode()
-    answer = server.post(raw, SECRET_HEADER if headers is None else headers)
-    server.settle()
-    return answer
+    return server.deliver(raw, SECRET_HEADER if headers is None else headers)
 
 
 def sent(fake_api, method: str = "sendMessage") -> List[Dict[str, Any]]:

@@ -3,7 +3,7 @@
 import hashlib
 import hmac
 import json
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 
@@ -11,9 +11,9 @@ from connectors import rate_limit
 from connectors.guard import MAX_MESSAGE_LENGTH, REFUSALS
 from connectors.messaging import FILE_NOT_RECEIVED
 from connectors.whatsapp import WhatsAppInput, interactive_message
-from tests.sample_files import jpeg_bytes, pdf_bytes
 from tests.connectors.channel_server import ChannelServer
-from tests.connectors.fake_platform import whatsapp_media_path
+from tests.connectors.fake_platform import meta_signed, whatsapp_media_path
+from tests.sample_files import jpeg_bytes, pdf_bytes
 
 APP_SECRET = "test-whatsapp-app-secret"
 VERIFY_TOKEN = "test-whatsapp-verify-token"
@@ -63,9 +63,8 @@ def media_message(kind: str, media_id: str, mime_type: str, filename: Optional[s
     return {"from": WA_ID, "id": message_id(), "timestamp": "1749416383", "type": kind, kind: media}
 
 
-def signed(body: Any, secret: str = APP_SECRET) -> tuple:
-    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return raw, {"X-Hub-Signature-256": "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()}
+def signed(body: Any, secret: str = APP_SECRET) -> Tuple[bytes, Dict[str, str]]:
+    return meta_signed(body, secret)
 
 
 @pytest.fixture
@@ -77,9 +76,7 @@ def whatsapp(fake_api):
 
 
 def deliver(server: ChannelServer, body: Any) -> Any:
-    answer = server.post(*signed(body))
-    server.settle()
-    return answer
+    return server.deliver(*signed(body))
 
 
 def sent_messages(fake_api) -> List[Dict[str, Any]]:

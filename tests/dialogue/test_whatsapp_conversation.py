@@ -1,19 +1,16 @@
 """A whole WhatsApp conversation with the real stack: Meta's webhooks in, Graph API calls out
 (to the local fake platform API), identification by the WhatsApp number."""
 
-import hashlib
-import hmac
 import itertools
-import json
 import re
 import time
 from typing import Any, Dict, List
 
 import requests
 
-from tests.sample_files import jpeg_bytes
-from tests.connectors.fake_platform import whatsapp_media_path
+from tests.connectors.fake_platform import meta_signed, whatsapp_media_path
 from tests.dialogue.conftest import WHATSAPP_APP_SECRET, WHATSAPP_PHONE_NUMBER_ID
+from tests.sample_files import jpeg_bytes
 
 MARIE, MARIE_WA_ID, MARIE_PHONE = "10000001", "33612345678", "+33612345678"
 _ids = itertools.count(1)
@@ -30,16 +27,17 @@ class WhatsAppUser:
         """Sends one message; answers the messages sent back, once one of them says `expect`."""
         message = {"from": MARIE_WA_ID, "id": f"wamid.test{time.time_ns()}{next(_ids)}",
                    "timestamp": str(int(time.time())), **message}
-        body = json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "102290129340398", "changes": [{
-            "field": "messages",
-            "value": {"messaging_product": "whatsapp",
-                      "metadata": {"display_phone_number": "15550783881", "phone_number_id": WHATSAPP_PHONE_NUMBER_ID},
-                      "contacts": [{"profile": {"name": "Marie Dupont"}, "wa_id": MARIE_WA_ID}],
-                      "messages": [message]}}]}]}).encode()
-        signature = "sha256=" + hmac.new(WHATSAPP_APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
+        body, signature = meta_signed({"object": "whatsapp_business_account", "entry": [{
+            "id": "102290129340398", "changes": [{
+                "field": "messages",
+                "value": {"messaging_product": "whatsapp",
+                          "metadata": {"display_phone_number": "15550783881",
+                                       "phone_number_id": WHATSAPP_PHONE_NUMBER_ID},
+                          "contacts": [{"profile": {"name": "Marie Dupont"}, "wa_id": MARIE_WA_ID}],
+                          "messages": [message]}}]}]}, WHATSAPP_APP_SECRET)
         before = len(self.replies())
         answer = requests.post(self.url, data=body, timeout=10,
-                               headers={"Content-Type": "application/json", "X-Hub-Signature-256": signature})
+                               headers={"Content-Type": "application/json", **signature})
         assert answer.status_code == 200
         self.platform.wait_for(lambda: expect in text_of(self.replies()[before:]), seconds=60)
         return self._settled(before)
