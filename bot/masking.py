@@ -74,6 +74,9 @@ _NAMED_CODE = re.compile(r"(\bcode\b[^\d\n]{0,30})(\d(?: ?\d){5})(?!\d)", re.IGN
 _ANY_DATE = re.compile(rf"(?<![\w-])(?:{_DATE})(?![\w-])", re.IGNORECASE)
 _SIX_DIGITS = re.compile(r"(?<![\w.-])\d{3} ?\d{3}(?![\w-])")
 _DIGIT = re.compile(r"\d")
+# One word of hex digits and dashes with a letter in it (message and model ids): every
+# number the phone matcher could find in it is inside the word, so none is masked.
+_HEX_WORD = re.compile(r"(?=[0-9a-f-]*[a-f])[0-9a-f-]+", re.IGNORECASE)
 
 
 def mask_email(email: str) -> str:
@@ -159,7 +162,7 @@ def mask_every_log_handler(loggers: Iterable[str] = ()) -> None:
 
 
 def _mask_phone_numbers(text: str) -> str:
-    if _digits(text) < 8:  # no phone number, spare the matcher
+    if _digits(text) < 8 or _HEX_WORD.fullmatch(text):  # no phone number, spare the matcher
         return text
     pieces, end = [], 0
     for match in PhoneNumberMatcher(text, "FR", leniency=Leniency.POSSIBLE):

@@ -3,6 +3,7 @@
 from typing import Any
 
 from bot.masking import mask_every_log_handler
+from server_extensions.action_connections import keep_action_connections_alive
 from server_extensions.action_endpoint import answer_when_actions_fail
 from server_extensions.action_results import validate_action_results_quickly
 
@@ -12,9 +13,11 @@ SANIC_LOGGERS = ("sanic.root", "sanic.error", "sanic.access")
 
 async def prepare_rasa_server(app: Any, _loop: Any = None) -> None:
     """Personal data masked in every log, an apology when the action server fails,
-    the action server's answers validated without re-checking their schema."""
+    connections to the action server kept open, its answers validated without
+    re-checking their schema."""
     mask_every_log_handler(SANIC_LOGGERS)
     validate_action_results_quickly()
     agent = getattr(app.ctx, "agent", None)
     if agent is not None:
+        keep_action_connections_alive(agent)
         answer_when_actions_fail(agent)

@@ -12,6 +12,7 @@ from bot.masking import MaskingLogFilter, mask_for_logs, mask_personal_data, mas
     ("écrivez-moi à marie.dupont@example.fr", "écrivez-moi à [e-mail]"),
     ("mon portable 06 12 34 56 78.", "mon portable [téléphone]."),
     ("tel 0723456789 ou +33 7 23 45 67 89", "tel [téléphone] ou [téléphone]"),
+    ("06-12-34-56-78", "[téléphone]"),
     ("mon RIB FR76 3000 6000 0112 3456 7890 189 merci", "mon RIB [IBAN] merci"),
     ("fr7630006000011234567890189", "[IBAN]"),
     ("un IBAN mal tapé FR76 3000 6000 0112 3456 7890 18", "un IBAN mal tapé [IBAN]"),
