@@ -20,6 +20,9 @@ IVR_GATEWAY_TOKEN = "test-ivr-gateway-token-0123456789"
 # The messaging apps' settings; their APIs are a local fake (fixture `messaging_platform`).
 WHATSAPP_APP_SECRET = "test-whatsapp-app-secret-0123456789"
 WHATSAPP_PHONE_NUMBER_ID = "106540352242922"
+TELEGRAM_BOT_TOKEN = "123456789:AAE-test-bot-token"
+TELEGRAM_SECRET_TOKEN = "test-telegram-secret_token-0123"
+MESSENGER_APP_SECRET = "test-messenger-app-secret-0123456789"
 
 
 @pytest.fixture(scope="session")
@@ -90,6 +93,13 @@ def rasa_stack(services, trained_model, tmp_path_factory, messaging_platform) ->
         "WHATSAPP_VERIFY_TOKEN": "test-whatsapp-verify-token",
         "WHATSAPP_PHONE_NUMBER_ID": WHATSAPP_PHONE_NUMBER_ID,
         "WHATSAPP_API_URL": f"{messaging_platform.url}/v21.0",
+        "TELEGRAM_BOT_TOKEN": TELEGRAM_BOT_TOKEN,
+        "TELEGRAM_SECRET_TOKEN": TELEGRAM_SECRET_TOKEN,
+        "TELEGRAM_API_URL": messaging_platform.url,
+        "MESSENGER_PAGE_ACCESS_TOKEN": "test-messenger-page-access-token",
+        "MESSENGER_APP_SECRET": MESSENGER_APP_SECRET,
+        "MESSENGER_VERIFY_TOKEN": "test-messenger-verify-token",
+        "MESSENGER_API_URL": f"{messaging_platform.url}/v21.0",
     }
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(

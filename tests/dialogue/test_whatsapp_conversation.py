@@ -1,33 +1,29 @@
 """A whole WhatsApp conversation with the real stack: Meta's webhooks in, Graph API calls out
 (to the local fake platform API), identification by the WhatsApp number."""
 
-import itertools
 import re
 import time
-from typing import Any, Dict, List
-
-import requests
+from typing import Any, Dict, List, Tuple
 
 from tests.connectors.fake_platform import meta_signed, whatsapp_media_path
 from tests.dialogue.conftest import WHATSAPP_APP_SECRET, WHATSAPP_PHONE_NUMBER_ID
+from tests.dialogue.messaging_user import MessagingUser, unique_id
 from tests.sample_files import jpeg_bytes
 
 MARIE, MARIE_WA_ID, MARIE_PHONE = "10000001", "33612345678", "+33612345678"
-_ids = itertools.count(1)
 
 
-class WhatsAppUser:
+class WhatsAppUser(MessagingUser):
     """Marie on WhatsApp: her messages are Meta's signed webhooks, the answers the Graph API calls."""
 
     def __init__(self, stack, platform) -> None:
+        super().__init__(platform)
         self.url = f"{stack.url}/webhooks/whatsapp/webhook"
-        self.platform = platform
 
-    def send(self, message: Dict[str, Any], expect: str) -> List[Dict[str, Any]]:
-        """Sends one message; answers the messages sent back, once one of them says `expect`."""
-        message = {"from": MARIE_WA_ID, "id": f"wamid.test{time.time_ns()}{next(_ids)}",
+    def webhook(self, message: Dict[str, Any]) -> Tuple[bytes, Dict[str, str]]:
+        message = {"from": MARIE_WA_ID, "id": f"wamid.test{unique_id()}",
                    "timestamp": str(int(time.time())), **message}
-        body, signature = meta_signed({"object": "whatsapp_business_account", "entry": [{
+        return meta_signed({"object": "whatsapp_business_account", "entry": [{
             "id": "102290129340398", "changes": [{
                 "field": "messages",
                 "value": {"messaging_product": "whatsapp",
@@ -35,12 +31,6 @@ class WhatsAppUser:
                                        "phone_number_id": WHATSAPP_PHONE_NUMBER_ID},
                           "contacts": [{"profile": {"name": "Marie Dupont"}, "wa_id": MARIE_WA_ID}],
                           "messages": [message]}}]}]}, WHATSAPP_APP_SECRET)
-        before = len(self.replies())
-        answer = requests.post(self.url, data=body, timeout=10,
-                               headers={"Content-Type": "application/json", **signature})
-        assert answer.status_code == 200
-        self.platform.wait_for(lambda: expect in text_of(self.replies()[before:]), seconds=60)
-        return self._settled(before)
 
     def say(self, text: str, expect: str) -> List[Dict[str, Any]]:
         return self.send({"type": "text", "text": {"body": text}}, expect)
@@ -53,13 +43,8 @@ class WhatsAppUser:
         return [c.json for c in self.platform.sent(f"/{WHATSAPP_PHONE_NUMBER_ID}/messages")
                 if c.json.get("to") == MARIE_WA_ID]
 
-    def _settled(self, before: int) -> List[Dict[str, Any]]:
-        """The turn's replies, once no more arrive."""
-        count = -1
-        while count != len(self.replies()):
-            count = len(self.replies())
-            time.sleep(0.7)
-        return self.replies()[before:]
+    def text_of(self, replies: List[Dict[str, Any]]) -> str:
+        return text_of(replies)
 
 
 def text_of(replies: List[Dict[str, Any]]) -> str:

@@ -1,0 +1,92 @@
+"""A whole Messenger conversation with the real stack: Meta's signed page webhooks in, Send
+API calls out (to the local fake platform API). Messenger gives no verified phone number:
+the customer identifies with their customer id, birth date and SMS code."""
+
+import re
+import time
+from typing import Any, Dict, List, Tuple
+
+from tests.connectors.fake_platform import meta_signed
+from tests.dialogue.conftest import MESSENGER_APP_SECRET
+from tests.dialogue.messaging_user import MessagingUser, unique_id
+from tests.sample_files import jpeg_bytes
+
+MARIE, MARIE_PHONE = "10000001", "+33612345678"
+MARIE_PSID, PAGE_ID = "7204519836624417", "104729384756123"
+
+
+class MessengerUser(MessagingUser):
+    """Marie writing to the insurer's page."""
+
+    def __init__(self, stack, platform) -> None:
+        super().__init__(platform)
+        self.url = f"{stack.url}/webhooks/messenger/webhook"
+
+    def webhook(self, message: Dict[str, Any]) -> Tuple[bytes, Dict[str, str]]:
+        event = {"sender": {"id": MARIE_PSID}, "recipient": {"id": PAGE_ID}, "timestamp": int(time.time() * 1000),
+                 "message": {"mid": f"m_AG5Hz2Uq7tuwNEhXfYYKj8mJ{unique_id()}", **message}}
+        return meta_signed({"object": "page", "entry": [{
+            "id": PAGE_ID, "time": int(time.time() * 1000), "messaging": [event]}]}, MESSENGER_APP_SECRET)
+
+    def replies(self) -> List[Dict[str, Any]]:
+        return [c.json["message"] for c in self.platform.sent("/v21.0/me/messages")
+                if c.json.get("recipient", {}).get("id") == MARIE_PSID]
+
+    def text_of(self, replies: List[Dict[str, Any]]) -> str:
+        return "\n".join(reply.get("text", "") for reply in replies)
+
+    def say(self, text: str, expect: str) -> List[Dict[str, Any]]:
+        return self.send({"text": text}, expect)
+
+    def tap(self, replies: List[Dict[str, Any]], title: str, expect: str) -> List[Dict[str, Any]]:
+        """Taps the quick reply `title` the bot offered in `replies`."""
+        [payload] = [quick["payload"] for quick in quick_replies(replies) if quick["title"] == title]
+        return self.send({"text": title, "quick_reply": {"payload": payload}}, expect)
+
+    def send_photo(self, url: str, expect: str) -> List[Dict[str, Any]]:
+        return self.send({"attachments": [{"type": "image", "payload": {"url": url}}]}, expect)
+
+
+def quick_replies(replies: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    return [quick for reply in replies for quick in reply.get("quick_replies", [])]
+
+
+def test_marie_identified_by_customer_id_and_sms_code_declares_a_claim_with_a_photo_on_messenger(
+        rasa_stack, services, messaging_platform):
+    marie = MessengerUser(rasa_stack, messaging_platform)
+
+    intro = marie.say("bonsoir, je veux déclarer un sinistre", expect="identifiant client")
+    assert "HAB-120034" not in marie.text_of(intro)  # nothing personal before identification
+    marie.say(MARIE, expect="date de naissance")
+    sent = marie.say("12/03/1985", expect="code")
+    assert "06 ** ** ** 78" in marie.text_of(sent)
+    sms = services.get("/v1/outbox", params={"recipient": MARIE_PHONE, "limit": 1}).json()["messages"][-1]
+    code = re.search(r"\b\d{6}\b", sms["body"]).group(0)
+
+    identified = marie.say(code, expect="type de sinistre")
+    assert "identité est vérifiée" in marie.text_of(identified)
+    marie.tap(identified, "Dégât des eaux", expect="Quand")
+    marie.say("hier soir vers 22h", expect="Où")
+    marie.say("dans la salle de bains de mon appartement", expect="ce qui s'est passé")
+    marie.say("le joint de la baignoire a cédé et l'eau a coulé chez le voisin du dessous", expect="dégâts")
+
+    # A photo of the damage, sent from Messenger during the declaration: Meta gives its URL.
+    photo_path = "/v/t1.15752-9/448512377_salle-de-bains_n.jpg"
+    messaging_platform.files[photo_path] = (jpeg_bytes(), "image/jpeg")
+    photo = marie.send_photo(f"{messaging_platform.url}{photo_path}?_nc_cat=103&oh=00_AYD", expect="dégâts")
+    assert "Photo bien reçue" in marie.text_of(photo)
+
+    third_party = marie.say("le plafond de la salle de bains est taché", expect="autre personne")
+    # Messenger shows 20 characters of a quick reply's title.
+    witnesses = marie.tap(third_party, "Non, personne d'aut…", expect="témoins")
+    summary = marie.tap(witnesses, "Aucun témoin", expect="HAB-120034")
+    assert "dégât des eaux" in marie.text_of(summary)
+
+    filed = marie.text_of(marie.tap(summary, "Oui, enregistrer", expect="SIN-"))
+    claim_number = re.search(r"SIN-\d{4}-\d{6}", filed).group(0)
+    claim = services.get(f"/v1/customers/{MARIE}/claims/{claim_number}").json()
+    assert claim["contract_number"] == "HAB-120034"
+    assert claim["claim_type"] == "degat_des_eaux"
+    assert claim["channel"] == "messenger"
+    assert [(d["filename"], d["content_type"]) for d in claim.get("documents", [])] == [
+        ("448512377_salle-de-bains_n.jpg", "image/jpeg")]
