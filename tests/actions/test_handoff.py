@@ -98,7 +98,7 @@ async def test_a_first_misunderstanding_suggests_the_requests_the_nlu_hesitated_
     [message] = dispatcher.messages
     assert message["response"] == "utter_did_you_mean"
     assert [(button["title"], button["payload"]) for button in message["buttons"]] == [
-        ("Attestation d'assurance", "/request_attestation"),
+        ("Une attestation", "/request_attestation"),
         ("Mes contrats", "/contract_info"),
         ("Autre chose", "/deny"),
     ]

@@ -67,7 +67,7 @@ def test_marie_calls_declares_a_water_leak_and_hears_her_claim_number(rasa_stack
     assert "ce qui s'est passé" in heard(call.say("dans la cuisine de mon appartement"))
     assert "dégâts" in heard(call.say("le tuyau sous l'évier a lâché pendant que j'étais au travail"))
     assert "autre personne" in heard(call.say("le parquet de la cuisine est gonflé"))
-    assert "témoins" in heard(call.press("1"))  # « Non, personne d'autre »
+    assert "témoins" in heard(call.press("1"))  # « Non, personne »
     summary = call.say("aucun témoin")
     assert "H A B, 120, zéro 34" in heard(summary) and "Je l'enregistre ?" in heard(summary)
     assert not re.search(r"https?://|\*\*|\n", heard(summary))

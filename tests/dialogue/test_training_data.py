@@ -98,3 +98,22 @@ def test_no_held_out_example_is_in_the_training_data():
         if _comparable(text) in held_out
     ]
     assert not leaked, leaked
+
+
+MESSAGING_BUTTON_TITLE_LIMIT = 20  # WhatsApp reply buttons and Messenger quick replies
+
+
+def test_every_button_title_fits_the_messaging_apps_without_being_cut():
+    from rasa.shared.core.domain import Domain
+
+    from actions.common.labels import REQUEST_TITLES
+
+    domain = Domain.load(str(ROOT / "domain"))
+    titles = {
+        button["title"]
+        for variants in domain.responses.values()
+        for variant in variants
+        for button in variant.get("buttons") or []
+    } | set(REQUEST_TITLES.values())
+    too_long = sorted(title for title in titles if len(title) > MESSAGING_BUTTON_TITLE_LIMIT)
+    assert not too_long, too_long
