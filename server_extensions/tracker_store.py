@@ -43,6 +43,10 @@ SENSITIVE_SLOTS: Dict[Text, Text] = {
 }
 # Slots a form needs over several turns: kept as given while they are set.
 HELD_SLOTS = frozenset(CLAIM_FORM_SLOTS)
+# Set on a tracker read from the store: how many of its events are stored already, so
+# that saving the turn needs no query to count them (the lock store keeps any other
+# server from adding events to the conversation during the turn).
+EVENTS_ALREADY_STORED = "_events_already_stored"
 
 
 class MaskingSQLTrackerStore(SQLTrackerStore):
@@ -59,30 +63,42 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
             self.engine.dispose()
             self.engine, self.sessionmaker = sqlite, sessionmaker(bind=sqlite)
 
+    async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+        tracker = await super().retrieve(sender_id)
+        if tracker is not None:
+            setattr(tracker, EVENTS_ALREADY_STORED, len(tracker.events))
+        return tracker
+
     async def save(self, tracker: DialogueStateTracker) -> None:
         await self.stream_events(tracker)
         events = list(tracker.events)
         held_now = {slot for slot in HELD_SLOTS if tracker.get_slot(slot) is not None}
         with self.session_scope() as session:
-            stored = self._event_query(
-                session, tracker.sender_id, fetch_events_from_all_sessions=False
-            ).count()
+            stored = getattr(tracker, EVENTS_ALREADY_STORED, None)
+            if stored is None:  # a tracker not read from this store
+                stored = self._event_query(
+                    session, tracker.sender_id, fetch_events_from_all_sessions=False
+                ).count()
             answers = sensitive_answers(events)
+            rows = []
             for index in range(stored, len(events)):
                 event = events[index]
                 data = masked_event(event.as_dict(), answers.get(index), held_now)
-                session.add(self.SQLEvent(
-                    sender_id=tracker.sender_id,
-                    type_name=event.type_name,
-                    timestamp=data.get("timestamp"),
-                    intent_name=((data.get("parse_data") or {}).get("intent") or {}).get("name"),
-                    action_name=data.get("name"),
-                    data=json.dumps(data),
-                ))
+                rows.append({
+                    "sender_id": tracker.sender_id,
+                    "type_name": event.type_name,
+                    "timestamp": data.get("timestamp"),
+                    "intent_name": ((data.get("parse_data") or {}).get("intent") or {}).get("name"),
+                    "action_name": data.get("name"),
+                    "data": json.dumps(data),
+                })
+            if rows:  # one statement for the turn's events, in their order
+                session.execute(self.SQLEvent.__table__.insert(), rows)
             released = slots_set(events[stored:]) & (HELD_SLOTS - held_now)
             if released:
                 self._mask_stored_slot_values(session, tracker.sender_id, released)
             session.commit()
+        setattr(tracker, EVENTS_ALREADY_STORED, len(events))
 
     def _mask_stored_slot_values(self, session: Any, sender_id: Text, slots: Set[Text]) -> None:
         """Masks the values these slots had in earlier turns (they are not needed any more)."""
