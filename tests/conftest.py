@@ -2,6 +2,8 @@
 
 `services` runs the policy and claims services (`python -m bot.cli serve
 --service all`) on a fresh SQLite database with the demo data, once per session.
+`postgresql_server` is a PostgreSQL cluster of the test's own (Debian's postgresql
+package), for the services on PostgreSQL (tests/bot) and the scale-out test.
 """
 from __future__ import annotations
 
@@ -10,7 +12,8 @@ import time
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from contextlib import contextmanager
+from typing import Any, Iterator, Optional
 
 import pytest
 import requests
@@ -30,9 +33,10 @@ class RunningServices:
     base_url: str
     token: str
     database_url: str
-    database_path: Path
+    database_path: Optional[Path]  # the SQLite file (None on PostgreSQL)
     env: dict
     log_path: Path
+    workdir: Path  # the services' working directory (var/uploads is in it)
     http: requests.Session = field(default_factory=requests.Session, repr=False)
 
     def request(self, method: str, path: str, *, authorized: bool = True,
@@ -54,14 +58,12 @@ class RunningServices:
 
 
 
-@pytest.fixture(scope="session")
-def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServices]:
+@contextmanager
+def running_services(workdir: Path, database_url: str) -> Iterator[RunningServices]:
+    """Both services on `database_url` (migrated, demo data loaded) on a free port."""
     from bot.cli import init_database
-    from bot.settings import Settings
+    from bot.settings import Settings, sqlite_path
 
-    workdir = tmp_path_factory.mktemp("services")
-    database_path = workdir / "oyat.db"
-    database_url = f"sqlite:///{database_path}"
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = {
@@ -81,9 +83,32 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServic
     try:
         wait_until_up(base_url + "/health", process, STARTUP_TIMEOUT_SECONDS, log_path)
         yield RunningServices(base_url, TEST_SERVICES_API_TOKEN, database_url,
-                              database_path, env, log_path)
+                              sqlite_path(database_url), env, log_path, workdir)
     finally:
         stop(process)
+
+
+@pytest.fixture(scope="session")
+def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServices]:
+    workdir = tmp_path_factory.mktemp("services")
+    with running_services(workdir, f"sqlite:///{workdir / 'oyat.db'}") as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def postgresql_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A PostgreSQL cluster on a free loopback port (`create_database` gives a fresh
+    database's URL). Skipped only where Debian's postgresql package is not installed
+    (`make test` installs it: system-packages.txt)."""
+    from bench.engines import PostgresServer, missing_engines
+
+    if "postgresql" in missing_engines():
+        pytest.skip("PostgreSQL is not installed (Debian package postgresql)")
+    server = PostgresServer().start(tmp_path_factory.mktemp("postgresql") / "postgresql.log")
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 

@@ -1,12 +1,18 @@
 """Helpers of the service tests: looking into the database, making customers."""
 from __future__ import annotations
 
+import functools
 import itertools
-import sqlite3
-from contextlib import closing
+import re
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Sequence
 from zoneinfo import ZoneInfo
+
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from bot.db import create_sync_engine
+from bot.settings import sync_database_url
 
 PARIS = ZoneInfo("Europe/Paris")
 MARIE, KARIM, SOPHIE = "10000001", "10000002", "10000003"
@@ -18,17 +24,27 @@ def today_paris() -> date:
     return datetime.now(PARIS).date()
 
 
+@functools.lru_cache(maxsize=None)
+def _engine(database_url: str) -> Engine:
+    return create_sync_engine(sync_database_url(database_url))
+
+
+def _statement(sql: str, params: Sequence) -> tuple:
+    """`?` placeholders (written once for SQLite and PostgreSQL) as named parameters."""
+    names = iter(range(len(params)))
+    return text(re.sub(r"\?", lambda _: f":p{next(names)}", sql)), {f"p{n}": value for n, value in enumerate(params)}
+
+
 def query(services: Any, sql: str, params: Sequence = ()) -> list[tuple]:
     """Rows of a read-only query on the services' database."""
-    with closing(sqlite3.connect(services.database_path, timeout=10)) as connection:
-        return connection.execute(sql, params).fetchall()
+    with _engine(services.database_url).connect() as connection:
+        return [tuple(row) for row in connection.execute(*_statement(sql, params))]
 
 
 def execute(services: Any, sql: str, params: Sequence = ()) -> None:
     """A write behind the services' back (e.g. to move time forward)."""
-    with closing(sqlite3.connect(services.database_path, timeout=10)) as connection:
-        with connection:
-            connection.execute(sql, params)
+    with _engine(services.database_url).begin() as connection:
+        connection.execute(*_statement(sql, params))
 
 
 def count(services: Any, table: str, where: str = "1=1", params: Sequence = ()) -> int:

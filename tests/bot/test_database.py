@@ -1,5 +1,4 @@
 """Migrations and demo data: the schema comes from alembic, the demo data loads once."""
-import os
 import sqlite3
 from contextlib import closing
 
@@ -12,6 +11,7 @@ from bot.cli import alembic_config, init_database, print_outbox, run_migrations
 from bot.db import create_sync_engine
 from bot.models import metadata
 from bot.settings import Settings
+from tests.bot.helpers import count
 
 DEMO_COUNTS = {"customers": 3, "contracts": 6, "claims": 2, "claim_phase_events": 7}
 
@@ -57,9 +57,9 @@ def test_demo_data_loads_once(settings):
 
 def test_demo_data_is_not_loaded_again_into_a_running_database(services):
     running = Settings.from_env(services.env, read_dotenv=False)
-    customers = table_counts(running, ["customers"])
+    customers = count(services, "customers")
     assert init_database(running) is False
-    assert table_counts(running, ["customers"]) == customers
+    assert count(services, "customers") == customers
 
 
 def test_outbox_command_prints_what_was_sent(services, capsys):
@@ -72,13 +72,10 @@ def test_outbox_command_prints_what_was_sent(services, capsys):
     assert "10000001" in output
 
 
-@pytest.mark.skipif(not os.environ.get("TEST_POSTGRESQL_URL"),
-                    reason="set TEST_POSTGRESQL_URL to a throwaway PostgreSQL database")
-def test_migrations_match_the_models_on_postgresql():
-    settings = Settings(database_url=os.environ["TEST_POSTGRESQL_URL"],
+def test_migrations_match_the_models_on_postgresql(postgresql_server):
+    settings = Settings(database_url=postgresql_server.create_database("migrations"),
                         services_api_token="t", document_link_secret="s")
     config = alembic_config(settings.sync_database_url)
-    command.downgrade(config, "base")
     assert init_database(settings) is True
     engine = create_sync_engine(settings)
     with engine.connect() as connection:

@@ -30,7 +30,7 @@ def uploaded(services, data=None, **kwargs) -> dict:
 
 
 def stored_file(services, upload_id) -> Path:
-    return services.database_path.parent / "var" / "uploads" / upload_id
+    return services.workdir / "var" / "uploads" / upload_id
 
 
 
