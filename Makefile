@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 # npm writes this file on every install: newer than the lock file means up to date.
 NODE_MODULES := node_modules/.package-lock.json
 
-.PHONY: help venv system-packages train run test chat phone validate eval clean .env privacy-purge privacy-export privacy-erase
+.PHONY: help venv system-packages train run test bench chat phone validate eval clean .env privacy-purge privacy-export privacy-erase
 
 help:
 	@echo "make run       start the whole stack on localhost (trains the model first if needed)"
@@ -17,6 +17,7 @@ help:
 	@echo "make phone     call the assistant's telephone line from the terminal (needs 'make run'; CALLER=0698765432)"
 	@echo "make validate  check the training data and the domain"
 	@echo "make eval      NLU accuracy and F1 on the held-out examples (tests/nlu)"
+	@echo "make bench     latency, throughput, memory and training time (results/bench.json, .png); BENCH='--help' for options"
 	@echo "make privacy-purge                      delete conversations past CONVERSATION_RETENTION_DAYS (90)"
 	@echo "make privacy-export CUSTOMER=10000001   everything about one customer, as JSON"
 	@echo "make privacy-erase CUSTOMER=10000001    erase one customer's data (what the law allows)"
@@ -54,6 +55,12 @@ phone: $(INSTALLED) .env
 
 test: $(INSTALLED) $(NODE_MODULES) system-packages
 	@bash scripts/test.sh
+
+# Default: make run's configuration, then the production one with one and two Rasa
+# replicas (README.md, "Benchmark"). Other runs: make bench BENCH="--stack default".
+BENCH ?= --stack default production --replicas 1 2
+bench: $(INSTALLED) system-packages
+	@$(PYTHON) -m bench $(BENCH)
 
 clean:
 	rm -rf models/*.tar.gz .pytest_cache

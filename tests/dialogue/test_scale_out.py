@@ -1,0 +1,131 @@
+"""The production configuration on loopback (bench.stack.start_production): PostgreSQL
+for the services and the conversations, Redis lock store, two Rasa replicas and two
+action servers behind nginx. One conversation is shared by both replicas."""
+import concurrent.futures
+import io
+import json
+import re
+import threading
+import uuid
+
+import pytest
+import requests
+from pypdf import PdfReader
+from sqlalchemy import create_engine, text
+
+from bench.conversations import CLAIM_DECLARATION, MARIE
+from bench.engines import missing_engines
+from bench.stack import start_production
+from connectors.espace_client import issue_session_token
+
+MISSING = missing_engines()
+
+
+@pytest.fixture(scope="module")
+def production(trained_model, tmp_path_factory):
+    if MISSING:
+        pytest.skip(f"Debian packages not installed: {', '.join(MISSING)}")
+    stack = start_production(trained_model, tmp_path_factory.mktemp("production"), replicas=2, action_servers=2)
+    yield stack
+    stack.stop()
+
+
+def say(url, sender, text, token):
+    answer = requests.post(f"{url}/webhooks/rest/webhook", timeout=30,
+                           json={"sender": sender, "message": text, "metadata": {"auth_token": token}})
+    answer.raise_for_status()
+    return answer.json()
+
+
+def stored_events(production, sender):
+    """The conversation's rows in the PostgreSQL tracker store, in the order they were written."""
+    engine = create_engine(production.env["TRACKER_STORE_URL"])
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(text(
+                "SELECT id, type_name, data FROM events WHERE sender_id = :sender ORDER BY id"), {"sender": sender})
+            return [(row.type_name, json.loads(row.data)) for row in rows]
+    finally:
+        engine.dispose()
+
+
+def turns_of(events):
+    """The stored events cut into turns: each user message with what followed it."""
+    turns = []
+    for type_name, data in events:
+        if type_name == "user":
+            turns.append([])
+        if turns:
+            turns[-1].append((type_name, data))
+    return turns
+
+
+def ends_listening(turn):
+    last = turn[-1][1]
+    return (last["event"], last.get("name")) == ("action", "action_listen")
+
+
+def test_a_conversation_whose_turns_alternate_between_replicas_keeps_every_event_once_in_order(production):
+    replicas = production.rasa_urls
+    assert len(replicas) == 2
+    sender, token = f"scale-{uuid.uuid4()}", issue_session_token(MARIE, production.jwt_secret)
+    answers = []
+    for number, turn in enumerate(CLAIM_DECLARATION.turns):
+        messages = say(replicas[number % 2], sender, turn.text, token)
+        answer = "\n".join(message.get("text", "") for message in messages)
+        assert turn.expect.search(answer), f"turn {number} ({turn.text!r}) answered {answer!r}"
+        answers.append(messages)
+    claim_number = re.search(r"SIN-\d{4}-\d{6}", "\n".join(m.get("text", "") for m in answers[-1])).group(0)
+
+    events = stored_events(production, sender)
+    users = [data["text"] for type_name, data in events if type_name == "user"]
+    assert users == [turn.text for turn in CLAIM_DECLARATION.turns]
+    # Each turn's answers stored once, in the order the customer got them, and the
+    # turn closed by listening for the next message.
+    for turn, messages in zip(turns_of(events), answers):
+        assert len([1 for type_name, _ in turn if type_name == "bot"]) == len(messages)
+        assert ends_listening(turn)
+    # Both replicas read the same conversation.
+    trackers = [requests.get(f"{url}/conversations/{sender}/tracker",
+                             params={"token": production.api_token}, timeout=10).json() for url in replicas]
+    assert trackers[0]["events"] == trackers[1]["events"]
+    assert trackers[0]["slots"]["customer_identified"] is True
+    claim = requests.get(f"{production.env['CLAIMS_SERVICE_URL']}/v1/customers/{MARIE}/claims/{claim_number}",
+                         headers={"Authorization": f"Bearer {production.env['SERVICES_API_TOKEN']}"}, timeout=10)
+    assert claim.status_code == 200 and claim.json()["contract_number"] == "HAB-120034"
+
+
+def test_messages_of_one_conversation_sent_at_once_to_both_replicas_are_handled_one_after_the_other(production):
+    sender, token = f"scale-{uuid.uuid4()}", issue_session_token(MARIE, production.jwt_secret)
+    say(production.rasa_urls[0], sender, "bonjour", token)
+    texts = ["j'ai oublié mon mot de passe", "mon compte est bloqué"]
+    together = threading.Barrier(2)
+
+    def send(replica, text):
+        together.wait()
+        return say(replica, sender, text, token)
+
+    answers = []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        for _ in range(3):
+            answers += pool.map(send, production.rasa_urls, texts)
+    turns = turns_of(stored_events(production, sender))[1:]
+    assert len(turns) == 6 and all(answers)
+    # The lock store kept the turns whole: one user message each, its answers, the
+    # turn closed by listening; and each turn began once the one before was over.
+    for turn in turns:
+        assert [type_name for type_name, _ in turn].count("user") == 1 and ends_listening(turn)
+    spans = [(min(data["timestamp"] for _, data in turn), max(data["timestamp"] for _, data in turn))
+             for turn in turns]
+    assert all(earlier[1] <= later[0] for earlier, later in zip(spans, spans[1:]))
+    assert sorted(len([1 for t, _ in turn if t == "bot"]) for turn in turns) == sorted(len(a) for a in answers)
+
+
+def test_the_load_balancer_serves_a_whole_conversation_with_its_document(production):
+    sender, token = f"scale-{uuid.uuid4()}", issue_session_token(MARIE, production.jwt_secret)
+    answer = "\n".join(m.get("text", "") for m in say(production.url, sender,
+                                                       "il me faut une attestation d'assurance pour ma voiture", token))
+    link = re.search(r"https?://\S+", answer).group(0)
+    pdf = requests.get(link, timeout=10)
+    assert pdf.status_code == 200
+    assert "AUT-482913" in "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
