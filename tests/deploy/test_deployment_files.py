@@ -1,0 +1,396 @@
+"""The deployment files (deploy/, docs/production.md) agree with the Procfile, the
+production endpoints and the code: every process is deployed with its Procfile
+command, every variable they use is documented in deploy/oyat.env.example, and the
+balancer lets through the uploads the channels accept. Files only: no server runs."""
+import json
+import re
+import shlex
+from pathlib import Path
+from typing import Dict, Iterator, List, Set, Union
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+SYSTEMD = DEPLOY / "systemd"
+KUBERNETES = DEPLOY / "kubernetes"
+ENV_EXAMPLE = DEPLOY / "oyat.env.example"
+NGINX_CONF = DEPLOY / "nginx" / "oyat.conf"
+ENVIRONMENT_FILE = "/etc/oyat/oyat.env"
+# Applied by hand, not by kustomization.yaml (docs/production.md, "Kubernetes").
+APPLIED_APART = {"kustomization.yaml", "secret.example.yaml", "init-db-job.yaml"}
+PRODUCT_PACKAGES = ("actions", "bot", "connectors", "server_extensions")
+
+SHELL_VARIABLE = re.compile(r"\$\{?([A-Z][A-Z0-9_]*)")  # $VAR, ${VAR}, ${VAR:-default}
+KUBERNETES_VARIABLE = re.compile(r"\$\(([A-Z][A-Z0-9_]*)\)")
+DOCUMENTED = re.compile(r"^#?([A-Z][A-Z0-9_]*)=", re.MULTILINE)  # NAME=... or, optional, #NAME=...
+READ_BY_CODE = (
+    re.compile(r"environ(?:\.get\(|\[)\s*\"([A-Z][A-Z0-9_]*)\""),
+    re.compile(r"getenv\(\s*\"([A-Z][A-Z0-9_]*)\""),
+    re.compile(r"\bsetting\([^)]*?\"([A-Z][A-Z0-9_]*)\""),  # connectors.messaging.setting
+)
+
+
+# --- the files, read ------------------------------------------------------------------
+
+def procfile() -> Dict[str, str]:
+    commands = {}
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        name, separator, command = line.partition(":")
+        if separator and not name.strip().startswith("#"):
+            commands[name.strip()] = command.strip()
+    return commands
+
+
+PROCESSES = sorted(procfile())
+
+
+def documented_variables() -> Set[str]:
+    return set(DOCUMENTED.findall(ENV_EXAMPLE.read_text()))
+
+
+def unit_path(process: str) -> Path:
+    """oyat-<process>.service, or the template oyat-<process>@.service."""
+    for path in (SYSTEMD / f"oyat-{process}.service", SYSTEMD / f"oyat-{process}@.service"):
+        if path.exists():
+            return path
+    raise AssertionError(f"no systemd unit for the Procfile's {process!r} in {SYSTEMD}")
+
+
+def unit_settings(path: Path) -> Dict[str, List[str]]:
+    settings: Dict[str, List[str]] = {}
+    for line in path.read_text().splitlines():
+        key, separator, value = line.partition("=")
+        if separator and not line.startswith(("#", ";", "[")):
+            settings.setdefault(key.strip(), []).append(value.strip())
+    return settings
+
+
+def exec_start(path: Path) -> List[str]:
+    (command,) = unit_settings(path)["ExecStart"]
+    return shlex.split(command)
+
+
+def kubernetes_documents(path: Path = KUBERNETES) -> List[dict]:
+    files = sorted(path.glob("*.yaml")) if path.is_dir() else [path]
+    return [document for file in files for document in yaml.safe_load_all(file.read_text()) if document]
+
+
+def deployment(name: str) -> dict:
+    found = [d for d in kubernetes_documents() if d["kind"] == "Deployment" and d["metadata"]["name"] == name]
+    assert len(found) == 1, f"expected one Deployment named {name!r} in {KUBERNETES}, found {len(found)}"
+    return found[0]
+
+
+def container(workload: dict) -> dict:
+    spec = workload["spec"]
+    pod = spec["jobTemplate"]["spec"]["template"] if workload["kind"] == "CronJob" else spec["template"]
+    (only,) = pod["spec"]["containers"]
+    return only
+
+
+def listening_port(command: List[str]) -> int:
+    return int(command[command.index("--port") + 1])
+
+
+def is_subsequence(part: List[str], whole: List[str]) -> bool:
+    remaining = iter(whole)
+    return all(token in remaining for token in part)
+
+
+def procfile_arguments(process: str) -> List[str]:
+    """The Procfile command's arguments (after the interpreter) that are not variables."""
+    command = shlex.split(procfile()[process])
+    assert command[0].endswith(".venv/bin/python")
+    return [token for token in command[1:] if "$" not in token]
+
+
+def procfile_variables(process: str) -> Set[str]:
+    """The variables a Procfile command passes on (its port aside: each deployment sets it)."""
+    return {name for name in SHELL_VARIABLE.findall(procfile()[process]) if not name.endswith("_PORT")}
+
+
+# nginx: directives and blocks, enough to read a configuration.
+Node = Union["Directive", "Block"]
+NGINX_TOKEN = re.compile(r"""'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|#[^\n]*|[{};]|[^\s{};'"#]+""")
+
+
+class Directive:
+    def __init__(self, name: str, args: List[str]) -> None:
+        self.name, self.args = name, args
+
+
+class Block(Directive):
+    def __init__(self, name: str, args: List[str], children: List[Node]) -> None:
+        super().__init__(name, args)
+        self.children = children
+
+    def directives(self, name: str) -> List[List[str]]:
+        return [child.args for child in self.children if child.name == name and not isinstance(child, Block)]
+
+    def blocks(self, name: str) -> List["Block"]:
+        return [child for child in self.children if isinstance(child, Block) and child.name == name]
+
+    def walk(self) -> Iterator["Block"]:
+        yield self
+        for child in self.children:
+            if isinstance(child, Block):
+                yield from child.walk()
+
+
+def nginx_config(text: str) -> Block:
+    stack: List[List[Node]] = [[]]
+    heads: List[List[str]] = []
+    words: List[str] = []
+    for token in NGINX_TOKEN.findall(text):
+        if token.startswith("#"):
+            continue
+        if token == "{":
+            heads.append(words)
+            stack.append([])
+            words = []
+        elif token == "}":
+            children, head = stack.pop(), heads.pop()
+            stack[-1].append(Block(head[0], head[1:], children))
+        elif token == ";":
+            stack[-1].append(Directive(words[0], words[1:]))
+            words = []
+        else:
+            words.append(token[1:-1] if token[0] in "'\"" else token)
+    return Block("main", [], stack[0])
+
+
+def nginx_size(text: str) -> int:
+    units = {"k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}
+    text = text.lower()
+    return int(text[:-1]) * units[text[-1]] if text[-1] in units else int(text)
+
+
+@pytest.fixture(scope="module")
+def nginx() -> Block:
+    return nginx_config(NGINX_CONF.read_text())
+
+
+def location(nginx: Block, *args: str) -> Block:
+    found = [block for block in nginx.walk() if block.name == "location" and block.args == list(args)]
+    assert len(found) == 1, f"expected one `location {' '.join(args)}` in {NGINX_CONF}"
+    return found[0]
+
+
+def upstream(nginx: Block, name: str) -> Block:
+    (found,) = [block for block in nginx.walk() if block.name == "upstream" and block.args == [name]]
+    return found
+
+
+def proxied_upstream(block: Block) -> str:
+    (target,) = block.directives("proxy_pass")
+    return target[0].removeprefix("http://")
+
+
+def largest_upload_the_channels_accept() -> int:
+    from bot.settings import DEFAULT_UPLOAD_MAX_BYTES as SERVICE_LIMIT
+    from connectors.attachments import DEFAULT_UPLOAD_MAX_BYTES as CHANNEL_LIMIT
+    from connectors.widget import MULTIPART_OVERHEAD
+
+    return max(SERVICE_LIMIT, CHANNEL_LIMIT) + MULTIPART_OVERHEAD
+
+
+# --- processes ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("process", PROCESSES)
+def test_every_procfile_process_has_a_systemd_unit_running_its_command(process):
+    path = unit_path(process)
+    command = exec_start(path)
+    assert command[0].endswith(".venv/bin/python")
+    assert is_subsequence(procfile_arguments(process), command[1:]), (path.name, command)
+    assert procfile_variables(process) <= set(SHELL_VARIABLE.findall(" ".join(command)))
+    if path.name.endswith("@.service"):  # a replica per port: the instance name
+        assert command[command.index("--port") + 1] == "%i"
+
+
+@pytest.mark.parametrize("process", PROCESSES)
+def test_every_procfile_process_has_a_kubernetes_deployment_running_its_command(process):
+    spec = container(deployment(process))
+    command = spec["command"] + spec.get("args", [])
+    assert command[0].endswith(".venv/bin/python")
+    assert is_subsequence(procfile_arguments(process), command[1:]), (process, command)
+    used = set(KUBERNETES_VARIABLE.findall(" ".join(command)))
+    assert procfile_variables(process) <= used
+    # Kubernetes expands $(VAR) in a command from the variables named in `env`.
+    assert used <= {variable["name"] for variable in spec.get("env", [])}
+
+
+def test_every_unit_reads_the_one_environment_file():
+    for path in sorted(SYSTEMD.glob("*.service")):
+        assert unit_settings(path).get("EnvironmentFile") == [ENVIRONMENT_FILE], path.name
+
+
+def test_one_claim_outbox_worker_for_the_whole_installation():
+    assert unit_path("claim-outbox").name == "oyat-claim-outbox.service"  # not a template
+    worker = deployment("claim-outbox")["spec"]
+    assert worker["replicas"] == 1
+    assert worker["strategy"]["type"] == "Recreate"  # never two during an update
+
+
+def test_rasa_replicas_and_action_servers_run_several():
+    assert unit_path("rasa").name == "oyat-rasa@.service"
+    assert unit_path("actions").name == "oyat-actions@.service"
+    assert deployment("rasa")["spec"]["replicas"] >= 2
+    assert deployment("actions")["spec"]["replicas"] >= 2
+
+
+def test_probes_and_services_reach_the_port_each_process_listens_on():
+    services = {d["metadata"]["name"]: d for d in kubernetes_documents() if d["kind"] == "Service"}
+    for process in PROCESSES:
+        spec = container(deployment(process))
+        if "--port" not in spec["command"]:
+            continue  # the claim outbox worker listens nowhere
+        port = listening_port(spec["command"])
+        assert [p["containerPort"] for p in spec["ports"]] == [port], process
+        probes = [spec[key] for key in ("startupProbe", "readinessProbe", "livenessProbe") if key in spec]
+        assert probes, f"{process} has no probe"
+        for probe in probes:
+            check = probe.get("httpGet") or probe.get("tcpSocket")
+            assert check["port"] == port, process
+        assert [p["targetPort"] for p in services[process]["spec"]["ports"]] == [port], process
+
+
+def test_the_web_site_never_holds_the_session_token_secret():
+    """Its demo espace-client page signs a token for any customer number given."""
+    assert "ESPACE_CLIENT_JWT_SECRET" in unit_settings(unit_path("web")).get("UnsetEnvironment", [])
+    web = container(deployment("web"))
+    assert not any("secretRef" in source for source in web.get("envFrom", []))
+    assert not any("secretKeyRef" in variable.get("valueFrom", {}) for variable in web.get("env", []))
+
+
+# --- variables ------------------------------------------------------------------------
+
+def scalars(value) -> Iterator[str]:
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from scalars(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from scalars(item)
+    elif value is not None:
+        yield str(value)
+
+
+def test_every_variable_of_the_production_endpoints_is_documented():
+    """Rasa replaces ${VAR} in the values (comments aside) and refuses to start without one."""
+    endpoints = yaml.safe_load((ROOT / "endpoints.production.yml").read_text())
+    used = {name for value in scalars(endpoints) for name in SHELL_VARIABLE.findall(value)}
+    assert used
+    assert used <= documented_variables()
+
+
+def test_every_variable_the_systemd_units_use_is_documented():
+    used = set()
+    for path in sorted(SYSTEMD.glob("*.service")):
+        settings = unit_settings(path)
+        used |= set(SHELL_VARIABLE.findall(" ".join(settings.get("ExecStart", []))))
+        used |= {assignment.partition("=")[0] for value in settings.get("Environment", []) for assignment in value.split()}
+        used |= {name for value in settings.get("UnsetEnvironment", []) for name in value.split()}
+    assert used
+    assert used <= documented_variables()
+
+
+def test_every_variable_the_kubernetes_manifests_use_is_documented():
+    used = set()
+    for document in kubernetes_documents():
+        if document["kind"] == "ConfigMap":
+            used |= set(document["data"])
+        elif document["kind"] == "Secret":
+            used |= set(document["stringData"])
+        elif document["kind"] in ("Deployment", "Job", "CronJob"):
+            spec = container(document)
+            used |= {variable["name"] for variable in spec.get("env", [])}
+            used |= set(KUBERNETES_VARIABLE.findall(" ".join(spec["command"] + spec.get("args", []))))
+    assert used
+    assert used <= documented_variables()
+
+
+def test_every_variable_the_code_reads_is_documented():
+    read = {}
+    for package in PRODUCT_PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            for pattern in READ_BY_CODE:
+                for name in pattern.findall(path.read_text(encoding="utf-8")):
+                    read.setdefault(name, path.relative_to(ROOT).as_posix())
+    assert "DATABASE_URL" in read  # the patterns still find what the code reads
+    missing = {name: where for name, where in read.items() if name not in documented_variables()}
+    assert not missing, f"read by the code, missing from {ENV_EXAMPLE.name}: {missing}"
+
+
+# --- Kubernetes manifests -------------------------------------------------------------
+
+def test_kubernetes_manifests_parse_and_kustomization_applies_every_one():
+    for path in sorted(KUBERNETES.glob("*.yaml")):
+        for document in kubernetes_documents(path):
+            assert document.get("apiVersion") and document.get("kind"), path.name
+            if document["kind"] != "Kustomization":
+                assert document["metadata"]["name"], path.name
+    kustomization = yaml.safe_load((KUBERNETES / "kustomization.yaml").read_text())
+    every = {path.name for path in KUBERNETES.glob("*.yaml")}
+    assert set(kustomization["resources"]) == every - APPLIED_APART
+
+
+def test_migration_job_runs_the_release_image():
+    (image,) = yaml.safe_load((KUBERNETES / "kustomization.yaml").read_text())["images"]
+    (job,) = kubernetes_documents(KUBERNETES / "init-db-job.yaml")
+    assert container(job)["image"] == f"{image['newName']}:{image['newTag']}"
+    assert container(job)["command"][-2:] == ["bot.cli", "init-db"]
+
+
+def test_widget_ingress_takes_an_upload_as_large_as_the_channels_accept():
+    (widget,) = [d for d in kubernetes_documents() if d["kind"] == "Ingress" and d["metadata"]["name"] == "oyat-widget"]
+    annotations = widget["metadata"]["annotations"]
+    assert nginx_size(annotations["nginx.ingress.kubernetes.io/proxy-body-size"]) >= largest_upload_the_channels_accept()
+    paths = {path["path"] for rule in widget["spec"]["rules"] for path in rule["http"]["paths"]}
+    assert paths == {"/socket.io/", "/webhooks/widget/upload"}
+    assert annotations["nginx.ingress.kubernetes.io/upstream-hash-by"] == "$remote_addr"
+
+
+# --- nginx ----------------------------------------------------------------------------
+
+def test_balancer_takes_an_upload_as_large_as_the_channels_accept(nginx):
+    upload = location(nginx, "=", "/webhooks/widget/upload")
+    (size,) = upload.directives("client_max_body_size")
+    assert nginx_size(size[0]) >= largest_upload_the_channels_accept()
+
+
+def test_balancer_refuses_a_larger_upload_in_the_widget_channel_words(nginx):
+    from connectors.attachments import DEFAULT_UPLOAD_MAX_BYTES, refusal_text
+
+    assert location(nginx, "=", "/webhooks/widget/upload").directives("error_page") == [
+        ["413", "=", "@upload_too_large"]]
+    (answer,) = location(nginx, "@upload_too_large").directives("return")
+    assert answer[0] == "413"
+    assert json.loads(answer[1]) == {"error": {
+        "code": "too_large", "message": refusal_text("too_large", DEFAULT_UPLOAD_MAX_BYTES)}}
+
+
+def test_widget_socket_and_its_uploads_reach_one_replica_per_client(nginx):
+    socket_io, upload = location(nginx, "/socket.io/"), location(nginx, "=", "/webhooks/widget/upload")
+    assert proxied_upstream(socket_io) == proxied_upstream(upload)
+    sticky = upstream(nginx, proxied_upstream(socket_io))
+    assert sticky.directives("hash") == [["$remote_addr", "consistent"]] or sticky.directives("ip_hash") == [[]]
+
+
+def test_socket_io_location_upgrades_and_still_forwards_the_client_address(nginx):
+    """proxy_set_header in a location replaces every one set above it."""
+    headers = {args[0]: args[1] for args in location(nginx, "/socket.io/").directives("proxy_set_header")}
+    assert headers["Upgrade"] == "$http_upgrade"
+    assert headers["Connection"] != ""
+    assert headers["X-Forwarded-For"] == "$proxy_add_x_forwarded_for"
+    assert headers["Host"] == "$host"
+
+
+def test_rasa_upstreams_list_the_same_replicas(nginx):
+    pools = {
+        name: sorted(args[0] for args in upstream(nginx, name).directives("server"))
+        for name in ("oyat_rasa", "oyat_rasa_widget", "oyat_rasa_channels")
+    }
+    assert len({tuple(servers) for servers in pools.values()}) == 1, pools
+    assert len(pools["oyat_rasa"]) >= 2
