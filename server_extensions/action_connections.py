@@ -2,17 +2,30 @@
 
 Rasa 3.6 opens a new HTTP client session, so a new TCP connection, for every call to
 the action server (two or three per turn). The endpoint here hands Rasa one session
-per process instead, whose connections are reused from call to call.
+per process instead, whose connections are reused from call to call, and which
+writes each call (the whole conversation so far) with orjson: the standard library's
+encoder took a tenth of the Rasa server's time at saturation (`make bench`).
 """
+import json
 from typing import Any, Optional
 
 import aiohttp
+import orjson
 from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
 from rasa.utils.endpoints import EndpointConfig
 
 # Below the action server's keep-alive (sanic: 5 s), so that a connection is never
 # reused just as the server closes it.
 KEEPALIVE_SECONDS = 4.0
+
+
+def dumps(payload: Any) -> str:
+    """JSON of a call to the action server; what orjson cannot write (an integer beyond
+    64 bits, a key that is not a string) is written by the standard library."""
+    try:
+        return orjson.dumps(payload).decode()
+    except TypeError:
+        return json.dumps(payload)
 
 
 class _Lent:
@@ -44,7 +57,7 @@ class KeptAliveEndpoint(EndpointConfig):
             if self.basic_auth:
                 auth = aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"])
             self._client = aiohttp.ClientSession(
-                headers=self.headers, auth=auth,
+                headers=self.headers, auth=auth, json_serialize=dumps,
                 timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
                 connector=aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE_SECONDS),
             )
