@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Optional, Sequence, TextIO
@@ -150,8 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
     outbox_parser.add_argument("--recipient", help="only messages to this e-mail or phone")
     privacy_parser = commands.add_parser(
         "privacy", help="retention and data-protection requests (export, erase)")
-    privacy_parser.add_argument("--endpoints", default="endpoints.yml",
-                                help="where the Rasa tracker store is configured")
+    privacy_parser.add_argument("--endpoints", default=os.environ.get("RASA_ENDPOINTS") or "endpoints.yml",
+                                help="where the Rasa tracker store is configured (default: $RASA_ENDPOINTS, "
+                                     "as for the Rasa server, or endpoints.yml)")
     privacy_parser.add_argument("--conversations-url",
                                 help="the conversation database, instead of the one of --endpoints")
     actions = privacy_parser.add_subparsers(dest="action", required=True)

@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from typing import Any, Dict, Optional, Sequence
 
 from actions.services import ServiceRefusal, ServiceUnavailable, ServicesClient, services
+from bot.settings import DEFAULT_UPLOAD_MAX_BYTES
 
 logger = logging.getLogger(__name__)
 
 ATTACH_DOCUMENT_TEXT = "/attach_document"
 ATTACHMENTS_KEY = "attachments"
-DEFAULT_UPLOAD_MAX_BYTES = 10 * 1024 * 1024
 SECURE_MESSAGING = "votre espace client (rubrique « Mes sinistres »)"
 
 Attachment = Dict[str, Any]

@@ -159,3 +159,12 @@ def test_the_command_line_exports_erases_and_purges(requests, settings, conversa
 
     unknown = cli(settings, conversations_url, "export", "99999999")
     assert unknown.returncode == 1 and "99999999" in unknown.stderr
+
+
+def test_the_command_line_reads_the_conversations_of_the_endpoints_the_rasa_server_uses(monkeypatch):
+    from bot.cli import build_parser
+
+    monkeypatch.setenv("RASA_ENDPOINTS", "endpoints.production.yml")
+    assert build_parser().parse_args(["privacy", "purge"]).endpoints == "endpoints.production.yml"
+    monkeypatch.delenv("RASA_ENDPOINTS")
+    assert build_parser().parse_args(["privacy", "purge"]).endpoints == "endpoints.yml"

@@ -189,11 +189,10 @@ def proxied_upstream(block: Block) -> str:
 
 
 def largest_upload_the_channels_accept() -> int:
-    from bot.settings import DEFAULT_UPLOAD_MAX_BYTES as SERVICE_LIMIT
-    from connectors.attachments import DEFAULT_UPLOAD_MAX_BYTES as CHANNEL_LIMIT
+    from bot.settings import DEFAULT_UPLOAD_MAX_BYTES
     from connectors.widget import MULTIPART_OVERHEAD
 
-    return max(SERVICE_LIMIT, CHANNEL_LIMIT) + MULTIPART_OVERHEAD
+    return DEFAULT_UPLOAD_MAX_BYTES + MULTIPART_OVERHEAD
 
 
 # --- processes ------------------------------------------------------------------------
@@ -361,7 +360,8 @@ def test_balancer_takes_an_upload_as_large_as_the_channels_accept(nginx):
 
 
 def test_balancer_refuses_a_larger_upload_in_the_widget_channel_words(nginx):
-    from connectors.attachments import DEFAULT_UPLOAD_MAX_BYTES, refusal_text
+    from bot.settings import DEFAULT_UPLOAD_MAX_BYTES
+    from connectors.attachments import refusal_text
 
     assert location(nginx, "=", "/webhooks/widget/upload").directives("error_page") == [
         ["413", "=", "@upload_too_large"]]
