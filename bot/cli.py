@@ -42,12 +42,15 @@ def run_migrations(settings: Settings, revision: str = "head") -> None:
     command.upgrade(alembic_config(settings.sync_database_url), revision)
 
 
-def init_database(settings: Settings) -> bool:
-    """Migrate, then load the demo data when there is no customer yet.
+def init_database(settings: Settings, demo_data: bool = True) -> bool:
+    """Migrate, then load the demo data when there is no customer yet (never in
+    production: `demo_data=False`).
 
     Returns whether the demo data was loaded; running it again changes nothing.
     """
     run_migrations(settings)
+    if not demo_data:
+        return False
     engine = create_sync_engine(settings)
     try:
         with Session(engine, future=True) as session, session.begin():
@@ -138,7 +141,9 @@ def privacy(settings: Settings, args: argparse.Namespace, out: Optional[TextIO] 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot.cli", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("init-db", help="migrate the database and load the demo data once")
+    init_parser = commands.add_parser("init-db", help="migrate the database and load the demo data once")
+    init_parser.add_argument("--without-demo-data", action="store_true",
+                             help="migrate only (production: the demo customers must not exist there)")
     serve_parser = commands.add_parser("serve", help="run the policy and/or claims service")
     serve_parser.add_argument("--service", choices=sorted(SERVICE_CHOICES), default="all")
     serve_parser.add_argument("--host", default="127.0.0.1")
@@ -176,8 +181,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"bot.cli: cannot start: {error}", file=sys.stderr)
         return 2
     if args.command == "init-db":
-        loaded = init_database(settings)
-        print("database ready; demo data " + ("loaded" if loaded else "already present"))
+        loaded = init_database(settings, demo_data=not args.without_demo_data)
+        print("database ready; demo data " + ("loaded" if loaded else
+                                              "left out" if args.without_demo_data else "already present"))
     elif args.command == "serve":
         serve(settings, args.service, args.host, args.port, args.access_log)
     elif args.command == "outbox":

@@ -55,6 +55,11 @@ def test_demo_data_loads_once(settings):
     assert table_counts(settings) == DEMO_COUNTS
 
 
+def test_a_production_database_is_migrated_without_the_demo_customers(settings):
+    assert init_database(settings, demo_data=False) is False
+    assert set(table_counts(settings).values()) == {0}
+
+
 def test_demo_data_is_not_loaded_again_into_a_running_database(services):
     running = Settings.from_env(services.env, read_dotenv=False)
     customers = count(services, "customers")

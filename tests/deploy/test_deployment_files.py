@@ -339,7 +339,13 @@ def test_migration_job_runs_the_release_image():
     (image,) = yaml.safe_load((KUBERNETES / "kustomization.yaml").read_text())["images"]
     (job,) = kubernetes_documents(KUBERNETES / "init-db-job.yaml")
     assert container(job)["image"] == f"{image['newName']}:{image['newTag']}"
-    assert container(job)["command"][-2:] == ["bot.cli", "init-db"]
+
+
+def test_production_migrations_never_load_the_demo_customers():
+    (job,) = kubernetes_documents(KUBERNETES / "init-db-job.yaml")
+    assert container(job)["command"][-3:] == ["bot.cli", "init-db", "--without-demo-data"]
+    (command,) = unit_settings(unit_path("init-db"))["ExecStart"]
+    assert command.split()[-3:] == ["bot.cli", "init-db", "--without-demo-data"]
 
 
 def test_widget_ingress_takes_an_upload_as_large_as_the_channels_accept():
