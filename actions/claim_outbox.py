@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from actions.services import ServiceRefusal, ServicesClient, ServiceUnavailable, services
+from bot.db import create_missing_tables
 
 logger = logging.getLogger(__name__)
 
@@ -160,8 +161,7 @@ class ClaimOutbox:
                 url.set(drivername=_ASYNC_DRIVERS.get(backend, url.drivername)),
                 future=True, hide_parameters=True,
             )
-            async with engine.begin() as connection:
-                await connection.run_sync(metadata.create_all)
+            await create_missing_tables(engine, metadata)
             self._engine = engine
         return self._engine
 

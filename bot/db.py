@@ -109,6 +109,22 @@ def create_app_engine(settings: Settings) -> AsyncEngine:
     return engine
 
 
+# Any fixed number, the same in every process: the advisory lock below.
+CREATE_TABLES_LOCK = 0x6F796174
+
+
+async def create_missing_tables(engine: AsyncEngine, metadata: MetaData) -> None:
+    """Creates the tables of a store a process keeps itself (IVR calls, claim outbox)
+    when they are missing. Replicas starting together on an empty PostgreSQL database
+    would all try at once, and all but one fail on a duplicate name: a lock held until
+    the end of the transaction makes them take turns, and those after the first find
+    the tables there."""
+    async with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CREATE_TABLES_LOCK})
+        await connection.run_sync(metadata.create_all)
+
+
 def install_database(app: Any, settings: Settings) -> None:
     """Open the engine when the server starts, dispose of it when it stops."""
 

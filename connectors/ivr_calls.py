@@ -19,6 +19,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from bot.db import create_missing_tables
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_DATABASE_URL = "sqlite:///var/ivr.db"
@@ -86,8 +88,7 @@ class CallStore:
                 if backend == "sqlite" and url.database not in (None, "", ":memory:"):
                     Path(url.database).parent.mkdir(parents=True, exist_ok=True)
                 engine = create_async_engine(url.set(drivername=_ASYNC_DRIVERS[backend]))
-                async with engine.begin() as connection:
-                    await connection.run_sync(_metadata.create_all)
+                await create_missing_tables(engine, _metadata)
                 self._engine = engine
         return self._engine
 

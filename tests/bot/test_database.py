@@ -1,4 +1,5 @@
 """Migrations and demo data: the schema comes from alembic, the demo data loads once."""
+import asyncio
 import sqlite3
 from contextlib import closing
 
@@ -6,6 +7,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import inspect
 
 from bot.cli import alembic_config, init_database, print_outbox, run_migrations
 from bot.db import create_sync_engine
@@ -88,3 +90,24 @@ def test_migrations_match_the_models_on_postgresql(postgresql_server):
     engine.dispose()
     command.downgrade(config, "base")
     assert differences == []
+
+
+async def test_processes_creating_their_own_tables_at_once_on_postgresql_all_succeed(postgresql_server):
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from actions.claim_outbox import metadata as claim_outbox_tables
+    from bot.db import create_missing_tables
+    from connectors.ivr_calls import _metadata as ivr_call_tables
+
+    url = postgresql_server.create_database("own_tables").replace("postgresql://", "postgresql+asyncpg://")
+    replicas = [create_async_engine(url) for _ in range(8)]
+    try:
+        # Without the lock, most of these fail on a duplicate table or type name.
+        await asyncio.gather(*(create_missing_tables(engine, tables) for engine in replicas
+                               for tables in (claim_outbox_tables, ivr_call_tables)))
+        async with replicas[0].connect() as connection:
+            names = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
+        assert set(claim_outbox_tables.tables) | set(ivr_call_tables.tables) <= set(names)
+    finally:
+        for engine in replicas:
+            await engine.dispose()
