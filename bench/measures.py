@@ -15,9 +15,12 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 
+# As the Rasa server loads it (server_extensions/rasa_server.py): for prediction only.
 LOAD_MODEL = """
 import json, sys, time
 from rasa.core.agent import Agent
+from server_extensions.model_loading import load_models_for_inference
+load_models_for_inference()
 started = time.perf_counter()
 agent = Agent.load(sys.argv[1])
 assert agent.is_ready()
