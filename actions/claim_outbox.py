@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from actions.services import ServiceRefusal, ServicesClient, ServiceUnavailable, services
 from bot.db import create_missing_tables
+from bot.settings import ASYNC_DRIVERS
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,6 @@ DEFAULT_RETRY_SECONDS = 30.0  # first wait; doubled after every failure...
 MAX_RETRY_SECONDS = 3600.0  # ...up to an hour
 DEFAULT_POLL_SECONDS = 5.0
 ATTACHMENT_REFUSALS = {"upload_not_found", "upload_already_linked"}
-_ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}
 
 PENDING, FILED, REFUSED = "pending", "filed", "refused"
 
@@ -158,7 +158,7 @@ class ClaimOutbox:
             if backend == "sqlite" and url.database:
                 os.makedirs(os.path.dirname(os.path.abspath(url.database)), exist_ok=True)
             engine = create_async_engine(
-                url.set(drivername=_ASYNC_DRIVERS.get(backend, url.drivername)),
+                url.set(drivername=ASYNC_DRIVERS.get(backend, url.drivername)),
                 future=True, hide_parameters=True,
             )
             await create_missing_tables(engine, metadata)

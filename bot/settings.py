@@ -16,7 +16,8 @@ DEFAULT_DOCUMENT_LINK_TTL_SECONDS = 86400
 DEFAULT_UPLOADS_DIR = "var/uploads"
 DEFAULT_UPLOAD_MAX_BYTES = 10 * 1024 * 1024
 
-_ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+# The async driver of each database the project runs on ("postgres": Heroku-style URLs).
+ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}
 _SYNC_DRIVERS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg2"}
 
 
@@ -39,7 +40,7 @@ class Settings:
     @property
     def async_database_url(self) -> str:
         """The URL for the application's async engine (aiosqlite / asyncpg)."""
-        return _with_driver(self.database_url, _ASYNC_DRIVERS)
+        return _with_driver(self.database_url, ASYNC_DRIVERS)
 
     @property
     def sync_database_url(self) -> str:
@@ -85,7 +86,7 @@ class Settings:
                 problems.append("UPLOAD_MAX_BYTES must be a positive number of bytes")
         database_url = environ.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
         try:
-            _with_driver(database_url, _ASYNC_DRIVERS)
+            _with_driver(database_url, ASYNC_DRIVERS)
         except SettingsError as error:
             problems.append(str(error))
         if problems:

@@ -20,13 +20,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.db import create_missing_tables
+from bot.settings import ASYNC_DRIVERS
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_DATABASE_URL = "sqlite:///var/ivr.db"
 # Replies are kept this long for replays; older events and ended calls are purged.
 RETENTION = dt.timedelta(days=2)
-_ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}
 
 _metadata = MetaData()
 _calls = Table(
@@ -83,11 +83,11 @@ class CallStore:
             if self._engine is None:
                 url = make_url(self.database_url)
                 backend = url.get_backend_name()
-                if backend not in _ASYNC_DRIVERS:
+                if backend not in ASYNC_DRIVERS:
                     raise ValueError("IVR_DATABASE_URL must point to SQLite or PostgreSQL")
                 if backend == "sqlite" and url.database not in (None, "", ":memory:"):
                     Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-                engine = create_async_engine(url.set(drivername=_ASYNC_DRIVERS[backend]))
+                engine = create_async_engine(url.set(drivername=ASYNC_DRIVERS[backend]))
                 await create_missing_tables(engine, _metadata)
                 self._engine = engine
         return self._engine
