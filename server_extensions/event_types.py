@@ -2,7 +2,7 @@
 
 Rasa 3.6 finds the class of an event by walking the whole tree of Event subclasses
 for each event it reads: every event of the conversation at each turn, and every
-event the action server returns. That walk was a twentieth of the Rasa server's
+event the action server returns. That walk was 4 % of the Rasa server's
 CPU time at saturation (`make bench` under a profiler). Here the classes are indexed
 by type name once; a name not in the index (a class defined later) is looked up
 Rasa's way and indexed then.
