@@ -1,5 +1,6 @@
 """Server processes started by the benchmark and the scale-out test: free loopback
 ports, start with a log file, wait until they answer, stop."""
+import random
 import signal
 import socket
 import subprocess
@@ -11,10 +12,33 @@ from typing import Callable, List, Mapping, Optional
 import requests
 
 
+# Ports are chosen below the kernel's ephemeral range, where the local ports of
+# outgoing connections come from: a server that binds its port seconds after it was
+# chosen (Rasa loads its model first) would otherwise find it taken by a connection.
+EPHEMERAL_RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+PORTS_BELOW_EPHEMERAL = 10000
+_handed_out: set = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A loopback port nobody listens on, never handed out twice in this process."""
+    try:
+        first_ephemeral = int(EPHEMERAL_RANGE_FILE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        first_ephemeral = 32768  # Linux's default
+    low = max(1024, first_ephemeral - PORTS_BELOW_EPHEMERAL)
+    for _ in range(1000):
+        port = random.randrange(low, first_ephemeral)
+        if port in _handed_out:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError(f"no free port between {low} and {first_ephemeral}")
 
 
 @dataclass

@@ -2,7 +2,6 @@
 servers on an event loop in a thread of the test process."""
 
 import asyncio
-import socket
 import subprocess
 import threading
 import time
@@ -11,11 +10,7 @@ from typing import Any, Awaitable, Callable, List, Mapping, Optional, Union
 
 import requests
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from bench.processes import free_port  # noqa: F401  (one way to choose ports, for tests too)
 
 
 def start(command: List[str], cwd: Path, env: Mapping[str, str], log_path: Path) -> subprocess.Popen:
