@@ -1,10 +1,9 @@
-import re
 
 import pytest
 
 from actions.identification_dialogue import CHECKED, ActionRememberRequest, ActionResumeRequest, ValidateIdentificationForm
 from tests.actions.helpers import identified, make_tracker, responses, slot_event, slot_sets
-from tests.bot.helpers import latest_message, new_customer
+from tests.bot.helpers import latest_code, new_customer
 
 
 async def answer(domain, dispatcher, slot, text, slots=None):
@@ -27,7 +26,7 @@ async def send_code(domain, dispatcher, services, customer):
         slots={"identification_customer_id": customer["customer_id"]},
     )
     assert slots["identification_birth_date"] == CHECKED
-    code = re.search(r"\b\d{6}\b", latest_message(services, customer["phone"])["body"]).group(0)
+    code = latest_code(services, customer["phone"])
     return slots["identification_check_id"], code
 
 

@@ -1,11 +1,10 @@
 """Identification when the channel verified the customer's phone number (`channel_phone`)."""
-import re
 
 import pytest
 
 from actions.identification_dialogue import CHECKED, ActionRememberRequest, ValidateIdentificationForm
 from tests.actions.helpers import make_tracker, responses, slot_event, slot_sets
-from tests.bot.helpers import count, execute, latest_message, new_customer
+from tests.bot.helpers import count, execute, latest_code, latest_message, new_customer
 
 FORM = "identification_form"
 
@@ -30,7 +29,7 @@ async def validate(domain, dispatcher, tracker):
 
 
 def sms_code(services, customer):
-    return re.search(r"\b\d{6}\b", latest_message(services, customer["phone"])["body"]).group(0)
+    return latest_code(services, customer["phone"])
 
 
 async def test_the_form_starts_with_the_birth_date_when_the_channel_verified_the_phone(domain, dispatcher):

@@ -90,3 +90,8 @@ def latest_message(services: Any, recipient: str) -> dict:
     messages = response.json()["messages"]
     assert messages, f"nothing sent to {recipient}"
     return messages[-1]
+
+
+def latest_code(services: Any, phone: str) -> str:
+    """The six-digit code of the last SMS sent to `phone`."""
+    return re.search(r"\b\d{6}\b", latest_message(services, phone)["body"]).group(0)

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from connectors.espace_client import issue_session_token
-from tests.bot.helpers import MARIE, execute, new_customer, query
+from tests.bot.helpers import MARIE, execute, latest_code, new_customer, query
 from tests.sample_files import jpeg_bytes, pdf_bytes
 
 _contract_numbers = itertools.count(800001)
@@ -145,7 +145,6 @@ def test_files_from_an_anonymous_customer_are_attached_once_identified(rasa_stac
     assert "identifiant client" in send_file(rasa_stack, sender, pdf_bytes(), "devis.pdf", "application/pdf")
     assert "date de naissance" in texts(rasa_stack.say(sender, customer["customer_id"]))
     assert "SMS" in texts(rasa_stack.say(sender, "17/04/1992"))
-    sms = services.get("/v1/outbox", params={"recipient": customer["phone"], "limit": 1}).json()["messages"][-1]
-    done = texts(rasa_stack.say(sender, re.search(r"\b\d{6}\b", sms["body"]).group(0)))
+    done = texts(rasa_stack.say(sender, latest_code(services, customer["phone"])))
     assert f"vitre.jpg, devis.pdf sont joints à votre dossier {number}" in done
     assert documents_of(services, customer["customer_id"], number) == ["vitre.jpg", "devis.pdf"]

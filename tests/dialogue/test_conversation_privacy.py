@@ -9,6 +9,7 @@ import uuid
 import pytest
 
 from connectors.espace_client import issue_session_token
+from tests.bot.helpers import latest_code
 
 KARIM, MARIE = "10000002", "10000001"
 KARIM_PHONE = "+33723456789"
@@ -39,8 +40,7 @@ def identify_karim_and_change_his_bank_details(rasa_stack, services, sender):
     assert "identifiant client" in texts(rasa_stack.say(sender, "je veux changer de RIB"))
     assert "date de naissance" in texts(rasa_stack.say(sender, "10000002"))
     assert "SMS" in texts(rasa_stack.say(sender, "30/07/1978"))
-    sms = services.get("/v1/outbox", params={"recipient": KARIM_PHONE, "limit": 1}).json()["messages"][-1]
-    code = re.search(r"\b\d{6}\b", sms["body"]).group(0)
+    code = latest_code(services, KARIM_PHONE)
     answer = texts(rasa_stack.say(sender, code))
     assert "identité est vérifiée" in answer and "Décrivez" in answer
     details = f"prélever sur mon nouveau compte {IBAN}, me joindre au {NEW_PHONE} ou {NEW_EMAIL}"

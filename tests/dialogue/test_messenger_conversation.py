@@ -6,6 +6,7 @@ import re
 import time
 from typing import Any, Dict, List, Tuple
 
+from tests.bot.helpers import latest_code
 from tests.connectors.fake_platform import meta_signed
 from tests.dialogue.conftest import MESSENGER_APP_SECRET
 from tests.dialogue.messaging_user import MessagingUser, unique_id
@@ -60,8 +61,7 @@ def test_marie_identified_by_customer_id_and_sms_code_declares_a_claim_with_a_ph
     marie.say(MARIE, expect="date de naissance")
     sent = marie.say("12/03/1985", expect="code")
     assert "06 ** ** ** 78" in marie.text_of(sent)
-    sms = services.get("/v1/outbox", params={"recipient": MARIE_PHONE, "limit": 1}).json()["messages"][-1]
-    code = re.search(r"\b\d{6}\b", sms["body"]).group(0)
+    code = latest_code(services, MARIE_PHONE)
 
     identified = marie.say(code, expect="type de sinistre")
     assert "identité est vérifiée" in marie.text_of(identified)

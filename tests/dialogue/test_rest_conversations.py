@@ -11,6 +11,7 @@ from pypdf import PdfReader
 
 from actions.common import clock
 from connectors.espace_client import issue_session_token
+from tests.bot.helpers import latest_code
 
 MARIE = "10000001"
 
@@ -82,8 +83,7 @@ def test_an_anonymous_visitor_identifies_with_an_sms_code_and_gets_the_attestati
     assert "date de naissance" in texts(rasa_stack.say(sender, "10000002"))
     sent = texts(rasa_stack.say(sender, "30/07/1978"))
     assert "SMS" in sent and "07 ** ** ** 89" in sent
-    sms = services.get("/v1/outbox", params={"recipient": "+33723456789", "limit": 1}).json()["messages"][-1]
-    code = re.search(r"\b\d{6}\b", sms["body"]).group(0)
+    code = latest_code(services, "+33723456789")
     answer = texts(rasa_stack.say(sender, code))
     assert "identité est vérifiée" in answer
     assert "AUT-559120" in answer and re.search(r"https?://\S+", answer)

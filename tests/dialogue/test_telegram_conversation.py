@@ -7,6 +7,7 @@ import re
 import time
 from typing import Any, Dict, List, Tuple
 
+from tests.bot.helpers import latest_code
 from tests.connectors.fake_platform import telegram_file_path
 from tests.dialogue.conftest import TELEGRAM_BOT_TOKEN, TELEGRAM_SECRET_TOKEN
 from tests.dialogue.messaging_user import MessagingUser, unique_id
@@ -87,8 +88,7 @@ def test_karim_identified_by_customer_id_and_sms_code_declares_a_claim_with_a_ph
     karim.say(KARIM, expect="date de naissance")
     sent = karim.say("30/07/1978", expect="code")
     assert "07 ** ** ** 89" in karim.text_of(sent)
-    sms = services.get("/v1/outbox", params={"recipient": KARIM_PHONE, "limit": 1}).json()["messages"][-1]
-    code = re.search(r"\b\d{6}\b", sms["body"]).group(0)
+    code = latest_code(services, KARIM_PHONE)
 
     identified = karim.say(code, expect="type de sinistre")
     assert "identité est vérifiée" in karim.text_of(identified)
