@@ -59,17 +59,22 @@ def _sqlite_connect_args(url: str) -> dict:
     return {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS} if url.startswith("sqlite") else {}
 
 
-def _enable_sqlite_pragmas(engine: Engine) -> None:
-    """Foreign keys on; WAL so that readers never block the writer."""
+def run_sqlite_pragmas(engine: Engine, *pragmas: str) -> None:
+    """Runs `pragmas` on every new connection of a SQLite engine (nothing on others)."""
     if engine.dialect.name != "sqlite":
         return
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA journal_mode=WAL")
+        for pragma in pragmas:
+            cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
+
+
+def _enable_sqlite_pragmas(engine: Engine) -> None:
+    """Foreign keys on; WAL so that readers never block the writer."""
+    run_sqlite_pragmas(engine, "foreign_keys=ON", "journal_mode=WAL")
 
 
 def ensure_sqlite_directory(database_url: str) -> None:

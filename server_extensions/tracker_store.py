@@ -22,7 +22,6 @@ from typing import Any, Dict, Iterable, List, Optional, Set, Text
 
 from rasa.core.tracker_store import SQLTrackerStore
 from sqlalchemy import create_engine
-from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import QueuePool
@@ -30,6 +29,7 @@ from rasa.shared.core.events import Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from actions.common.slots import CLAIM_FORM_SLOTS, IDENTIFICATION_BIRTH_DATE, IDENTIFICATION_CODE
+from bot.db import run_sqlite_pragmas
 from bot.masking import MARKERS, mask_value
 
 logger = logging.getLogger(__name__)
@@ -156,12 +156,5 @@ def sqlite_engine(url: Any) -> Engine:
     time (`make bench`). A crash of the server loses nothing; a power cut may lose the
     last turns, never the database's consistency. Production uses PostgreSQL."""
     engine = create_engine(url, poolclass=QueuePool, connect_args={"check_same_thread": False})
-
-    @sqlalchemy_event.listens_for(engine, "connect")
-    def on_connect(dbapi_connection: Any, _record: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
-
+    run_sqlite_pragmas(engine, "journal_mode=WAL", "synchronous=NORMAL")
     return engine
