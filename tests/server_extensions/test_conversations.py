@@ -3,25 +3,13 @@ import time
 from pathlib import Path
 
 import pytest
-from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
 
 from server_extensions.conversations import ConversationStore, retention_days, tracker_store_url
-from server_extensions.tracker_store import MaskingSQLTrackerStore
 
 ROOT = Path(__file__).resolve().parents[2]
 DAY = 86400.0
 NOW = time.time()
-
-
-@pytest.fixture(scope="module")
-def domain():
-    return Domain.load(str(ROOT / "domain"))
-
-
-@pytest.fixture
-def tracker_store(domain, tmp_path):
-    return MaskingSQLTrackerStore(domain=domain, dialect="sqlite", db=str(tmp_path / "conversations.db"))
 
 
 @pytest.fixture
