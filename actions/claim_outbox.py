@@ -12,6 +12,10 @@ even once the conversation is over; a declaration it refuses goes to an adviser.
 Storage: `CLAIM_OUTBOX_URL` (default `sqlite:///var/claim_outbox.db`; PostgreSQL in
 production, shared by every action server). Once filed or refused, an entry keeps
 its key and outcome but not the declaration.
+
+An entry keeps the customer's identity assertion of the conversation: the claims
+service takes it for this filing up to a week after it expired (the idempotency key
+keeps the filing from doing anything twice); past that, the claim goes to an adviser.
 """
 import argparse
 import asyncio
@@ -21,12 +25,14 @@ import time
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
-from sqlalchemy import JSON, Boolean, Column, Float, Integer, MetaData, String, Table, select, update
+from sqlalchemy import JSON, Boolean, Column, Float, Integer, MetaData, String, Table, Text, inspect, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from actions.services import ServiceRefusal, ServicesClient, ServiceUnavailable, services
+from actions.services import (
+    CustomerIdentity, IdentityRefused, ServiceRefusal, ServicesClient, ServiceUnavailable, services,
+)
 from bot.db import create_missing_tables
 from bot.settings import ASYNC_DRIVERS
 
@@ -57,6 +63,8 @@ pending_claims = Table(
     Column("created_at", Float, nullable=False),
     # Whether the assistant told the customer how it ended (the e-mail tells them anyway).
     Column("customer_told", Boolean, nullable=False, default=False),
+    # The identity assertion the claim is filed with; emptied once filed or refused.
+    Column("identity_assertion", Text),
 )
 
 
@@ -71,6 +79,11 @@ class PendingClaim:
     attempts: int
     claim_number: Optional[str]
     refusal: Optional[str] = None
+    identity_assertion: Optional[str] = None
+
+    @property
+    def customer(self) -> CustomerIdentity:
+        return CustomerIdentity(self.customer_id, self.identity_assertion)
 
 
 class ClaimOutbox:
@@ -84,14 +97,16 @@ class ClaimOutbox:
     def from_environment(cls) -> "ClaimOutbox":
         return cls(os.environ.get("CLAIM_OUTBOX_URL") or DEFAULT_URL)
 
-    async def queue(self, key: str, customer_id: str, sender_id: str,
+    async def queue(self, key: str, customer: CustomerIdentity, sender_id: str,
                     declaration: Dict[str, Any], attachments: List[str], now: float) -> None:
-        """Keeps a declaration to file; queueing the same key twice keeps the first."""
+        """Keeps a declaration to file, with the customer's identity assertion; queueing the
+        same key twice keeps the first."""
         engine = await self._ready()
         try:
             async with engine.begin() as connection:
                 await connection.execute(pending_claims.insert().values(
-                    idempotency_key=key, customer_id=customer_id, sender_id=sender_id,
+                    idempotency_key=key, customer_id=str(customer), sender_id=sender_id,
+                    identity_assertion=getattr(customer, "assertion", None),
                     declaration=declaration, attachments=list(attachments), status=PENDING,
                     attempts=0, next_attempt_at=now, created_at=now, customer_told=False,
                 ))
@@ -117,10 +132,10 @@ class ClaimOutbox:
                                   pending_claims.c.next_attempt_at <= now, limit=limit)
 
     async def mark_filed(self, key: str, claim_number: str) -> None:
-        await self._update(key, status=FILED, claim_number=claim_number, declaration=None)
+        await self._update(key, status=FILED, claim_number=claim_number, declaration=None, identity_assertion=None)
 
     async def mark_refused(self, key: str, code: str) -> None:
-        await self._update(key, status=REFUSED, refusal=code[:100], declaration=None)
+        await self._update(key, status=REFUSED, refusal=code[:100], declaration=None, identity_assertion=None)
 
     async def postpone(self, entry: PendingClaim, now: float, retry_seconds: float) -> None:
         wait = min(retry_seconds * 2 ** entry.attempts, MAX_RETRY_SECONDS)
@@ -142,7 +157,7 @@ class ClaimOutbox:
             key=row["idempotency_key"], customer_id=row["customer_id"], sender_id=row["sender_id"],
             declaration=row["declaration"], attachments=list(row["attachments"] or []),
             status=row["status"], attempts=row["attempts"], claim_number=row["claim_number"],
-            refusal=row["refusal"],
+            refusal=row["refusal"], identity_assertion=row["identity_assertion"],
         ) for row in rows]
 
     async def _update(self, key: str, **values: Any) -> None:
@@ -162,27 +177,41 @@ class ClaimOutbox:
                 future=True, hide_parameters=True,
             )
             await create_missing_tables(engine, metadata)
+            await _add_identity_assertion_column(engine)
             self._engine = engine
         return self._engine
 
 
+async def _add_identity_assertion_column(engine: AsyncEngine) -> None:
+    """Outboxes created before the identity assertions: the column added (a queued claim
+    without one goes to an adviser)."""
+    async with engine.begin() as connection:
+        columns = await connection.run_sync(
+            lambda sync: {column["name"] for column in inspect(sync).get_columns(pending_claims.name)})
+        if "identity_assertion" not in columns:
+            await connection.execute(text("ALTER TABLE pending_claims ADD COLUMN identity_assertion TEXT"))
+
+
 async def file_queued_claim(entry: PendingClaim, outbox: ClaimOutbox, client: ServicesClient) -> Optional[str]:
     """Files one queued declaration: its claim number, or None when the claims service
-    is still unavailable. Raises ServiceRefusal when it refuses the declaration."""
+    is still unavailable. Raises ServiceRefusal when it refuses the declaration, or the
+    customer's identity assertion (expired for too long)."""
     if entry.status == FILED:
         return entry.claim_number
     declaration = entry.declaration or {}
     try:
         try:
-            claim = await client.file_claim(entry.customer_id, declaration, entry.key,
+            claim = await client.file_claim(entry.customer, declaration, entry.key,
                                             attachments=entry.attachments, retry=False)
         except ServiceRefusal as refusal:
             if not entry.attachments or refusal.code not in ATTACHMENT_REFUSALS:
                 raise
             # Files the service no longer takes never keep the claim from being filed.
-            claim = await client.file_claim(entry.customer_id, declaration, entry.key, retry=False)
+            claim = await client.file_claim(entry.customer, declaration, entry.key, retry=False)
     except ServiceUnavailable:
         return None
+    except IdentityRefused as refusal:
+        raise ServiceRefusal(401, refusal.code, "identité du client expirée avant l'enregistrement") from None
     await outbox.mark_filed(entry.key, claim["claim_number"])
     logger.info("queued claim filed as %s", claim["claim_number"])
     return claim["claim_number"]
@@ -217,9 +246,15 @@ async def refuse(entry: PendingClaim, refusal: ServiceRefusal, outbox: ClaimOutb
         f"service des sinistres, refusée à l'enregistrement ({refusal.message or refusal.code}).\n"
         + "\n".join(f"- {field} : {value}" for field, value in declaration.items() if value)
     )
+    handoff = {"channel": "file d'attente des sinistres", "reason": "déclaration de sinistre refusée"}
     try:
-        await client.file_handoff(entry.customer_id, channel="file d'attente des sinistres",
-                                  reason="déclaration de sinistre refusée", summary=summary[:4000])
+        try:
+            await client.file_handoff(entry.customer, summary=summary[:4000], **handoff)
+        except IdentityRefused:
+            # Past the grace of its identity assertion: handed over without it, the
+            # adviser checks who the customer is.
+            summary = f"Client {entry.customer_id} (identité à vérifier).\n{summary}"
+            await client.file_handoff(None, summary=summary[:4000], **handoff)
     except (ServiceUnavailable, ServiceRefusal):
         return  # stays pending: tried again at the next pass
     await outbox.mark_refused(entry.key, refusal.code)

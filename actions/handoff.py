@@ -13,7 +13,7 @@ from actions.common.clock import PARIS
 from actions.common.identity import identified_customer
 from actions.common.labels import REQUEST_TITLES
 from actions.common.messages import intent_of
-from actions.services import ServiceError, services
+from actions.services import IdentityRefused, ServiceError, services
 
 logger = logging.getLogger(__name__)
 
@@ -64,13 +64,16 @@ class ActionHandoff(Action):
             dispatcher.utter_message(response="utter_human_contacts")
             return []
         summary = conversation_summary(tracker.events)
+        channel = tracker.get_latest_input_channel() or "inconnu"
         try:
-            handoff = await services().file_handoff(
-                identified_customer(tracker),
-                channel=tracker.get_latest_input_channel() or "inconnu",
-                reason="demande du client",
-                summary=summary,
-            )
+            try:
+                handoff = await services().file_handoff(
+                    identified_customer(tracker), channel=channel, reason="demande du client", summary=summary)
+            except IdentityRefused:
+                # The identity expired meanwhile: the customer still reaches an adviser,
+                # who then checks who they are.
+                handoff = await services().file_handoff(
+                    None, channel=channel, reason="demande du client", summary=summary)
         except ServiceError as error:
             logger.warning("hand-off not filed: %s", type(error).__name__)
             dispatcher.utter_message(response="utter_human_contacts")

@@ -125,7 +125,8 @@ class ValidateIdentificationForm(FormValidationAction):
         """Birth date of the customer whose phone on file is the channel's number."""
         telephone = tracker.get_latest_input_channel() == TELEPHONE_CHANNEL
         try:
-            check = await services().start_phone_identity_check(phone, birth_date, send_code=not telephone)
+            check = await services().start_phone_identity_check(
+                phone, birth_date, not telephone, tracker.sender_id, tracker.get_latest_input_channel() or "inconnu")
         except ServiceUnavailable:
             return _stop_identification(dispatcher, "utter_identification_unavailable")
         except ServiceRefusal as refusal:
@@ -139,7 +140,8 @@ class ValidateIdentificationForm(FormValidationAction):
             return {IDENTIFICATION_BIRTH_DATE: None}
         if "customer_id" in check:  # telephone line: identified without a code
             dispatcher.utter_message(response="utter_identification_done")
-            identity = {event["name"]: event["value"] for event in identity_events(tracker, check["customer_id"])}
+            identity = {event["name"]: event["value"]
+                        for event in identity_events(tracker, check["customer_id"], check["identity_assertion"])}
             return {**identity, IDENTIFICATION_BIRTH_DATE: CHECKED}
         dispatcher.utter_message(response="utter_identification_code_sent", sent_to=check["sent_to"])
         return {IDENTIFICATION_BIRTH_DATE: CHECKED, "identification_check_id": check["check_id"]}
@@ -152,13 +154,16 @@ class ValidateIdentificationForm(FormValidationAction):
             dispatcher.utter_message(response="utter_identification_code_invalid")
             return {"identification_code": None}
         try:
-            verified = await services().verify_identity_check(tracker.get_slot("identification_check_id"), code)
+            verified = await services().verify_identity_check(
+                tracker.get_slot("identification_check_id"), code, tracker.sender_id,
+                tracker.get_latest_input_channel() or "inconnu")
         except ServiceUnavailable:
             return _stop_identification(dispatcher, "utter_identification_unavailable")
         except ServiceRefusal as refusal:
             return self._refused_code(refusal, dispatcher)
         dispatcher.utter_message(response="utter_identification_done")
-        identity = {event["name"]: event["value"] for event in identity_events(tracker, verified["customer_id"])}
+        identity = {event["name"]: event["value"]
+                    for event in identity_events(tracker, verified["customer_id"], verified["identity_assertion"])}
         return {**identity, "identification_code": CHECKED}
 
     @staticmethod

@@ -3,6 +3,10 @@
 Every call has a timeout. Only idempotent calls are retried (reads, and claim
 filing, which carries an idempotency key). Failures come back as typed errors
 that the actions turn into answers the customer understands.
+
+Every call about one customer carries that customer's identity assertion (header
+`X-Identity-Assertion`), issued by the policy service where the identity was
+verified: the customer is a CustomerIdentity, never a bare customer id.
 """
 
 import asyncio
@@ -15,6 +19,35 @@ from urllib.parse import quote
 import aiohttp
 
 logger = logging.getLogger(__name__)
+
+IDENTITY_HEADER = "X-Identity-Assertion"
+# The services' refusals of the identity assertion itself (docs/services-api.md).
+IDENTITY_REFUSALS = frozenset({"identity_required", "identity_invalid", "identity_expired", "identity_forbidden"})
+
+
+class CustomerIdentity(str):
+    """A customer id with the identity assertion that proves it (None: not proven)."""
+
+    assertion: Optional[str]
+
+    def __new__(cls, customer_id: str, assertion: Optional[str]) -> "CustomerIdentity":
+        identity = super().__new__(cls, customer_id)
+        identity.assertion = assertion
+        return identity
+
+    def __repr__(self) -> str:  # never the assertion in a log
+        return f"CustomerIdentity({str(self)!r})"
+
+
+class IdentityRefused(Exception):
+    """The services refused the identity assertion (expired, forged, missing, another
+    customer's): the customer must identify again. Not a ServiceError, so that no
+    action takes it for a failure of its own: the action server answers it for every
+    action (actions/server.py)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
 
 
 class ServiceError(Exception):
@@ -73,69 +106,87 @@ class ServicesClient:
 
     # --- policy service ---------------------------------------------------------
 
-    async def list_contracts(self, customer_id: str) -> List[Dict[str, Any]]:
-        body = await self._get(f"{self.policy_url}/v1/customers/{customer_id}/contracts")
+    async def list_contracts(self, customer: CustomerIdentity) -> List[Dict[str, Any]]:
+        body = await self._get(f"{self.policy_url}/v1/customers/{customer}/contracts", customer)
         return body["contracts"]
 
-    async def get_contract(self, customer_id: str, contract_number: str) -> Dict[str, Any]:
-        return await self._get(f"{self.policy_url}/v1/customers/{customer_id}/contracts/{contract_number}")
+    async def get_contract(self, customer: CustomerIdentity, contract_number: str) -> Dict[str, Any]:
+        return await self._get(f"{self.policy_url}/v1/customers/{customer}/contracts/{contract_number}", customer)
 
     async def create_attestation(
-        self, customer_id: str, contract_number: str, kind: str = "standard", send_by_email: bool = False
+        self, customer: CustomerIdentity, contract_number: str, kind: str = "standard", send_by_email: bool = False
     ) -> Dict[str, Any]:
         """Generates the PDF; with `send_by_email`, its link is also e-mailed to the address on file."""
-        url = f"{self.policy_url}/v1/customers/{customer_id}/contracts/{contract_number}/attestations"
-        return await self._send("POST", url, {"kind": kind, "send_by_email": send_by_email}, retry=False)
+        url = f"{self.policy_url}/v1/customers/{customer}/contracts/{contract_number}/attestations"
+        return await self._send("POST", url, {"kind": kind, "send_by_email": send_by_email}, retry=False,
+                                customer=customer)
 
-    async def send_password_reset(self, customer_id: str) -> Dict[str, Any]:
-        return await self._send("POST", f"{self.policy_url}/v1/customers/{customer_id}/password-reset", {}, retry=False)
+    async def send_password_reset(self, customer: CustomerIdentity) -> Dict[str, Any]:
+        url = f"{self.policy_url}/v1/customers/{customer}/password-reset"
+        return await self._send("POST", url, {}, retry=False, customer=customer)
 
-    async def send_identifier_reminder(self, customer_id: str) -> Dict[str, Any]:
-        url = f"{self.policy_url}/v1/customers/{customer_id}/identifier-reminder"
-        return await self._send("POST", url, {}, retry=False)
+    async def send_identifier_reminder(self, customer: CustomerIdentity) -> Dict[str, Any]:
+        url = f"{self.policy_url}/v1/customers/{customer}/identifier-reminder"
+        return await self._send("POST", url, {}, retry=False, customer=customer)
 
     async def start_identity_check(self, customer_id: str, birth_date: str) -> Dict[str, Any]:
         """Checks the birth date; when right, a one-time code is sent by SMS to the phone on file."""
         url = f"{self.policy_url}/v1/customers/{customer_id}/identity-checks"
         return await self._send("POST", url, {"birth_date": birth_date}, retry=False)
 
-    async def start_phone_identity_check(self, phone_number: str, birth_date: str, send_code: bool) -> Dict[str, Any]:
+    async def start_phone_identity_check(
+        self, phone_number: str, birth_date: str, send_code: bool, conversation_id: str, channel: str
+    ) -> Dict[str, Any]:
         """Matches a phone number a channel verified and the birth date to a customer: then a
-        one-time code goes by SMS (`check_id`), or without `send_code` the customer id comes back."""
+        one-time code goes by SMS (`check_id`), or without `send_code` the customer id comes
+        back with the identity assertion for this conversation."""
         body = {"phone_number": phone_number, "birth_date": birth_date, "send_code": send_code}
+        if not send_code:
+            body.update(conversation_id=conversation_id, channel=channel)
         return await self._send("POST", f"{self.policy_url}/v1/phone-identity-checks", body, retry=False)
 
-    async def verify_identity_check(self, check_id: str, code: str) -> Dict[str, Any]:
+    async def verify_identity_check(self, check_id: str, code: str, conversation_id: str, channel: str) -> Dict[str, Any]:
+        """The SMS code: the customer id and the identity assertion for this conversation."""
         url = f"{self.policy_url}/v1/identity-checks/{check_id}/verify"
-        return await self._send("POST", url, {"code": code}, retry=False)
+        body = {"code": code, "conversation_id": conversation_id, "channel": channel}
+        return await self._send("POST", url, body, retry=False)
+
+    async def check_session_token(self, token: str, conversation_id: str, channel: str) -> Dict[str, Any]:
+        """An espace-client session token, verified by the policy service: the customer id and
+        the identity assertion for this conversation. NotFound `customer_not_found`: a valid
+        token of a customer the insurer does not know; ServiceRefusal `session_token_invalid`."""
+        body = {"token": token, "conversation_id": conversation_id, "channel": channel}
+        return await self._send("POST", f"{self.policy_url}/v1/espace-client-token-checks", body, retry=True)
 
     async def file_request(
-        self, customer_id: str, kind: str, details: Dict[str, Any], contract_number: Optional[str] = None
+        self, customer: CustomerIdentity, kind: str, details: Dict[str, Any], contract_number: Optional[str] = None
     ) -> Dict[str, Any]:
         """Files a change request that needs the insurer's approval; answers its reference and delay."""
         body: Dict[str, Any] = {"kind": kind, "details": details}
         if contract_number:
             body["contract_number"] = contract_number
-        return await self._send("POST", f"{self.policy_url}/v1/customers/{customer_id}/requests", body, retry=False)
+        url = f"{self.policy_url}/v1/customers/{customer}/requests"
+        return await self._send("POST", url, body, retry=False, customer=customer)
 
     async def file_handoff(
-        self, customer_id: Optional[str], channel: str, reason: str, summary: str
+        self, customer: Optional[CustomerIdentity], channel: str, reason: str, summary: str
     ) -> Dict[str, Any]:
-        body = {"customer_id": customer_id, "channel": channel, "reason": reason, "summary": summary}
-        return await self._send("POST", f"{self.policy_url}/v1/handoffs", body, retry=False)
+        """A hand-off, of an identified customer or (None) of an anonymous one."""
+        body = {"customer_id": customer, "channel": channel, "reason": reason, "summary": summary}
+        return await self._send("POST", f"{self.policy_url}/v1/handoffs", body, retry=False, customer=customer)
 
     # --- claims service ---------------------------------------------------------
 
-    async def list_claims(self, customer_id: str) -> List[Dict[str, Any]]:
-        body = await self._get(f"{self.claims_url}/v1/customers/{customer_id}/claims")
+    async def list_claims(self, customer: CustomerIdentity) -> List[Dict[str, Any]]:
+        body = await self._get(f"{self.claims_url}/v1/customers/{customer}/claims", customer)
         return body["claims"]
 
-    async def get_claim(self, customer_id: str, claim_number: str) -> Dict[str, Any]:
-        return await self._get(f"{self.claims_url}/v1/customers/{customer_id}/claims/{claim_number}")
+    async def get_claim(self, customer: CustomerIdentity, claim_number: str) -> Dict[str, Any]:
+        return await self._get(f"{self.claims_url}/v1/customers/{customer}/claims/{claim_number}", customer)
 
     async def file_claim(
         self,
-        customer_id: str,
+        customer: CustomerIdentity,
         declaration: Dict[str, Any],
         idempotency_key: str,
         attachments: Sequence[str] = (),
@@ -144,9 +195,10 @@ class ServicesClient:
         """Files a claim with the uploads given (their ids) linked to it; safe to retry:
         the same key never creates a second claim. `retry=False` makes one attempt only
         (the claim outbox retries later instead of keeping the customer waiting)."""
-        url = f"{self.claims_url}/v1/customers/{customer_id}/claims"
+        url = f"{self.claims_url}/v1/customers/{customer}/claims"
         body = {**declaration, "attachments": list(attachments)} if attachments else declaration
-        return await self._send("POST", url, body, retry=retry, headers={"Idempotency-Key": idempotency_key})
+        return await self._send("POST", url, body, retry=retry, headers={"Idempotency-Key": idempotency_key},
+                                customer=customer)
 
     async def upload_document(self, filename: str, content_type: str, data: bytes) -> Dict[str, Any]:
         """Hands a received file to the claims service, which checks it by its content.
@@ -160,16 +212,16 @@ class ServicesClient:
         url = f"{self.claims_url}/v1/uploads"
         return await self._send("POST", url, None, retry=False, headers=headers, data=data)
 
-    async def add_claim_document(self, customer_id: str, claim_number: str, upload_id: str) -> Dict[str, Any]:
+    async def add_claim_document(self, customer: CustomerIdentity, claim_number: str, upload_id: str) -> Dict[str, Any]:
         """Links an upload to one of the customer's claims; safe to retry (linking twice
         to the same claim changes nothing)."""
-        url = f"{self.claims_url}/v1/customers/{customer_id}/claims/{claim_number}/documents"
-        return await self._send("POST", url, {"upload_id": upload_id}, retry=True)
+        url = f"{self.claims_url}/v1/customers/{customer}/claims/{claim_number}/documents"
+        return await self._send("POST", url, {"upload_id": upload_id}, retry=True, customer=customer)
 
     # --- plumbing ---------------------------------------------------------------
 
-    async def _get(self, url: str) -> Dict[str, Any]:
-        return await self._send("GET", url, None, retry=True)
+    async def _get(self, url: str, customer: CustomerIdentity) -> Dict[str, Any]:
+        return await self._send("GET", url, None, retry=True, customer=customer)
 
     async def _send(
         self,
@@ -179,11 +231,19 @@ class ServicesClient:
         retry: bool,
         headers: Optional[Dict[str, str]] = None,
         data: Optional[bytes] = None,
+        customer: Optional[str] = None,
     ) -> Dict[str, Any]:
+        headers = dict(headers or {})
+        if customer is not None:
+            # A call about a customer without the assertion would be refused: not even made.
+            assertion = getattr(customer, "assertion", None)
+            if not assertion:
+                raise IdentityRefused("identity_required")
+            headers[IDENTITY_HEADER] = assertion
         attempts = 1 + (self._retries if retry else 0)
         for attempt in range(1, attempts + 1):
             try:
-                return await self._send_once(method, url, payload, headers or {}, data)
+                return await self._send_once(method, url, payload, headers, data)
             except ServiceUnavailable:
                 if attempt == attempts:
                     raise
@@ -219,6 +279,8 @@ class ServicesClient:
             raise ServiceUnavailable(f"status {status}")
         if status >= 400:
             error = (body or {}).get("error", {}) if isinstance(body, dict) else {}
+            if status in (401, 403) and error.get("code") in IDENTITY_REFUSALS:
+                raise IdentityRefused(error["code"])
             kind = NotFound if status == 404 else ServiceRefusal
             raise kind(status, error.get("code", "unknown"), error.get("message", ""), error)
         return body

@@ -8,7 +8,7 @@ from sanic import Sanic
 from sanic.response import HTTPResponse
 from sqlalchemy import text
 
-from bot.auth import require_service_token
+from bot.auth import require_identity_assertion, require_service_token
 from bot.db import install_database
 from bot.errors import JsonErrorHandler, ServiceError
 from bot.openapi import build_openapi
@@ -39,6 +39,7 @@ def create_app(services: Iterable[str], settings: Settings) -> Sanic:
 
     install_database(app, settings)
     app.register_middleware(require_service_token, "request")
+    app.register_middleware(require_identity_assertion, "request")
     app.add_route(health, "/health", methods=["GET"], ctx_public=True)
     app.add_route(openapi, "/v1/openapi.json", methods=["GET"], ctx_public=True)
     if "policy" in services:

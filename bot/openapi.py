@@ -37,6 +37,12 @@ NUMBER = {"type": "number"}
 INTEGER = {"type": "integer"}
 BOOLEAN = {"type": "boolean"}
 UPLOAD_ID = {"type": "string", "pattern": "^[0-9a-f]{32}$"}
+# Where an identification happens: the identity assertion is issued for it.
+IDENTIFIED_WHERE = {
+    "conversation_id": {"type": "string", "maxLength": 255,
+                        "description": "La conversation où le client s'identifie"},
+    "channel": {"type": "string", "maxLength": 40, "description": "Son canal"},
+}
 
 
 def _param(name: str, description: str, location: str = "path", **schema: Any) -> dict:
@@ -50,6 +56,12 @@ CUSTOMER_ID = _param("customer_id", "Identifiant espace client (8 chiffres)", pa
 CONTRACT_NUMBER = _param("contract_number", "Numéro de contrat, ex. AUT-482913")
 CLAIM_NUMBER = _param("claim_number", "Numéro de sinistre, ex. SIN-2026-000731")
 CHECK_ID = _param("check_id", "Identifiant de la vérification d'identité")
+IDENTITY_ASSERTION = {
+    "name": "X-Identity-Assertion", "in": "header", "required": True,
+    "description": "Assertion d'identité du client (JWT émis par le service des contrats "
+                   "là où son identité a été vérifiée)",
+    "schema": {"type": "string"},
+}
 
 
 def _error_response(description: str) -> dict:
@@ -66,8 +78,9 @@ def _ok(description: str, schema: Optional[str], content_type: str = JSON) -> di
 def _operation(
     operation_id: str, summary: str, tag: str, responses: dict,
     parameters: Iterable[dict] = (), body: Optional[str] = None, body_required: bool = True,
-    secured: bool = True,
+    secured: bool = True, identity: bool = False,
 ) -> dict:
+    """One operation; `identity`: it needs the customer's identity assertion."""
     operation: dict = {
         "operationId": operation_id, "summary": summary, "tags": [tag],
         "responses": dict(responses),
@@ -83,6 +96,13 @@ def _operation(
             "422", _error_response("Champs manquants ou invalides (validation_error)")
         )
         operation["responses"].setdefault("413", _error_response("Corps trop volumineux"))
+    if identity:
+        operation["parameters"] = [*operation.get("parameters", []), IDENTITY_ASSERTION]
+        operation["responses"]["401"] = _error_response(
+            "Jeton de service absent ou invalide (unauthorized), assertion d'identité absente "
+            "(identity_required), fausse (identity_invalid) ou expirée (identity_expired)")
+        operation["responses"]["403"] = _error_response(
+            "Assertion d'identité d'un autre client (identity_forbidden)")
     if secured:
         operation["responses"].setdefault(
             "401", _error_response("Jeton de service absent ou invalide (unauthorized)")
@@ -116,17 +136,17 @@ def _policy_paths() -> dict:
     return {
         customer: {"get": _operation(
             "getCustomer", "Fiche du client", "policy",
-            {"200": _ok("Client", "Customer"), **CUSTOMER_404}, [CUSTOMER_ID],
+            {"200": _ok("Client", "Customer"), **CUSTOMER_404}, [CUSTOMER_ID], identity=True,
         )},
         f"{customer}/contracts": {"get": _operation(
             "listContracts", "Contrats du client (en cours et résiliés)", "policy",
-            {"200": _ok("Contrats", "ContractList"), **CUSTOMER_404}, [CUSTOMER_ID],
+            {"200": _ok("Contrats", "ContractList"), **CUSTOMER_404}, [CUSTOMER_ID], identity=True,
         )},
         f"{customer}/contracts/{{contract_number}}": {"get": _operation(
             "getContract", "Un contrat du client", "policy",
             {"200": _ok("Contrat", "Contract"),
              "404": _error_response("Client ou contrat inconnu, ou contrat d'un autre client")},
-            [CUSTOMER_ID, CONTRACT_NUMBER],
+            [CUSTOMER_ID, CONTRACT_NUMBER], identity=True,
         )},
         f"{customer}/contracts/{{contract_number}}/attestations": {"post": _operation(
             "createAttestation", "Génère une attestation d'assurance PDF", "policy",
@@ -134,6 +154,7 @@ def _policy_paths() -> dict:
              "404": _error_response("Client ou contrat inconnu"),
              "409": _error_response("Contrat résilié (contract_terminated, avec end_date)")},
             [CUSTOMER_ID, CONTRACT_NUMBER], body="AttestationRequest", body_required=False,
+            identity=True,
         )},
         "/v1/documents/{filename}": {"get": _operation(
             "downloadDocument", "Télécharge un document par son lien signé", "policy",
@@ -153,21 +174,27 @@ def _policy_paths() -> dict:
         )},
         f"{customer}/password-reset": {"post": _operation(
             "sendPasswordReset", "Envoie l'e-mail de réinitialisation du mot de passe", "policy",
-            {"202": _ok("E-mail envoyé", "SentTo"), **CUSTOMER_404}, [CUSTOMER_ID],
+            {"202": _ok("E-mail envoyé", "SentTo"), **CUSTOMER_404}, [CUSTOMER_ID], identity=True,
         )},
         f"{customer}/identifier-reminder": {"post": _operation(
             "sendIdentifierReminder", "Renvoie l'identifiant par e-mail", "policy",
-            {"202": _ok("E-mail envoyé", "SentTo"), **CUSTOMER_404}, [CUSTOMER_ID],
+            {"202": _ok("E-mail envoyé", "SentTo"), **CUSTOMER_404}, [CUSTOMER_ID], identity=True,
         )},
         f"{customer}/requests": {"post": _operation(
             "createCustomerRequest", "Dépose une demande soumise à validation", "policy",
             {"201": _ok("Demande enregistrée", "CustomerRequestCreated"),
              "404": _error_response("Client ou contrat inconnu")},
-            [CUSTOMER_ID], body="CustomerRequestInput",
+            [CUSTOMER_ID], body="CustomerRequestInput", identity=True,
         )},
         "/v1/handoffs": {"post": _operation(
             "createHandoff", "Transmet la conversation à un conseiller", "policy",
-            {"201": _ok("Transfert en attente", "HandoffCreated"), **CUSTOMER_404},
+            {"201": _ok("Transfert en attente", "HandoffCreated"), **CUSTOMER_404,
+             "401": _error_response(
+                 "Jeton de service absent ou invalide (unauthorized) ; client nommé sans son "
+                 "assertion d'identité (identity_required, identity_invalid, identity_expired)"),
+             "403": _error_response("Assertion d'identité d'un autre client (identity_forbidden)")},
+            [{**IDENTITY_ASSERTION, "required": False,
+              "description": "Assertion d'identité du client nommé (customer_id), requise alors"}],
             body="HandoffInput",
         )},
         f"{customer}/identity-checks": {"post": _operation(
@@ -198,6 +225,16 @@ def _policy_paths() -> dict:
              "423": _error_response("Identification bloquée (identification_locked)")},
             [CHECK_ID], body="CodeInput",
         )},
+        "/v1/espace-client-token-checks": {"post": _operation(
+            "checkSessionToken",
+            "Vérifie un jeton de session de l'espace client et émet l'assertion d'identité",
+            "policy",
+            {"200": _ok("Client identifié", "IdentityVerified"),
+             "401": _error_response("Jeton de service absent ou invalide (unauthorized) ; jeton "
+                                    "de session faux, mal formé ou expiré (session_token_invalid)"),
+             "404": _error_response("Jeton valide d'un client inconnu (customer_not_found)")},
+            body="SessionTokenInput",
+        )},
         "/v1/outbox": {"get": _operation(
             "listOutbox", "Messages envoyés (e-mails, SMS), dans l'ordre d'envoi", "policy",
             {"200": _ok("Messages", "OutboxList"),
@@ -222,7 +259,7 @@ def _claims_paths() -> dict:
         claims: {
             "get": _operation(
                 "listClaims", "Sinistres du client, du plus récent au plus ancien", "claims",
-                {"200": _ok("Sinistres", "ClaimList"), **CUSTOMER_404}, [CUSTOMER_ID],
+                {"200": _ok("Sinistres", "ClaimList"), **CUSTOMER_404}, [CUSTOMER_ID], identity=True,
             ),
             "post": _operation(
                 "createClaim", "Déclare un sinistre", "claims",
@@ -232,7 +269,7 @@ def _claims_paths() -> dict:
                  "422": _error_response(
                      "validation_error, contract_not_active, claim_type_not_covered, "
                      "date_in_future ou date_before_contract_start")},
-                [CUSTOMER_ID, idempotency_key], body="ClaimDeclaration",
+                [CUSTOMER_ID, idempotency_key], body="ClaimDeclaration", identity=True,
             ),
         },
         f"{claims}/{{claim_number}}": {"get": _operation(
@@ -240,7 +277,7 @@ def _claims_paths() -> dict:
             {"200": _ok("Sinistre", "Claim"),
              "404": _error_response("Sinistre inconnu (claim_not_found), y compris celui "
                                     "d'un autre client")},
-            [CUSTOMER_ID, CLAIM_NUMBER],
+            [CUSTOMER_ID, CLAIM_NUMBER], identity=True,
         )},
         f"{claims}/{{claim_number}}/documents": {"post": _operation(
             "addClaimDocument", "Joint un fichier déjà reçu à un sinistre du client", "claims",
@@ -250,7 +287,7 @@ def _claims_paths() -> dict:
                                     "autre client) ou fichier (upload_not_found) inconnu"),
              "409": _error_response("Fichier déjà joint à un autre sinistre "
                                     "(upload_already_linked)")},
-            [CUSTOMER_ID, CLAIM_NUMBER], body="ClaimDocumentInput",
+            [CUSTOMER_ID, CLAIM_NUMBER], body="ClaimDocumentInput", identity=True,
         )},
         "/v1/uploads": {"post": _upload_operation()},
     }
@@ -353,12 +390,22 @@ def _schemas() -> dict:
             "phone_number": {**STRING, "description": "E.164, ou numéro français (06 12 34 56 78)"},
             "birth_date": DATE,
             "send_code": {**BOOLEAN, "default": True},
-        }, required=["phone_number", "birth_date"], additionalProperties=False),
+            **IDENTIFIED_WHERE,
+        }, required=["phone_number", "birth_date"], additionalProperties=False,
+            description="conversation_id et channel sont requis quand send_code vaut false"),
         "IdentityCheckStarted": _object({"check_id": STRING, "sent_to": STRING,
                                          "expires_at": DATETIME}),
-        "CodeInput": _object({"code": {**STRING, "pattern": r"^\d{6}$"}}, required=["code"],
-                             additionalProperties=False),
-        "IdentityVerified": _object({"customer_id": STRING, "verified": BOOLEAN}),
+        "CodeInput": _object({"code": {**STRING, "pattern": r"^\d{6}$"}, **IDENTIFIED_WHERE},
+                             required=["code", *IDENTIFIED_WHERE], additionalProperties=False),
+        "SessionTokenInput": _object({"token": STRING, **IDENTIFIED_WHERE},
+                                     required=["token", *IDENTIFIED_WHERE],
+                                     additionalProperties=False),
+        "IdentityVerified": _object({
+            "customer_id": STRING, "verified": BOOLEAN,
+            "identity_assertion": {**STRING, "description": "À joindre (X-Identity-Assertion) à "
+                                                            "chaque appel qui concerne ce client"},
+            "identity_expires_at": DATETIME,
+        }),
         "OutboxMessage": _object({
             "id": INTEGER, "channel": {"type": "string", "enum": ["email", "sms"]},
             "recipient": STRING, "subject": _nullable(STRING), "body": STRING,

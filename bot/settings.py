@@ -15,6 +15,13 @@ DEFAULT_DOCUMENT_LINK_TTL_SECONDS = 86400
 # Files attached to claims: kept outside any web root, capped in size.
 DEFAULT_UPLOADS_DIR = "var/uploads"
 DEFAULT_UPLOAD_MAX_BYTES = 10 * 1024 * 1024
+# Files never attached to a claim (a declaration abandoned, a visitor who never
+# identified) are deleted by the claims service this long after they arrived.
+DEFAULT_UNATTACHED_UPLOAD_RETENTION_HOURS = 24
+# Identity assertions (bot/identity_assertion.py): an hour of a conversation; a claim
+# queued while the claims service was down is filed up to a week later.
+DEFAULT_IDENTITY_ASSERTION_TTL_SECONDS = 3600
+DEFAULT_QUEUED_CLAIM_IDENTITY_GRACE_SECONDS = 7 * 86400
 
 # The async driver of each database the project runs on ("postgres": Heroku-style URLs).
 ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}
@@ -36,6 +43,13 @@ class Settings:
     document_link_ttl_seconds: int = DEFAULT_DOCUMENT_LINK_TTL_SECONDS
     uploads_dir: str = DEFAULT_UPLOADS_DIR
     upload_max_bytes: int = DEFAULT_UPLOAD_MAX_BYTES
+    unattached_upload_retention_hours: int = DEFAULT_UNATTACHED_UPLOAD_RETENTION_HOURS
+    # Signs the identity assertions; known to the two services only.
+    identity_assertion_secret: str = ""
+    identity_assertion_ttl_seconds: int = DEFAULT_IDENTITY_ASSERTION_TTL_SECONDS
+    queued_claim_identity_grace_seconds: int = DEFAULT_QUEUED_CLAIM_IDENTITY_GRACE_SECONDS
+    # Verifies the espace-client session tokens (spec §5); none: every token is refused.
+    espace_client_jwt_secret: str = ""
 
     @property
     def async_database_url(self) -> str:
@@ -66,24 +80,20 @@ class Settings:
             problems.append("SERVICES_API_TOKEN is missing: set it to the token the actions send")
         if not secret:
             problems.append("DOCUMENT_LINK_SECRET is missing: set it to a long random string")
-        raw_ttl = environ.get("DOCUMENT_LINK_TTL_SECONDS", "").strip()
-        ttl = DEFAULT_DOCUMENT_LINK_TTL_SECONDS
-        if raw_ttl:
-            try:
-                ttl = int(raw_ttl)
-                if ttl <= 0:
-                    raise ValueError
-            except ValueError:
-                problems.append("DOCUMENT_LINK_TTL_SECONDS must be a positive number of seconds")
-        raw_max_bytes = environ.get("UPLOAD_MAX_BYTES", "").strip()
-        upload_max_bytes = DEFAULT_UPLOAD_MAX_BYTES
-        if raw_max_bytes:
-            try:
-                upload_max_bytes = int(raw_max_bytes)
-                if upload_max_bytes <= 0:
-                    raise ValueError
-            except ValueError:
-                problems.append("UPLOAD_MAX_BYTES must be a positive number of bytes")
+        assertion_secret = environ.get("IDENTITY_ASSERTION_SECRET", "").strip()
+        if not assertion_secret:
+            problems.append("IDENTITY_ASSERTION_SECRET is missing: set it to a long random string "
+                            "(the two services only)")
+        ttl = _positive_int(environ, "DOCUMENT_LINK_TTL_SECONDS", DEFAULT_DOCUMENT_LINK_TTL_SECONDS,
+                            "seconds", problems)
+        upload_max_bytes = _positive_int(environ, "UPLOAD_MAX_BYTES", DEFAULT_UPLOAD_MAX_BYTES,
+                                         "bytes", problems)
+        unattached_retention = _positive_int(environ, "UNATTACHED_UPLOAD_RETENTION_HOURS",
+                                             DEFAULT_UNATTACHED_UPLOAD_RETENTION_HOURS, "hours", problems)
+        assertion_ttl = _positive_int(environ, "IDENTITY_ASSERTION_TTL_SECONDS",
+                                      DEFAULT_IDENTITY_ASSERTION_TTL_SECONDS, "seconds", problems)
+        filing_grace = _positive_int(environ, "QUEUED_CLAIM_IDENTITY_GRACE_SECONDS",
+                                     DEFAULT_QUEUED_CLAIM_IDENTITY_GRACE_SECONDS, "seconds", problems)
         database_url = environ.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
         try:
             _with_driver(database_url, ASYNC_DRIVERS)
@@ -100,7 +110,28 @@ class Settings:
             document_link_ttl_seconds=ttl,
             uploads_dir=environ.get("UPLOADS_DIR", "").strip() or DEFAULT_UPLOADS_DIR,
             upload_max_bytes=upload_max_bytes,
+            unattached_upload_retention_hours=unattached_retention,
+            identity_assertion_secret=assertion_secret,
+            identity_assertion_ttl_seconds=assertion_ttl,
+            queued_claim_identity_grace_seconds=filing_grace,
+            espace_client_jwt_secret=environ.get("ESPACE_CLIENT_JWT_SECRET", "").strip(),
         )
+
+
+def _positive_int(environ: Mapping[str, str], name: str, default: int, unit: str,
+                  problems: list) -> int:
+    """The positive number `name` holds (its default when unset); a problem noted otherwise."""
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+        if value <= 0:
+            raise ValueError
+    except ValueError:
+        problems.append(f"{name} must be a positive number of {unit}")
+        return default
+    return value
 
 
 def load_dotenv_from_cwd() -> None:

@@ -8,9 +8,11 @@ package), for the services on PostgreSQL (tests/bot) and the scale-out test.
 from __future__ import annotations
 
 import os
+import re
 import time
 import sys
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from contextlib import contextmanager
 from typing import Any, Iterator, Optional
@@ -23,6 +25,31 @@ from tests.processes import free_port, start, stop, wait_until_up
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TEST_SERVICES_API_TOKEN = "test-services-token-0123456789"
 TEST_DOCUMENT_LINK_SECRET = "test-document-link-secret-0123456789"
+TEST_IDENTITY_ASSERTION_SECRET = "test-identity-assertion-secret-0123456789"
+# The secret of the espace-client session tokens, which the policy service verifies.
+TEST_ESPACE_CLIENT_JWT_SECRET = "test-espace-client-secret-of-32-bytes-at-least"
+# The customer a path is about, whose identity assertion a call carries by default.
+_PATH_CUSTOMER = re.compile(r"/v1/customers/(\d{8})(?:/|$)")
+_FROM_PATH = object()
+
+
+def identity_assertion(customer_id: str, *, minutes: float = 60, issued_minutes_ago: float = 0,
+                       conversation_id: str = "test-conversation", channel: str = "rest",
+                       verified_by: str = "sms_code",
+                       secret: str = TEST_IDENTITY_ASSERTION_SECRET) -> str:
+    """An assertion as the policy service issues it, signed with the test services' secret
+    (another `secret`: a forgery); a negative lifetime gives an expired one."""
+    from bot import identity_assertion as assertions
+
+    issued_at = datetime.now(timezone.utc) - timedelta(minutes=issued_minutes_ago)
+    token, _ = assertions.issue(secret, customer_id, verified_by, channel, conversation_id,
+                                issued_at, timedelta(minutes=minutes))
+    return token
+
+
+def as_customer(customer_id: str, **assertion: Any) -> dict:
+    """The header of a call made for this identified customer."""
+    return {"X-Identity-Assertion": identity_assertion(customer_id, **assertion)}
 STARTUP_TIMEOUT_SECONDS = 30
 
 
@@ -40,10 +67,18 @@ class RunningServices:
     http: requests.Session = field(default_factory=requests.Session, repr=False)
 
     def request(self, method: str, path: str, *, authorized: bool = True,
-                **kwargs: Any) -> requests.Response:
+                identified_as: Any = _FROM_PATH, **kwargs: Any) -> requests.Response:
+        """A call with the service token (unless not `authorized`) and, as the action
+        server makes it for an identified customer, the identity assertion of the customer
+        the path names (`identified_as`: another customer's, or None for none)."""
         headers = dict(kwargs.pop("headers", None) or {})
         if authorized:
             headers.setdefault("Authorization", f"Bearer {self.token}")
+        if identified_as is _FROM_PATH:
+            named = _PATH_CUSTOMER.search(path)
+            identified_as = named.group(1) if named else None
+        if identified_as is not None:
+            headers.setdefault("X-Identity-Assertion", identity_assertion(identified_as))
         kwargs.setdefault("timeout", 10)
         return self.http.request(method, self.base_url + path, headers=headers, **kwargs)
 
@@ -71,6 +106,8 @@ def running_services(workdir: Path, database_url: str) -> Iterator[RunningServic
         "DATABASE_URL": database_url,
         "SERVICES_API_TOKEN": TEST_SERVICES_API_TOKEN,
         "DOCUMENT_LINK_SECRET": TEST_DOCUMENT_LINK_SECRET,
+        "IDENTITY_ASSERTION_SECRET": TEST_IDENTITY_ASSERTION_SECRET,
+        "ESPACE_CLIENT_JWT_SECRET": TEST_ESPACE_CLIENT_JWT_SECRET,
         "DOCUMENTS_PUBLIC_URL": base_url,
         "PYTHONPATH": str(REPO_ROOT),
     }

@@ -1,11 +1,15 @@
-"""The espace-client session token (spec §5): a JWT signed HS256, sub = customer_id, with exp."""
+"""Who the customer is, as the actions know it: the customer id established by
+identification and the identity assertion the policy service issued for it, which
+every call about that customer carries (actions/services.py). The action server
+never verifies a session token itself: the policy service does (spec §5)."""
 
+import base64
+import json
 import logging
-import os
 import re
+import time
 from typing import Any, Dict, List, Optional
 
-import jwt
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 
@@ -13,30 +17,29 @@ from actions.common.slots import (
     AUTHENTICATED_CUSTOMER_ID,
     CUSTOMER_IDENTIFIED,
     CUSTOMER_PROCEDURE_SLOTS,
+    IDENTITY_ASSERTION,
     PROCEDURE_OWNER,
 )
+from actions.services import CustomerIdentity
 
 logger = logging.getLogger(__name__)
 
-_CUSTOMER_ID = re.compile(r"^\d{8}$")
 _E164 = re.compile(r"^\+[1-9]\d{7,14}$")
+IDENTITY_EXPIRED_RESPONSE = "utter_identity_expired"
 
 
-def customer_id_from_token(token: Any, secret: str) -> Optional[str]:
-    """The customer id of a valid token; None when forged, expired, malformed or unsigned."""
-    if not isinstance(token, str) or not secret:
-        return None
+def token_claims(token: Any) -> Dict[str, Any]:
+    """The claims of a JWT, read WITHOUT checking its signature ({} when unreadable): only
+    to tell whether a token is worth sending to the policy service, or which conversation
+    an assertion was issued for. What they say is never trusted for anything else."""
+    if not isinstance(token, str) or token.count(".") != 2 or len(token) > 8192:
+        return {}
+    payload = token.split(".")[1]
     try:
-        claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["exp", "sub"]})
-    except jwt.PyJWTError as error:
-        logger.info("espace-client token refused: %s", type(error).__name__)
-        return None
-    subject = claims.get("sub")
-    return subject if isinstance(subject, str) and _CUSTOMER_ID.match(subject) else None
-
-
-def token_secret() -> str:
-    return os.environ.get("ESPACE_CLIENT_JWT_SECRET", "")
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (ValueError, RecursionError):
+        return {}
+    return claims if isinstance(claims, dict) else {}
 
 
 def message_auth_token(tracker: Tracker) -> Optional[Any]:
@@ -55,23 +58,60 @@ def message_channel_phone(tracker: Tracker) -> Optional[str]:
     return phone if isinstance(phone, str) and _E164.match(phone) else None
 
 
-def identified_customer(tracker: Tracker) -> Optional[str]:
-    """The customer id established by identification, or None for an anonymous user."""
-    return tracker.get_slot(AUTHENTICATED_CUSTOMER_ID)
+def identified_customer(tracker: Tracker) -> Optional[CustomerIdentity]:
+    """The identified customer with their identity assertion, or None for an anonymous user.
+
+    An assertion issued for another conversation is not this conversation's identity."""
+    customer_id = tracker.get_slot(AUTHENTICATED_CUSTOMER_ID)
+    if customer_id is None:
+        return None
+    assertion = tracker.get_slot(IDENTITY_ASSERTION)
+    claims = token_claims(assertion)
+    if claims.get("sub") != customer_id or claims.get("conversation_id") != tracker.sender_id:
+        assertion = None  # the services' refusal then asks the customer to identify again
+    return CustomerIdentity(customer_id, assertion)
 
 
-def identity_events(tracker: Tracker, customer_id: Optional[str]) -> List[EventType]:
-    """Slot events that make `customer_id` (None: nobody) the identified customer.
+def assertion_seconds_left(tracker: Tracker, now: Optional[float] = None) -> float:
+    """How long the conversation's identity assertion is still valid (0: none)."""
+    identity = identified_customer(tracker)
+    if identity is None or identity.assertion is None:
+        return 0.0
+    expires = token_claims(identity.assertion).get("exp")
+    if not isinstance(expires, (int, float)):
+        return 0.0
+    return max(0.0, expires - (time.time() if now is None else now))
+
+
+def identity_events(tracker: Tracker, customer_id: Optional[str], assertion: Optional[str] = None) -> List[EventType]:
+    """Slot events that make `customer_id` (None: nobody), proven by `assertion`, the
+    identified customer.
 
     Procedure slots that belong to someone else are dropped on the way.
     """
     events: List[EventType] = [
-        SlotSet(AUTHENTICATED_CUSTOMER_ID, customer_id),
+        SlotSet(AUTHENTICATED_CUSTOMER_ID, None if customer_id is None else str(customer_id)),
         SlotSet(CUSTOMER_IDENTIFIED, customer_id is not None),
+        SlotSet(IDENTITY_ASSERTION, assertion if customer_id is not None else None),
     ]
     owner = tracker.get_slot(PROCEDURE_OWNER)
     if customer_id is not None and owner != customer_id:
         if owner is not None:
             events += [SlotSet(slot, None) for slot in CUSTOMER_PROCEDURE_SLOTS]
-        events.append(SlotSet(PROCEDURE_OWNER, customer_id))
+        events.append(SlotSet(PROCEDURE_OWNER, str(customer_id)))
     return events
+
+
+def identity_refused_answer(action_call: Dict[str, Any]) -> Dict[str, Any]:
+    """The action server's answer to any action whose call a service refused for the
+    identity assertion (expired, mostly): the identity is dropped and the customer asked
+    to identify again. Outside a form nothing else runs; inside one, the form goes on
+    (its questions need no identity) and the next call about the customer asks again."""
+    events: List[Dict[str, Any]] = [
+        {"event": "slot", "name": AUTHENTICATED_CUSTOMER_ID, "value": None},
+        {"event": "slot", "name": CUSTOMER_IDENTIFIED, "value": False},
+        {"event": "slot", "name": IDENTITY_ASSERTION, "value": None},
+    ]
+    if not str(action_call.get("next_action") or "").startswith("validate_"):
+        events.append({"event": "followup", "name": "action_listen"})
+    return {"events": events, "responses": [{"response": IDENTITY_EXPIRED_RESPONSE}]}

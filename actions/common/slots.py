@@ -2,9 +2,15 @@
 
 AUTHENTICATED_CUSTOMER_ID = "authenticated_customer_id"
 CUSTOMER_IDENTIFIED = "customer_identified"
+# The identity assertion of the identified customer, issued by the policy service for
+# this conversation; sent with every call about that customer.
+IDENTITY_ASSERTION = "identity_assertion"
 # True when the latest espace-client token was refused (forged, expired...).
 SESSION_TOKEN_REFUSED = "session_token_refused"
-IDENTITY_SLOTS = (AUTHENTICATED_CUSTOMER_ID, CUSTOMER_IDENTIFIED, SESSION_TOKEN_REFUSED)
+# True when the latest espace-client token is valid but no customer of the insurer has its id.
+SESSION_CUSTOMER_UNKNOWN = "session_customer_unknown"
+IDENTITY_SLOTS = (AUTHENTICATED_CUSTOMER_ID, CUSTOMER_IDENTIFIED, IDENTITY_ASSERTION, SESSION_TOKEN_REFUSED,
+                  SESSION_CUSTOMER_UNKNOWN)
 # Whose procedure slots these are: kept across sessions with them, so that a
 # different customer identifying later never sees them.
 PROCEDURE_OWNER = "procedure_owner"

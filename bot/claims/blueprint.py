@@ -28,7 +28,8 @@ def create_blueprint() -> Blueprint:
     """A fresh blueprint (one per app, so that several apps can coexist)."""
     bp = Blueprint("claims")
     bp.add_route(list_claims, CLAIMS, methods=["GET"])
-    bp.add_route(create_claim, CLAIMS, methods=["POST"])
+    # A queued claim is filed with the assertion of the conversation, maybe expired (bot/auth.py).
+    bp.add_route(create_claim, CLAIMS, methods=["POST"], ctx_filing_grace=True)
     bp.add_route(get_claim, f"{CLAIMS}/<claim_number:str>", methods=["GET"])
     bp.add_route(add_document, f"{CLAIMS}/<claim_number:str>/documents", methods=["POST"])
     # Streamed: the file may exceed the 64 KB limit of JSON bodies; its own cap applies.

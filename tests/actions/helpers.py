@@ -5,10 +5,14 @@ from typing import Any, Dict, Iterable, List, Optional
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.services import CustomerIdentity
 from connectors.espace_client import issue_session_token
+from tests.conftest import TEST_ESPACE_CLIENT_JWT_SECRET, identity_assertion
 
-JWT_SECRET = "test-espace-client-secret-of-32-bytes-at-least"
+JWT_SECRET = TEST_ESPACE_CLIENT_JWT_SECRET
 MARIE, KARIM, SOPHIE = "10000001", "10000002", "10000003"
+# The conversation of make_tracker's trackers.
+CONVERSATION = "test-conversation"
 
 
 def espace_client_token(customer_id: str, secret: str = JWT_SECRET, minutes: int = 30) -> str:
@@ -40,7 +44,7 @@ def make_tracker(
         "metadata": metadata or {},
     }
     return Tracker(
-        sender_id="test-conversation",
+        sender_id=CONVERSATION,
         slots=all_slots,
         latest_message=latest,
         events=[{"event": "user", "text": text, "parse_data": latest, "metadata": metadata or {}}, *(events or [])],
@@ -52,8 +56,15 @@ def make_tracker(
 
 
 def identified(customer_id: str, **slots: Any) -> Dict[str, Any]:
-    """Slots of a customer identified by their espace-client token."""
-    return {"authenticated_customer_id": customer_id, "customer_identified": True, "procedure_owner": customer_id, **slots}
+    """Slots of a customer identified in make_tracker's conversation, with the identity
+    assertion the test services take."""
+    return {"authenticated_customer_id": customer_id, "customer_identified": True, "procedure_owner": customer_id,
+            "identity_assertion": identity_assertion(customer_id, conversation_id=CONVERSATION), **slots}
+
+
+def as_identified(customer_id: str) -> CustomerIdentity:
+    """The customer as the actions hold them once identified in make_tracker's conversation."""
+    return CustomerIdentity(customer_id, identity_assertion(customer_id, conversation_id=CONVERSATION))
 
 
 def responses(dispatcher: CollectingDispatcher) -> List[str]:

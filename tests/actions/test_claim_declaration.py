@@ -19,6 +19,7 @@ from tests.actions.helpers import (
     KARIM,
     MARIE,
     SOPHIE,
+    as_identified,
     entity,
     identified,
     make_tracker,
@@ -168,7 +169,7 @@ async def test_the_summary_reads_every_answer_back_in_words(domain, dispatcher, 
 
 
 async def test_a_confirmed_declaration_is_filed_once_and_its_number_given(domain, dispatcher, client: ServicesClient):
-    before = await client.list_claims(MARIE)
+    before = await client.list_claims(as_identified(MARIE))
     tracker = make_tracker(domain, slots=identified(MARIE, **MARIE_WATER_LEAK, claim_idempotency_key="key-filed-once"))
     events = slot_sets(await ActionFileClaim().run(dispatcher, tracker, domain))
     assert responses(dispatcher) == ["utter_claim_filed", "utter_claim_next_steps"]
@@ -180,9 +181,9 @@ async def test_a_confirmed_declaration_is_filed_once_and_its_number_given(domain
     again = CollectingDispatcher()
     await ActionFileClaim().run(again, tracker, domain)
     assert again.messages[0]["claim_number"] == claim_number
-    after = await client.list_claims(MARIE)
+    after = await client.list_claims(as_identified(MARIE))
     assert len(after) == len(before) + 1
-    filed = await client.get_claim(MARIE, claim_number)
+    filed = await client.get_claim(as_identified(MARIE), claim_number)
     assert filed["place"] == MARIE_WATER_LEAK["claim_place"] and filed["occurred_on"] == "2026-11-23"
 
 
@@ -211,7 +212,7 @@ async def test_asked_again_once_the_service_is_back_the_queued_claim_is_filed_an
         assert responses(dispatcher) == ["utter_claim_filed", "utter_claim_next_steps"]
         assert events == {"claim_filing_pending": False}
         number = dispatcher.messages[0]["claim_number"]
-        assert (await client.get_claim(MARIE, number))["place"] == MARIE_WATER_LEAK["claim_place"]
+        assert (await client.get_claim(as_identified(MARIE), number))["place"] == MARIE_WATER_LEAK["claim_place"]
 
         again = CollectingDispatcher()  # told once: nothing queued is left to tell
         await ActionFileClaim().run(again, retried, domain)

@@ -18,7 +18,9 @@ from actions.claim_documents import (
     message_attachments,
 )
 from actions.identification_dialogue import ActionResumeRequest
-from tests.actions.helpers import KARIM, MARIE, identified, make_tracker, responses, slot_event, slot_sets
+from tests.actions.helpers import (
+    KARIM, MARIE, as_identified, identified, make_tracker, responses, slot_event, slot_sets,
+)
 from tests.bot.helpers import execute, new_customer, query
 from tests.sample_files import jpeg_bytes, pdf_bytes
 
@@ -52,7 +54,7 @@ async def customer_with_open_claims(services, client, count):
             [contract if c == "contract_number" else customer_id for c in columns if c in ("contract_number", "customer_id")])
     numbers = []
     for day in range(count):
-        claim = await client.file_claim(customer_id, {
+        claim = await client.file_claim(as_identified(customer_id), {
             "contract_number": contract, "claim_type": "degat_des_eaux",
             "occurred_on": (dt.date.today() - dt.timedelta(days=day + 1)).isoformat(),
             "place": "Cuisine", "circumstances": "Fuite sous l'évier.", "damage": "Placard abîmé.",
@@ -122,7 +124,7 @@ async def test_the_files_of_the_declaration_are_linked_when_it_is_filed(domain, 
 
 async def test_files_refused_at_filing_never_keep_the_claim_from_being_filed(domain, dispatcher, client, services):
     photo = await received(client)
-    await client.add_claim_document(MARIE, "SIN-2026-000731", photo["upload_id"])  # already on another claim
+    await client.add_claim_document(as_identified(MARIE), "SIN-2026-000731", photo["upload_id"])  # already on another claim
     tracker = make_tracker(domain, slots=declaration_slots(MARIE, claim_attachments=[photo]), intent="affirm")
     await ActionFileClaim().run(dispatcher, tracker, domain)
     assert responses(dispatcher) == ["utter_claim_filed", "utter_claim_attachments_not_linked", "utter_claim_next_steps"]

@@ -5,8 +5,10 @@ import uuid
 import pytest
 
 from actions.claim_outbox import FILED, PENDING, REFUSED, ClaimOutbox, file_due_claims
-from tests.actions.helpers import MARIE
+from actions.services import CustomerIdentity
+from tests.actions.helpers import MARIE, as_identified
 from tests.bot.helpers import count
+from tests.conftest import identity_assertion
 
 NOW = 1_800_000_000.0
 
@@ -29,7 +31,7 @@ async def outbox(tmp_path):
 
 async def test_a_queued_claim_is_filed_once_the_claims_service_answers(outbox, client, services):
     key = str(uuid.uuid4())
-    await outbox.queue(key, MARIE, "conversation-1", water_leak(), [], NOW)
+    await outbox.queue(key, as_identified(MARIE), "conversation-1", water_leak(), [], NOW)
 
     assert await file_due_claims(outbox, client, NOW) == {FILED: 1, PENDING: 0, REFUSED: 0}
 
@@ -42,8 +44,8 @@ async def test_a_queued_claim_is_filed_once_the_claims_service_answers(outbox, c
 
 async def test_a_claim_that_reached_the_service_before_timing_out_is_not_filed_twice(outbox, client, services):
     key = str(uuid.uuid4())
-    first = await client.file_claim(MARIE, water_leak(), key)  # the attempt the customer never heard back from
-    await outbox.queue(key, MARIE, "conversation-2", water_leak(), [], NOW)
+    first = await client.file_claim(as_identified(MARIE), water_leak(), key)  # the attempt the customer never heard back from
+    await outbox.queue(key, as_identified(MARIE), "conversation-2", water_leak(), [], NOW)
 
     await file_due_claims(outbox, client, NOW)
 
@@ -53,14 +55,14 @@ async def test_a_claim_that_reached_the_service_before_timing_out_is_not_filed_t
 
 async def test_queueing_the_same_declaration_twice_keeps_one_entry(outbox, client):
     key = str(uuid.uuid4())
-    await outbox.queue(key, MARIE, "conversation-3", water_leak(), [], NOW)
-    await outbox.queue(key, MARIE, "conversation-3", water_leak(), [], NOW + 1)
+    await outbox.queue(key, as_identified(MARIE), "conversation-3", water_leak(), [], NOW)
+    await outbox.queue(key, as_identified(MARIE), "conversation-3", water_leak(), [], NOW + 1)
     assert len(await outbox.of_conversation("conversation-3", MARIE)) == 1
 
 
 async def test_while_the_claims_service_is_down_each_retry_waits_longer(outbox, unreachable_services):
     key = str(uuid.uuid4())
-    await outbox.queue(key, MARIE, "conversation-4", water_leak(), [], NOW)
+    await outbox.queue(key, as_identified(MARIE), "conversation-4", water_leak(), [], NOW)
 
     assert (await file_due_claims(outbox, unreachable_services, NOW, retry_seconds=10))[PENDING] == 1
     assert await outbox.due(NOW + 9) == []
@@ -73,10 +75,33 @@ async def test_while_the_claims_service_is_down_each_retry_waits_longer(outbox, 
 async def test_a_declaration_the_service_refuses_is_handed_to_an_adviser(outbox, client, services):
     key = str(uuid.uuid4())
     handoffs = count(services, "handoffs", "customer_id = ?", (MARIE,))
-    await outbox.queue(key, MARIE, "conversation-5", water_leak(contract="AUT-559120"), [], NOW)  # Karim's
+    await outbox.queue(key, as_identified(MARIE), "conversation-5", water_leak(contract="AUT-559120"), [], NOW)  # Karim's
 
     assert (await file_due_claims(outbox, client, NOW))[REFUSED] == 1
 
     assert (await outbox.get(key)).status == REFUSED
     assert count(services, "handoffs", "customer_id = ?", (MARIE,)) == handoffs + 1
     assert count(services, "claims", "idempotency_key = ?", (key,)) == 0
+
+
+async def test_a_queued_claim_is_filed_with_an_assertion_that_expired_meanwhile(outbox, client, services):
+    """The claims service takes it for this filing within its grace (a week)."""
+    key = str(uuid.uuid4())
+    expired_yesterday = CustomerIdentity(MARIE, identity_assertion(MARIE, minutes=60, issued_minutes_ago=25 * 60))
+    await outbox.queue(key, expired_yesterday, "conversation-6", water_leak(), [], NOW)
+
+    assert await file_due_claims(outbox, client, NOW) == {FILED: 1, PENDING: 0, REFUSED: 0}
+    assert (await outbox.get(key)).identity_assertion is None  # nothing of it kept once filed
+
+
+async def test_past_the_grace_of_its_assertion_a_queued_claim_goes_to_an_adviser(outbox, client, services):
+    key = str(uuid.uuid4())
+    handoffs = count(services, "handoffs", "summary LIKE ?", (f"Client {MARIE} (identité à vérifier)%",))
+    expired_long_ago = CustomerIdentity(MARIE, identity_assertion(MARIE, minutes=60, issued_minutes_ago=8 * 24 * 60))
+    await outbox.queue(key, expired_long_ago, "conversation-7", water_leak(), [], NOW)
+
+    assert (await file_due_claims(outbox, client, NOW))[REFUSED] == 1
+
+    assert (await outbox.get(key)).refusal == "identity_expired"
+    assert count(services, "claims", "idempotency_key = ?", (key,)) == 0
+    assert count(services, "handoffs", "summary LIKE ?", (f"Client {MARIE} (identité à vérifier)%",)) == handoffs + 1

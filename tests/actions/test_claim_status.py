@@ -4,7 +4,7 @@ import uuid
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.claim_status import ActionClaimStatus, ActionExpertVisit, ActionIndemnificationInfo
-from tests.actions.helpers import KARIM, MARIE, SOPHIE, entity, identified, make_tracker, responses
+from tests.actions.helpers import KARIM, MARIE, SOPHIE, as_identified, entity, identified, make_tracker, responses
 
 
 def asking(domain, customer, text="où en est mon dossier", claim_number=None):
@@ -22,7 +22,7 @@ async def test_the_claim_named_is_told_with_its_phase_and_expert_visit(domain, d
 
 async def test_without_a_number_every_claim_of_the_customer_is_told(domain, dispatcher, client):
     # Other tests may have filed claims for Karim: compare with what the service holds.
-    claims = await client.list_claims(KARIM)
+    claims = await client.list_claims(as_identified(KARIM))
     await ActionClaimStatus().run(dispatcher, asking(domain, KARIM), domain)
     assert [message["claim_number"] for message in dispatcher.messages] == [c["claim_number"] for c in claims]
     [windscreen] = [message for message in dispatcher.messages if message["claim_number"] == "SIN-2026-000415"]
@@ -72,7 +72,7 @@ async def file_claim_for_marie(client, contract_number, claim_type):
         "occurred_on": (dt.date.today() - dt.timedelta(days=1)).isoformat(),
         "place": "Niort", "circumstances": "Un choc.", "damage": "Des dégâts.",
     }
-    return (await client.file_claim(MARIE, declaration, uuid.uuid4().hex))["claim_number"]
+    return (await client.file_claim(as_identified(MARIE), declaration, uuid.uuid4().hex))["claim_number"]
 
 
 async def test_the_expert_visit_question_tells_the_planned_appointment_first(domain, dispatcher, client):

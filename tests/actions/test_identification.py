@@ -3,8 +3,10 @@ import datetime as dt
 import jwt
 import pytest
 
-from actions.identification import ActionIdentifyFromToken
+from actions.common.identity import identified_customer
+from actions.identification import RENEW_BEFORE_SECONDS, ActionIdentifyFromToken
 from tests.actions.helpers import (
+    CONVERSATION,
     JWT_SECRET,
     KARIM,
     MARIE,
@@ -13,6 +15,11 @@ from tests.actions.helpers import (
     make_tracker,
     slot_sets,
 )
+from tests.conftest import identity_assertion
+
+# The policy service verifies the tokens: the actions call the test services.
+pytestmark = pytest.mark.usefixtures("client")
+UNKNOWN_CUSTOMER = "10000099"
 
 
 async def identify(domain, dispatcher, token, slots=None, events=None):
@@ -25,6 +32,49 @@ async def test_a_valid_espace_client_token_identifies_the_customer(domain, dispa
     assert slots["authenticated_customer_id"] == MARIE
     assert slots["customer_identified"] is True
     assert slots.get("session_token_refused", False) is False
+
+
+async def test_the_identity_comes_with_the_policy_services_assertion_for_this_conversation(domain, dispatcher):
+    slots = await identify(domain, dispatcher, espace_client_token(MARIE))
+    tracker = make_tracker(domain, slots=slots)
+    identity = identified_customer(tracker)
+    assert identity == MARIE and identity.assertion == slots["identity_assertion"]
+
+
+async def test_a_valid_token_of_a_customer_the_insurer_does_not_know_identifies_nobody(domain, dispatcher):
+    slots = await identify(domain, dispatcher, espace_client_token(UNKNOWN_CUSTOMER))
+    assert slots["session_customer_unknown"] is True  # the answers say so (domain/identification.yml)
+    assert slots.get("session_token_refused", False) is False
+    assert slots.get("authenticated_customer_id") is None and slots.get("customer_identified", False) is False
+
+
+async def test_a_proven_identity_is_not_checked_again_with_every_message(domain, dispatcher, unreachable_services):
+    tracker = make_tracker(domain, slots=identified(MARIE), text="merci", metadata={"auth_token": espace_client_token(MARIE)})
+    assert await ActionIdentifyFromToken().run(dispatcher, tracker, domain) == []  # no call made
+
+
+@pytest.mark.parametrize("assertion", [
+    pytest.param(lambda: identity_assertion(MARIE, conversation_id=CONVERSATION, minutes=RENEW_BEFORE_SECONDS / 60 - 1),
+                 id="near-expiry"),
+    pytest.param(lambda: identity_assertion(MARIE, conversation_id="another-conversation"), id="another-conversation"),
+    pytest.param(lambda: None, id="none"),
+])
+async def test_the_token_is_exchanged_again_when_the_assertion_is_not_good_for_long(domain, dispatcher, assertion):
+    old = assertion()
+    slots = await identify(domain, dispatcher, espace_client_token(MARIE), slots=identified(MARIE, identity_assertion=old))
+    assert slots["authenticated_customer_id"] == MARIE and slots["identity_assertion"] not in (None, old)
+
+
+async def test_a_token_of_another_customer_is_exchanged_even_with_a_fresh_assertion(domain, dispatcher):
+    slots = await identify(domain, dispatcher, espace_client_token(KARIM), slots=identified(MARIE))
+    assert slots["authenticated_customer_id"] == KARIM
+
+
+def test_an_assertion_issued_for_another_conversation_proves_nothing_here(domain):
+    tracker = make_tracker(domain, slots=identified(MARIE, identity_assertion=identity_assertion(
+        MARIE, conversation_id="another-conversation")))
+    identity = identified_customer(tracker)
+    assert identity == MARIE and identity.assertion is None  # the services are not even called with it
 
 
 @pytest.mark.parametrize(

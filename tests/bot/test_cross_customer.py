@@ -1,11 +1,14 @@
 """Every customer-scoped call of both services, made for one customer with another
 customer's contract, claim, document, key or identity: answered exactly like an unknown
-one (same status, same body), and nothing written."""
+one (same status, same body), and nothing written. And none is made without that
+customer's identity assertion: the service token alone, a forged, an expired or another
+customer's assertion are refused before anything is read or written."""
 import uuid
 
 import pytest
 
 from tests.bot.helpers import KARIM, MARIE, count, new_customer, table_counts
+from tests.conftest import as_customer
 from tests.bot.test_claims import declaration
 from tests.bot.test_http_conventions import WRITE_TABLES
 from tests.bot.test_uploads import uploaded
@@ -171,6 +174,108 @@ def test_another_customers_idempotency_key_is_a_new_key(services):
     maries = send(services, "POST", f"/v1/customers/{MARIE}/claims", declaration(), key=key)
     assert maries.status_code == 201  # as for a key never used: Marie's own claim, not Karim's
     assert maries.json()["customer_id"] == MARIE and maries.json()["claim_number"] != karims["claim_number"]
+
+
+# --- no call about a customer without that customer's identity assertion ---------
+
+# Every route that needs the assertion, called for Marie as the action server would.
+MARIES_ROUTES = {
+    ("get", "/v1/customers/{customer_id}"): ("GET", f"/v1/customers/{MARIE}", None),
+    ("get", "/v1/customers/{customer_id}/contracts"): ("GET", f"/v1/customers/{MARIE}/contracts", None),
+    ("get", "/v1/customers/{customer_id}/contracts/{contract_number}"):
+        ("GET", f"/v1/customers/{MARIE}/contracts/AUT-482913", None),
+    ("post", "/v1/customers/{customer_id}/contracts/{contract_number}/attestations"):
+        ("POST", f"/v1/customers/{MARIE}/contracts/AUT-482913/attestations", {"send_by_email": True}),
+    ("post", "/v1/customers/{customer_id}/password-reset"): ("POST", f"/v1/customers/{MARIE}/password-reset", {}),
+    ("post", "/v1/customers/{customer_id}/identifier-reminder"):
+        ("POST", f"/v1/customers/{MARIE}/identifier-reminder", {}),
+    ("post", "/v1/customers/{customer_id}/requests"):
+        ("POST", f"/v1/customers/{MARIE}/requests", {"kind": "termination", "contract_number": "AUT-482913"}),
+    ("post", "/v1/handoffs"):
+        ("POST", "/v1/handoffs", {"customer_id": MARIE, "channel": "widget", "reason": "r", "summary": "s"}),
+    ("get", "/v1/customers/{customer_id}/claims"): ("GET", f"/v1/customers/{MARIE}/claims", None),
+    ("post", "/v1/customers/{customer_id}/claims"): ("POST", f"/v1/customers/{MARIE}/claims", "declaration"),
+    ("get", "/v1/customers/{customer_id}/claims/{claim_number}"):
+        ("GET", f"/v1/customers/{MARIE}/claims/SIN-2026-000731", None),
+    ("post", "/v1/customers/{customer_id}/claims/{claim_number}/documents"):
+        ("POST", f"/v1/customers/{MARIE}/claims/SIN-2026-000731/documents", "upload"),
+}
+# Marie's data, which no refused call may show.
+MARIES_DATA = ("Dupont", "marie.dupont", "AUT-482913", "SIN-2026-000731", "1985-03-12")
+REFUSED_IDENTITIES = {
+    "the service token alone": ({}, 401, "identity_required"),
+    "a forged assertion": (lambda: as_customer(MARIE, secret="not-the-services-secret-0123456789"),
+                           401, "identity_invalid"),
+    "an expired assertion": (lambda: as_customer(MARIE, minutes=60, issued_minutes_ago=61), 401, "identity_expired"),
+    "another customer's assertion": (lambda: as_customer(KARIM), 403, "identity_forbidden"),
+    "an empty assertion": ({"X-Identity-Assertion": ""}, 401, "identity_required"),
+    "an espace-client token instead": (
+        lambda: {"X-Identity-Assertion": espace_client_token(MARIE)}, 401, "identity_invalid"),
+}
+
+
+def espace_client_token(customer_id):
+    from connectors.espace_client import issue_session_token
+    from tests.conftest import TEST_ESPACE_CLIENT_JWT_SECRET
+
+    return issue_session_token(customer_id, TEST_ESPACE_CLIENT_JWT_SECRET, 30)
+
+
+def call_for_marie(services, route, headers):
+    method, path, body = MARIES_ROUTES[route]
+    if body == "declaration":
+        body = declaration()
+    elif body == "upload":
+        body = {"upload_id": uploaded(services)["upload_id"]}
+    return services.request(method, path, json=body, identified_as=None,
+                            headers={"Idempotency-Key": uuid.uuid4().hex, **headers})
+
+
+@pytest.mark.parametrize("identity", sorted(REFUSED_IDENTITIES))
+@pytest.mark.parametrize("route", sorted(MARIES_ROUTES))
+def test_no_customer_scoped_call_without_that_customers_valid_assertion(services, route, identity):
+    headers, status, code = REFUSED_IDENTITIES[identity]
+    headers = headers() if callable(headers) else headers
+    before = written(services)
+    answer = call_for_marie(services, route, headers)
+    assert (answer.status_code, answer.json()["error"]["code"]) == (status, code)
+    assert not any(data in answer.text for data in MARIES_DATA)
+    assert written(services) == before
+
+
+def test_an_assertion_expired_for_days_still_files_a_claim_but_reads_nothing(services):
+    """The claim outbox files a claim confirmed while the claims service was down, maybe
+    days later, with the assertion of the conversation; its idempotency key keeps it from
+    doing anything twice."""
+    days_ago = as_customer(MARIE, minutes=60, issued_minutes_ago=3 * 24 * 60)
+    key = uuid.uuid4().hex
+    filed = services.post(f"/v1/customers/{MARIE}/claims", json=declaration(), identified_as=None,
+                          headers={"Idempotency-Key": key, **days_ago})
+    assert filed.status_code == 201
+    again = services.post(f"/v1/customers/{MARIE}/claims", json=declaration(), identified_as=None,
+                          headers={"Idempotency-Key": key, **days_ago})
+    assert (again.status_code, again.json()["claim_number"]) == (200, filed.json()["claim_number"])
+    listed = services.get(f"/v1/customers/{MARIE}/claims", identified_as=None, headers=days_ago)
+    assert (listed.status_code, listed.json()["error"]["code"]) == (401, "identity_expired")
+
+
+def test_past_the_grace_an_expired_assertion_files_nothing(services):
+    weeks_ago = as_customer(MARIE, minutes=60, issued_minutes_ago=8 * 24 * 60)
+    before = written(services)
+    answer = services.post(f"/v1/customers/{MARIE}/claims", json=declaration(), identified_as=None,
+                           headers={"Idempotency-Key": uuid.uuid4().hex, **weeks_ago})
+    assert (answer.status_code, answer.json()["error"]["code"]) == (401, "identity_expired")
+    assert written(services) == before
+
+
+def test_every_route_that_needs_an_assertion_is_refused_without_one(services):
+    paths = services.get("/v1/openapi.json", authorized=False).json()["paths"]
+    needing = {(method, path) for path, operations in paths.items() for method, operation in operations.items()
+               if any(parameter["name"] == "X-Identity-Assertion" for parameter in operation.get("parameters", []))}
+    assert needing == set(MARIES_ROUTES)
+    identifying = {(method, path) for path in paths if "{customer_id}" in path
+                   for method in paths[path]} - needing
+    assert identifying == {("post", "/v1/customers/{customer_id}/identity-checks")}
 
 
 # --- every customer-scoped route is covered ---------------------------------------

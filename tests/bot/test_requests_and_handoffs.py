@@ -58,7 +58,7 @@ def test_refused_requests_write_nothing(services, customer_id, body, status, cod
 
 @pytest.mark.parametrize("customer_id", [None, MARIE])
 def test_handoff_is_filed_and_waits_for_an_adviser(services, customer_id):
-    response = services.post("/v1/handoffs", json={
+    response = services.post("/v1/handoffs", identified_as=customer_id, json={
         "customer_id": customer_id, "channel": "widget", "reason": "demande explicite",
         "summary": "La cliente veut parler à un conseiller de son sinistre.",
     })
@@ -68,16 +68,18 @@ def test_handoff_is_filed_and_waits_for_an_adviser(services, customer_id):
     assert body["status"] == "waiting"
 
 
-@pytest.mark.parametrize("body, status, code", [
-    ({"channel": "widget", "reason": "colère"}, 422, "validation_error"),
-    ({"customer_id": "99999999", "channel": "ivr", "reason": "r", "summary": "s"},
+@pytest.mark.parametrize("body, identified_as, status, code", [
+    ({"channel": "widget", "reason": "colère"}, None, 422, "validation_error"),
+    ({"customer_id": "99999999", "channel": "ivr", "reason": "r", "summary": "s"}, "99999999",
      404, "customer_not_found"),
-    ({"customer_id": 10000001, "channel": "ivr", "reason": "r", "summary": "s"},
+    ({"customer_id": 10000001, "channel": "ivr", "reason": "r", "summary": "s"}, MARIE,
      422, "validation_error"),
+    ({"customer_id": MARIE, "channel": "ivr", "reason": "r", "summary": "s"}, None,
+     401, "identity_required"),
 ])
-def test_refused_handoffs_write_nothing(services, body, status, code):
+def test_refused_handoffs_write_nothing(services, body, identified_as, status, code):
     before = count(services, "handoffs")
-    response = services.post("/v1/handoffs", json=body)
+    response = services.post("/v1/handoffs", json=body, identified_as=identified_as)
     assert response.status_code == status
     assert response.json()["error"]["code"] == code
     assert count(services, "handoffs") == before
