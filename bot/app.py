@@ -48,8 +48,10 @@ def create_app(services: Iterable[str], settings: Settings) -> Sanic:
         app.blueprint(policy_blueprint())
     if "claims" in services:
         from bot.claims.blueprint import create_blueprint as claims_blueprint
+        from bot.claims.retention import install_unattached_upload_purge
 
         app.blueprint(claims_blueprint())
+        install_unattached_upload_purge(app)
     return app
 
 

@@ -121,7 +121,7 @@ def privacy(settings: Settings, args: argparse.Namespace, out: Optional[TextIO] 
     engine = create_sync_engine(settings)
     try:
         with Session(engine, future=True) as session:
-            requests = PrivacyRequests(session, conversations, settings.uploads_dir)
+            requests = PrivacyRequests(session, conversations)
             if args.action == "purge":
                 result = requests.purge(args.days if args.days is not None else retention_days())
             elif args.action == "export":

@@ -11,8 +11,9 @@
   follow (Code des assurances L114-1; GDPR art. 17(3)(b) and (e)): see `KEPT`.
 - `purge`: the retention period (`CONVERSATION_RETENTION_DAYS`, default 90 days)
   for conversations, for the services' copies of the messages sent and the
-  one-time codes, which only serve a few minutes, and for the files sent but never
-  attached to a claim (a declaration abandoned, a visitor who never identified).
+  one-time codes, which only serve a few minutes. The files sent but never attached
+  to a claim have a retention of their own, a day, and the claims service, which
+  holds them, deletes them itself (bot/claims/retention.py).
 """
 from __future__ import annotations
 
@@ -20,12 +21,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Dict, List
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
-from bot.claims.models import Claim, ClaimDocument
+from bot.claims.models import Claim
 from bot.claims.serializers import claim_json
-from bot.claims.uploads import stored_path
 from bot.clock import isoformat_paris, now_utc
 from bot.masking import mask_personal_data
 from bot.policy.models import (
@@ -33,7 +33,6 @@ from bot.policy.models import (
     OneTimeCode, OutboxMessage, PhoneIdentificationLock,
 )
 from bot.policy.serializers import contract_json, customer_json, iso_date
-from bot.settings import DEFAULT_UPLOADS_DIR
 from server_extensions.conversations import ConversationStore
 
 KEPT = {
@@ -54,7 +53,6 @@ class PrivacyRequests:
 
     session: Session
     conversations: ConversationStore
-    uploads_dir: str = DEFAULT_UPLOADS_DIR
 
     def export(self, customer_id: str) -> Dict[str, Any]:
         customer = self._customer(customer_id)
@@ -99,15 +97,7 @@ class PrivacyRequests:
         purged = self.conversations.purge(cutoff.timestamp())
         purged["messages_sent_deleted"] = self._delete(OutboxMessage, OutboxMessage.created_at < cutoff)
         purged["one_time_codes_deleted"] = self._delete(OneTimeCode, OneTimeCode.created_at < cutoff)
-        unattached = self._all(ClaimDocument, and_(ClaimDocument.claim_id.is_(None),
-                                                   ClaimDocument.uploaded_at < cutoff))
-        for document in unattached:
-            self.session.delete(document)
-        purged["unattached_files_deleted"] = len(unattached)
         self.session.commit()
-        # The files once their rows are gone: a failed commit leaves both in place.
-        for document in unattached:
-            stored_path(self.uploads_dir, document.document_id).unlink(missing_ok=True)
         return purged
 
     def _customer(self, customer_id: str) -> Customer:

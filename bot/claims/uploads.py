@@ -18,10 +18,11 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, List, Optional
 from urllib.parse import unquote
 
 import filetype
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.claims.models import ClaimDocument
@@ -56,6 +57,8 @@ DIRECTORY_MODE = 0o700
 # How much of an oversized body is still read, so that the refusal reaches a
 # client that keeps sending; beyond it the connection is closed.
 OVERSIZE_DRAIN_BYTES = 16 * 1024 * 1024
+# Unattached uploads deleted per transaction by the purge (it goes on until none is left).
+PURGE_BATCH = 500
 
 _UNSAFE_NAME_CHARACTERS = re.compile(r"[^\w .,()'’+-]")
 
@@ -209,3 +212,40 @@ async def store_upload(
         path.unlink(missing_ok=True)
         raise
     return document
+
+
+async def purge_unattached_uploads(session: AsyncSession, uploads_dir: str, uploaded_before: datetime) -> int:
+    """Deletes the uploads received before `uploaded_before` and never attached to a
+    claim, row then file; the number deleted.
+
+    Each row goes only if it is still unattached when deleted: an upload linked to a
+    claim meanwhile (or deleted by another claims service sharing the folder) is left
+    alone. The files go once their rows are committed, so that a failed commit leaves
+    both in place.
+    """
+    purged = 0
+    while True:
+        candidates = (await session.execute(
+            select(ClaimDocument.document_id)
+            .where(ClaimDocument.claim_id.is_(None), ClaimDocument.uploaded_at < uploaded_before)
+            .limit(PURGE_BATCH)
+        )).scalars().all()
+        deleted: List[str] = []
+        for upload_id in candidates:
+            result = await session.execute(
+                delete(ClaimDocument)
+                .where(ClaimDocument.document_id == upload_id, ClaimDocument.claim_id.is_(None))
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount:
+                deleted.append(upload_id)
+        await session.commit()
+        await asyncio.to_thread(_unlink_all, [stored_path(uploads_dir, upload_id) for upload_id in deleted])
+        purged += len(deleted)
+        if len(candidates) < PURGE_BATCH:
+            return purged
+
+
+def _unlink_all(paths: List[Path]) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)

@@ -17,7 +17,7 @@ from bot.db import create_sync_engine
 from bot.policy.models import (
     Contract, Customer, GeneratedDocument, Handoff, IdentificationLock, OneTimeCode, OutboxMessage,
 )
-from bot.claims.models import Claim, ClaimDocument
+from bot.claims.models import Claim
 from bot.privacy import KEPT, PrivacyRequests, UnknownCustomer
 from bot.settings import Settings
 from server_extensions.conversations import ConversationStore
@@ -144,30 +144,6 @@ def cli(settings, conversations_url, *args):
            "DOCUMENT_LINK_SECRET": "secret", "PATH": "/usr/bin:/bin"}
     return subprocess.run([sys.executable, "-m", "bot.cli", "privacy", "--conversations-url", conversations_url,
                            *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
-
-
-def test_purge_deletes_files_never_attached_to_a_claim_once_past_retention(session, conversations_url, tmp_path):
-    uploads = tmp_path / "uploads"
-    uploads.mkdir()
-    long_ago, today = now_utc() - timedelta(days=100), now_utc()
-    claim_id = session.execute(select(Claim.id).where(Claim.claim_number == "SIN-2026-000731")).scalar_one()
-    files = {"abandoned": (None, long_ago), "recent": (None, today), "attached": (claim_id, long_ago)}
-    for name, (claim, uploaded_at) in files.items():
-        document_id = name.ljust(32, "0")
-        (uploads / document_id).write_bytes(b"\xff\xd8\xff photo")
-        session.add(ClaimDocument(document_id=document_id, claim_id=claim, filename=f"{name}.jpg",
-                                  content_type="image/jpeg", size=10, uploaded_at=uploaded_at,
-                                  linked_at=uploaded_at if claim else None))
-    session.commit()
-    conversations = ConversationStore(conversations_url)
-    try:
-        purged = PrivacyRequests(session, conversations, str(uploads)).purge(90)
-    finally:
-        conversations.close()
-    assert purged["unattached_files_deleted"] == 1
-    assert sorted(path.name[:8] for path in uploads.iterdir()) == ["attached", "recent00"]
-    assert rows(session, ClaimDocument, ClaimDocument.document_id.like("abandoned%")) == 0
-    assert rows(session, ClaimDocument, ClaimDocument.document_id.like("attached%")) == 1
 
 
 def test_the_command_line_exports_erases_and_purges(requests, settings, conversations_url):

@@ -1,16 +1,26 @@
 """Claims service: files checked by their content, stored privately, linked to one claim."""
 import hashlib
 import stat
+import sys
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import sessionmaker
 
+from bot.claims import uploads as uploads_module
+from bot.claims.models import ClaimDocument
+from bot.claims.uploads import purge_unattached_uploads
+from bot.cli import init_database
+from bot.db import create_app_engine
 from bot.settings import Settings, SettingsError
-from tests.bot.helpers import KARIM, MARIE, count, query, today_paris
+from tests.bot.helpers import KARIM, MARIE, count, db_time, execute, query, today_paris
 from tests.bot.test_claims import declaration, file
+from tests.processes import free_port, start, stop, wait_for, wait_until_up
 from tests.sample_files import jpeg_bytes, pdf_bytes, png_bytes
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -292,3 +302,95 @@ def test_uploads_folder_and_size_cap_come_from_the_environment():
     assert (settings.uploads_dir, settings.upload_max_bytes) == ("/srv/oyat/uploads", 2048)
     defaults = Settings.from_env({"SERVICES_API_TOKEN": "t", "DOCUMENT_LINK_SECRET": "s"})
     assert (defaults.uploads_dir, defaults.upload_max_bytes) == ("var/uploads", MAX_BYTES)
+
+
+# --- files never attached to a claim -------------------------------------------------
+
+def backdate(services, upload_id, hours):
+    execute(services, "UPDATE claim_documents SET uploaded_at = ? WHERE document_id = ?",
+            (db_time(datetime.now(timezone.utc) - timedelta(hours=hours)), upload_id))
+
+
+def attach_behind_the_services_back(services, upload_id, claim_number="SIN-2026-000731"):
+    execute(services, "UPDATE claim_documents SET claim_id = (SELECT id FROM claims WHERE claim_number = ?),"
+                      " linked_at = uploaded_at WHERE document_id = ?", (claim_number, upload_id))
+
+
+def document_ids(services, *upload_ids):
+    marks = ", ".join("?" for _ in upload_ids)
+    return {row[0] for row in query(services, f"SELECT document_id FROM claim_documents WHERE document_id IN ({marks})",
+                                    upload_ids)}
+
+
+def test_the_claims_service_deletes_a_day_old_file_never_attached_and_keeps_the_others(services, tmp_path):
+    abandoned, attached, recent = (uploaded(services)["upload_id"] for _ in range(3))
+    backdate(services, abandoned, 25)
+    backdate(services, attached, 25)
+    attach_behind_the_services_back(services, attached)
+    backdate(services, recent, 23)
+
+    # A claims service starting on this database purges at once (then every quarter of an hour).
+    port = free_port()
+    log_path = tmp_path / "claims.log"
+    process = start([sys.executable, "-m", "bot.cli", "serve", "--service", "claims", "--host", "127.0.0.1",
+                     "--port", str(port)], cwd=services.workdir, env=services.env, log_path=log_path)
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/health", process, 30, log_path)
+        wait_for(lambda: abandoned not in document_ids(services, abandoned), 30, "the abandoned file's row deleted")
+    finally:
+        stop(process)
+    assert not stored_file(services, abandoned).exists()
+    assert document_ids(services, abandoned, attached, recent) == {attached, recent}
+    assert stored_file(services, attached).exists() and stored_file(services, recent).exists()
+    assert "files never attached to a claim deleted" in log_path.read_text()
+
+
+async def test_the_purge_goes_through_every_batch_and_spares_a_file_linked_meanwhile(tmp_path, monkeypatch):
+    settings = Settings.from_env({"DATABASE_URL": f"sqlite:///{tmp_path / 'oyat.db'}", "SERVICES_API_TOKEN": "t",
+                                  "DOCUMENT_LINK_SECRET": "s", "IDENTITY_ASSERTION_SECRET": "a"})
+    init_database(settings)
+    engine = create_app_engine(settings)
+    sessions = sessionmaker(engine, class_=AsyncSession, expire_on_commit=False, future=True)
+    uploads, long_ago = tmp_path / "uploads", datetime.now(timezone.utc) - timedelta(days=2)
+    uploads.mkdir()
+    ids = [f"{n:032x}" for n in range(5)]
+    async with sessions() as session:
+        for upload_id in ids:
+            (uploads / upload_id).write_bytes(b"\xff\xd8\xff photo")
+            session.add(ClaimDocument(document_id=upload_id, filename="photo.jpg", content_type="image/jpeg",
+                                      size=10, uploaded_at=long_ago))
+        await session.commit()
+    linked = ids[3]
+
+    real_execute = AsyncSession.execute
+
+    async def linked_meanwhile(session, statement, *args, **kwargs):
+        """Between the purge's look-up and its delete, the customer attaches one file."""
+        if getattr(statement, "is_delete", False) and not getattr(linked_meanwhile, "done", False):
+            linked_meanwhile.done = True
+            await real_execute(session, update(ClaimDocument).where(ClaimDocument.document_id == linked)
+                               .values(claim_id=1, linked_at=long_ago))
+        return await real_execute(session, statement, *args, **kwargs)
+
+    monkeypatch.setattr(uploads_module, "PURGE_BATCH", 2)
+    monkeypatch.setattr(AsyncSession, "execute", linked_meanwhile)
+    async with sessions() as session:
+        purged = await purge_unattached_uploads(session, str(uploads), datetime.now(timezone.utc) - timedelta(days=1))
+    await engine.dispose()
+    assert purged == 4
+    assert sorted(path.name for path in uploads.iterdir()) == [linked]
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "un jour"])
+def test_an_invalid_unattached_file_retention_keeps_the_services_from_starting(value):
+    environ = {"SERVICES_API_TOKEN": "t", "DOCUMENT_LINK_SECRET": "s", "IDENTITY_ASSERTION_SECRET": "a",
+               "UNATTACHED_UPLOAD_RETENTION_HOURS": value}
+    with pytest.raises(SettingsError, match="UNATTACHED_UPLOAD_RETENTION_HOURS"):
+        Settings.from_env(environ)
+
+
+def test_files_never_attached_are_kept_a_day_unless_configured():
+    environ = {"SERVICES_API_TOKEN": "t", "DOCUMENT_LINK_SECRET": "s", "IDENTITY_ASSERTION_SECRET": "a"}
+    assert Settings.from_env(environ).unattached_upload_retention_hours == 24
+    environ["UNATTACHED_UPLOAD_RETENTION_HOURS"] = "6"
+    assert Settings.from_env(environ).unattached_upload_retention_hours == 6
