@@ -9,9 +9,11 @@ from typing import Optional
 
 PRODUCT_CODES = {"AUT": "auto", "HAB": "habitation", "SAN": "sante", "PRV": "prevoyance", "PRO": "pro"}
 
-_CONTRACT_NUMBER = re.compile(r"\b(aut|hab|san|prv|pro)[\s.-]*(\d{6})\b", re.IGNORECASE)
-_CLAIM_NUMBER = re.compile(r"\bsin[\s.-]*(\d{4})[\s.-]*(\d{6})\b", re.IGNORECASE)
-_CUSTOMER_ID = re.compile(r"(?<!\d)(\d{8})(?!\d)")
+# [0-9], not \d: \d also matches the digits of other scripts (« ١٢٣٤٥٦٧٨ »), which no
+# identifier is made of and the services would not know.
+_CONTRACT_NUMBER = re.compile(r"\b(aut|hab|san|prv|pro)[\s.-]*([0-9]{6})\b", re.IGNORECASE)
+_CLAIM_NUMBER = re.compile(r"\bsin[\s.-]*([0-9]{4})[\s.-]*([0-9]{6})\b", re.IGNORECASE)
+_CUSTOMER_ID = re.compile(r"(?<![0-9])([0-9]{8})(?![0-9])")
 
 
 def find_contract_number(text: str) -> Optional[str]:
@@ -28,5 +30,5 @@ def find_claim_number(text: str) -> Optional[str]:
 
 def find_customer_id(text: str) -> Optional[str]:
     """The first eight-digit espace-client identifier in `text`, or None."""
-    match = _CUSTOMER_ID.search(re.sub(r"(?<=\d)[\s.](?=\d)", "", text or ""))
+    match = _CUSTOMER_ID.search(re.sub(r"(?<=[0-9])[\s.](?=[0-9])", "", text or ""))
     return match.group(1) if match else None

@@ -41,3 +41,13 @@ def test_claim_numbers_are_found_in_any_shape_and_made_canonical(text, canonical
 )
 def test_customer_ids_are_eight_digits(text, customer_id):
     assert find_customer_id(text) == customer_id
+
+
+@pytest.mark.parametrize("find, text", [
+    (find_customer_id, "mon identifiant est ١٢٣٤٥٦٧٨"),
+    (find_customer_id, "１０００００００"),
+    (find_contract_number, "aut ١٢٣٤٥٦"),
+    (find_claim_number, "sin ٢٠٢٦ ١٢٣٤٥٦"),
+], ids=["arabic-indic customer id", "full-width customer id", "arabic-indic contract", "arabic-indic claim"])
+def test_digits_of_other_scripts_make_no_identifier(find, text):
+    assert find(text) is None
