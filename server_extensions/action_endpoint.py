@@ -9,7 +9,9 @@ can be sent again later) and a wait for the next message.
 
 A form validation refused by the action server (400) goes through unchanged. A
 session that the action server cannot start is started here the way it would have
-(actions.conversation.session_start_events), and the next action apologizes.
+(actions.conversation.session_start_events), and the next action apologizes. An
+action server that refuses the Rasa server's token (401, 403: ACTION_SERVER_TOKEN
+differs between the two) is a failure too, logged as such.
 """
 import asyncio
 import logging
@@ -25,6 +27,7 @@ logger = logging.getLogger(__name__)
 APOLOGY_RESPONSE = "utter_assistant_unavailable"
 DEFAULT_TIMEOUT_SECONDS = 30.0
 SESSION_START = "action_session_start"
+REFUSED_CREDENTIALS = (401, 403)
 
 
 def started_session(tracker: Dict[str, Any]) -> Dict[str, Any]:
@@ -59,9 +62,13 @@ class ApologizingActionEndpoint:
             return await self.wrapped.request(*args, **kwargs)
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             status = getattr(error, "status", None)
-            if status is not None and status < 500:
+            if status in REFUSED_CREDENTIALS:
+                logger.error("the action server refused the Rasa server's token (%s): check that "
+                             "ACTION_SERVER_TOKEN is the same for both", status)
+            elif status is not None and status < 500:
                 raise
-            logger.error("action %s failed (%s)", action, status or type(error).__name__)
+            else:
+                logger.error("action %s failed (%s)", action, status or type(error).__name__)
             if action == SESSION_START:
                 return started_session(call.get("tracker") or {})
             return apology()

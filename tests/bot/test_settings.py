@@ -9,7 +9,7 @@ import pytest
 from bot.settings import Settings, SettingsError
 from tests.conftest import REPO_ROOT
 
-SECRETS = {"SERVICES_API_TOKEN": "token", "DOCUMENT_LINK_SECRET": "secret"}
+SECRETS = {"SERVICES_API_TOKEN": "token", "DOCUMENT_LINK_SECRET": "secret", "IDENTITY_ASSERTION_SECRET": "signing"}
 
 
 @pytest.mark.parametrize("missing", sorted(SECRETS))
@@ -24,6 +24,9 @@ def test_defaults_apply_when_only_secrets_are_given():
     assert settings.database_url == "sqlite:///var/oyat.db"
     assert settings.documents_public_url == "http://localhost:5101"
     assert settings.document_link_ttl_seconds == 86400
+    assert settings.identity_assertion_ttl_seconds == 3600
+    assert settings.queued_claim_identity_grace_seconds == 7 * 86400
+    assert settings.espace_client_jwt_secret == ""  # every session token refused
 
 
 @pytest.mark.parametrize("database_url, async_url, sync_url", [
@@ -46,6 +49,8 @@ def test_database_url_gets_the_driver_of_each_use(database_url, async_url, sync_
     ("DATABASE_URL", "not a url"),
     ("DOCUMENT_LINK_TTL_SECONDS", "-5"),
     ("DOCUMENT_LINK_TTL_SECONDS", "a day"),
+    ("IDENTITY_ASSERTION_TTL_SECONDS", "0"),
+    ("QUEUED_CLAIM_IDENTITY_GRACE_SECONDS", "a week"),
 ])
 def test_invalid_values_are_refused(name, value):
     with pytest.raises(SettingsError, match=name):
@@ -54,7 +59,7 @@ def test_invalid_values_are_refused(name, value):
 
 def test_dotenv_is_read_without_overriding_the_environment(tmp_path, monkeypatch):
     (tmp_path / ".env").write_text(
-        "SERVICES_API_TOKEN=from-dotenv\nDOCUMENT_LINK_SECRET=from-dotenv\n")
+        "SERVICES_API_TOKEN=from-dotenv\nDOCUMENT_LINK_SECRET=from-dotenv\nIDENTITY_ASSERTION_SECRET=from-dotenv\n")
     monkeypatch.chdir(tmp_path)
     with mock.patch.dict(os.environ, {"SERVICES_API_TOKEN": "from-environment"}):
         os.environ.pop("DOCUMENT_LINK_SECRET", None)
@@ -65,7 +70,7 @@ def test_dotenv_is_read_without_overriding_the_environment(tmp_path, monkeypatch
 
 def test_serve_refuses_to_start_without_service_token(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in SECRETS}
-    env.update(PYTHONPATH=str(REPO_ROOT), DOCUMENT_LINK_SECRET="secret")
+    env.update(PYTHONPATH=str(REPO_ROOT), DOCUMENT_LINK_SECRET="secret", IDENTITY_ASSERTION_SECRET="signing")
     result = subprocess.run(
         [sys.executable, "-m", "bot.cli", "serve", "--port", "1"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,

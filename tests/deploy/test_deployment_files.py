@@ -255,12 +255,49 @@ def test_probes_and_services_reach_the_port_each_process_listens_on():
         assert [p["targetPort"] for p in services[process]["spec"]["ports"]] == [port], process
 
 
+def unset_variables(path: Path) -> Set[str]:
+    return {name for value in unit_settings(path).get("UnsetEnvironment", []) for name in value.split()}
+
+
 def test_the_web_site_never_holds_the_session_token_secret():
     """Its demo espace-client page signs a token for any customer number given."""
-    assert "ESPACE_CLIENT_JWT_SECRET" in unit_settings(unit_path("web")).get("UnsetEnvironment", [])
+    assert "ESPACE_CLIENT_JWT_SECRET" in unset_variables(unit_path("web"))
     web = container(deployment("web"))
     assert not any("secretRef" in source for source in web.get("envFrom", []))
     assert not any("secretKeyRef" in variable.get("valueFrom", {}) for variable in web.get("env", []))
+
+
+SERVICES_ONLY_SECRETS = {"IDENTITY_ASSERTION_SECRET", "ESPACE_CLIENT_JWT_SECRET"}
+# The processes of the services' code (bot.cli): the services, their migrations and purge.
+SERVICE_PROCESSES = {"policy", "claims", "init-db", "purge"}
+
+
+def test_only_the_services_hold_the_secrets_of_identities():
+    """A process that could sign an identity assertion could reach any customer's data:
+    the action servers, the Rasa replicas, the claim outbox worker and the web site never
+    hold the secrets, under systemd (dropped from the one environment file) or Kubernetes
+    (a Secret of their own)."""
+    for path in sorted(SYSTEMD.glob("*.service")):
+        process = path.name.removeprefix("oyat-").split("@")[0].removesuffix(".service")
+        if process not in SERVICE_PROCESSES:
+            assert SERVICES_ONLY_SECRETS <= unset_variables(path), path.name
+    for document in kubernetes_documents():
+        if document["kind"] not in ("Deployment", "Job", "CronJob"):
+            continue
+        sources = {source["secretRef"]["name"] for source in container(document).get("envFrom", [])
+                   if "secretRef" in source}
+        holds = "oyat-service-secrets" in sources
+        assert holds == (document["metadata"]["name"] in SERVICE_PROCESSES), document["metadata"]["name"]
+    secrets = {d["metadata"]["name"]: set(d["stringData"]) for d in kubernetes_documents() if d["kind"] == "Secret"}
+    assert secrets["oyat-service-secrets"] == SERVICES_ONLY_SECRETS
+    assert not secrets["oyat-secrets"] & SERVICES_ONLY_SECRETS
+
+
+def test_the_rasa_servers_authenticate_to_the_action_servers():
+    for endpoints in ("endpoints.yml", "endpoints.production.yml"):
+        action_endpoint = yaml.safe_load((ROOT / endpoints).read_text())["action_endpoint"]
+        assert action_endpoint["headers"] == {"Authorization": "Bearer ${ACTION_SERVER_TOKEN}"}, endpoints
+    assert "ACTION_SERVER_TOKEN" in documented_variables()
 
 
 # --- variables ------------------------------------------------------------------------

@@ -23,6 +23,11 @@ WHATSAPP_PHONE_NUMBER_ID = "106540352242922"
 TELEGRAM_BOT_TOKEN = "123456789:AAE-test-bot-token"
 TELEGRAM_SECRET_TOKEN = "test-telegram-secret_token-0123"
 MESSENGER_APP_SECRET = "test-messenger-app-secret-0123456789"
+UPLOAD_FILES_PER_CONVERSATION, UPLOAD_FILES_PER_ADDRESS = "4/86400", "6/3600"
+# What the Rasa server sends the action server (endpoints.yml); the action server answers nobody else.
+ACTION_SERVER_TOKEN = "test-action-server-token-0123456789"
+# Known to the services alone: neither the action server nor the Rasa server has them.
+SERVICES_ONLY_SECRETS = ("IDENTITY_ASSERTION_SECRET", "ESPACE_CLIENT_JWT_SECRET")
 
 
 @pytest.fixture(scope="session")
@@ -44,6 +49,15 @@ class RasaStack:
     jwt_secret: str
     conversations_db: Optional[Path] = None  # the tracker store's SQLite file
     logs: Tuple[Path, ...] = ()  # the Rasa server's (debug level) and the action server's
+    # The web site the Rasa server accepts browsers from (`--cors`); tests/dialogue/
+    # test_widget_browser.py serves the widget's pages there.
+    site_port: int = 0
+    actions_url: str = ""  # the action server, which answers only the Rasa server's token
+    action_server_token: str = ""
+
+    @property
+    def site_origin(self) -> str:
+        return f"http://127.0.0.1:{self.site_port}"
 
     def say(self, sender: str, text: str, **metadata) -> list:
         answer = requests.post(
@@ -78,11 +92,14 @@ def rasa_stack(services, trained_model, tmp_path_factory, messaging_platform) ->
     jwt_secret = JWT_SECRET
     api_token = "test-rasa-api-token"
     env = {
-        **os.environ,
-        **services.env,
+        **{name: value for name, value in {**os.environ, **services.env}.items() if name not in SERVICES_ONLY_SECRETS},
         "POLICY_SERVICE_URL": services.base_url,
         "CLAIMS_SERVICE_URL": services.base_url,
-        "ESPACE_CLIENT_JWT_SECRET": jwt_secret,
+        "ACTION_SERVER_TOKEN": ACTION_SERVER_TOKEN,
+        # Files a conversation and an address may send (connectors/upload_limits.py), small
+        # enough for tests/dialogue/test_widget_channel.py to go beyond in a few files.
+        "UPLOAD_FILES_PER_CONVERSATION": UPLOAD_FILES_PER_CONVERSATION,
+        "UPLOAD_FILES_PER_ADDRESS": UPLOAD_FILES_PER_ADDRESS,
         # The telephone line: the gateway's token, and its own call store.
         "IVR_GATEWAY_TOKEN": IVR_GATEWAY_TOKEN,
         "IVR_DATABASE_URL": f"sqlite:///{workdir / 'ivr.db'}",
@@ -104,6 +121,7 @@ def rasa_stack(services, trained_model, tmp_path_factory, messaging_platform) ->
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
+        '  headers:\n    Authorization: Bearer ${ACTION_SERVER_TOKEN}\n'
         f'tracker_store:\n  type: server_extensions.tracker_store.MaskingSQLTrackerStore\n'
         f'  dialect: "sqlite"\n  db: "{workdir / "conversations.db"}"\n'
     )
@@ -113,7 +131,8 @@ def rasa_stack(services, trained_model, tmp_path_factory, messaging_platform) ->
     actions_log, rasa_log = workdir / "actions.log", workdir / "rasa.log"
     actions = start(
         # Debug logs, filtered as in production (logging.yml): they must carry no personal data.
-        [str(VENV_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(actions_port),
+        # As in the Procfile: our action server, on the loopback address.
+        [str(VENV_BIN / "python"), "-m", "actions.server", "--actions", "actions", "--port", str(actions_port),
          "-vv", "--logging-config_file", str(ROOT / "logging.yml")],
         cwd=ROOT, env=env, log_path=actions_log,
     )
@@ -133,7 +152,8 @@ def rasa_stack(services, trained_model, tmp_path_factory, messaging_platform) ->
         wait_until_up(f"http://127.0.0.1:{actions_port}/health", actions, 60, actions_log)
         wait_until_up(f"http://127.0.0.1:{rasa_port}/", rasa, 240, rasa_log)
         yield RasaStack(f"http://127.0.0.1:{rasa_port}", api_token, jwt_secret, workdir / "conversations.db",
-                        (rasa_log, actions_log))
+                        (rasa_log, actions_log), site_port,
+                        actions_url=f"http://127.0.0.1:{actions_port}", action_server_token=ACTION_SERVER_TOKEN)
     finally:
         stop(actions)
         stop(rasa)

@@ -13,8 +13,9 @@ from typing import Dict, List
 import pytest
 import requests
 
+from connectors.guard import conversation_id
 from tests.actions.helpers import JWT_SECRET
-from tests.conftest import TEST_DOCUMENT_LINK_SECRET, TEST_SERVICES_API_TOKEN
+from tests.conftest import TEST_DOCUMENT_LINK_SECRET, TEST_IDENTITY_ASSERTION_SECRET, TEST_SERVICES_API_TOKEN
 from tests.dialogue.conftest import trained_model  # noqa: F401 (the fixture, shared)
 from tests.processes import free_port, start, stop, wait_until_up
 
@@ -96,6 +97,8 @@ def fault_stack(trained_model, tmp_path_factory) -> FaultStack:
         "CLAIMS_SERVICE_URL": f"http://127.0.0.1:{ports['proxy']}",
         "SERVICES_TIMEOUT_SECONDS": str(SERVICES_TIMEOUT_SECONDS),
         "ESPACE_CLIENT_JWT_SECRET": JWT_SECRET,
+        "IDENTITY_ASSERTION_SECRET": TEST_IDENTITY_ASSERTION_SECRET,
+        "ACTION_SERVER_TOKEN": "fault-action-server-token",
         "CLAIM_OUTBOX_URL": f"sqlite:///{workdir / 'claim_outbox.db'}",
         "CLAIM_OUTBOX_POLL_SECONDS": "0.5",
         "CLAIM_OUTBOX_RETRY_SECONDS": "1",
@@ -105,6 +108,7 @@ def fault_stack(trained_model, tmp_path_factory) -> FaultStack:
     endpoints, credentials = workdir / "endpoints.yml", workdir / "credentials.yml"
     endpoints.write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{ports["actions"]}/webhook"\n'
+        '  headers:\n    Authorization: Bearer ${ACTION_SERVER_TOKEN}\n'
         f'tracker_store:\n  type: server_extensions.tracker_store.MaskingSQLTrackerStore\n'
         f'  dialect: "sqlite"\n  db: "{workdir / "conversations.db"}"\n')
     credentials.write_text("connectors.rest.GuardedRestInput:\n")
@@ -115,7 +119,7 @@ def fault_stack(trained_model, tmp_path_factory) -> FaultStack:
             "claims": [python, "-m", "bot.cli", "serve", "--service", "claims", "--port", str(ports["claims"])],
             "proxy": [python, "-m", "tests.faults.slow_proxy", "--port", str(ports["proxy"]),
                       "--target", f"http://127.0.0.1:{ports['claims']}"],
-            "actions": [python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(ports["actions"]),
+            "actions": [python, "-m", "actions.server", "--actions", "actions", "--port", str(ports["actions"]),
                         "--logging-config_file", str(ROOT / "logging.yml")],
             "outbox": [python, "-m", "actions.claim_outbox"],
             "rasa": [str(VENV_BIN / "rasa"), "run", "--model", str(trained_model), "--endpoints", str(endpoints),

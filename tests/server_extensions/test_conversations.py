@@ -83,7 +83,9 @@ def test_the_retention_period_comes_from_the_environment():
         retention_days({"CONVERSATION_RETENTION_DAYS": "trois mois"})
 
 
-def test_the_conversation_database_is_the_one_endpoints_yml_configures(tmp_path):
+def test_the_conversation_database_is_the_one_endpoints_yml_configures(tmp_path, monkeypatch):
+    # Rasa reads the whole file, the action server's token (from the environment) too.
+    monkeypatch.setenv("ACTION_SERVER_TOKEN", "a-token")
     endpoints = tmp_path / "endpoints.yml"
     endpoints.write_text('tracker_store:\n  type: server_extensions.tracker_store.MaskingSQLTrackerStore\n'
                          '  dialect: "sqlite"\n  db: "var/conversations.db"\n')
