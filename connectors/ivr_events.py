@@ -8,7 +8,6 @@ text: "<t>.<raw body>", valid 5 minutes). Both compared in constant time.
 
 import hashlib
 import hmac
-import math
 import re
 from dataclasses import dataclass
 from typing import Any, Dict, Mapping, Optional, Tuple
@@ -21,9 +20,10 @@ EVENT_TYPES = ("start", "utterance", "dtmf", "no_input", "hangup", "transfer_sta
 TRANSFER_OUTCOMES = ("completed", "failed", "busy", "no_answer")
 MAX_ALTERNATIVES = 10
 
-_IDENTIFIER = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
-_DIGITS = re.compile(r"^[0-9*#]{1,32}$")
-_SIGNATURE = re.compile(r"^t=(\d{1,12}),v1=([0-9a-f]{64})$")
+# Matched whole (fullmatch): `$` would also accept a trailing new line.
+_IDENTIFIER = re.compile(r"[A-Za-z0-9._:-]{1,100}")
+_DIGITS = re.compile(r"[0-9*#]{1,32}")
+_SIGNATURE = re.compile(r"t=([0-9]{1,12}),v1=([0-9a-f]{64})")
 
 
 class Refused(Exception):
@@ -76,7 +76,7 @@ def authenticate(headers: Mapping[str, str], raw_body: bytes, token: str, signin
             return
         raise Refused(401, "unauthorized", "Jeton d'accès refusé.")
     if signature is not None:
-        match = _SIGNATURE.match(signature.strip())
+        match = _SIGNATURE.fullmatch(signature.strip())
         if not signing_secret or match is None:
             raise Refused(403, "bad_signature", "Signature refusée.")
         timestamp = int(match[1])
@@ -96,7 +96,7 @@ def parse_event(body: Any) -> CallEvent:
     problems: Dict[str, str] = {}
     event_id, call_id = body.get("event_id"), body.get("call_id")
     for name, value in (("event_id", event_id), ("call_id", call_id)):
-        if not isinstance(value, str) or not _IDENTIFIER.match(value):
+        if not isinstance(value, str) or not _IDENTIFIER.fullmatch(value):
             problems[name] = "1 à 100 caractères parmi lettres, chiffres et . _ : - attendus"
     kind = body.get("type")
     if kind not in EVENT_TYPES:
@@ -114,7 +114,7 @@ def parse_event(body: Any) -> CallEvent:
         fields.update(_utterance(body, problems))
     elif kind == "dtmf":
         digits = body.get("digits")
-        if not isinstance(digits, str) or not _DIGITS.match(digits):
+        if not isinstance(digits, str) or not _DIGITS.fullmatch(digits):
             problems["digits"] = "1 à 32 touches parmi 0-9, * et #"
         fields["digits"] = digits
     elif kind == "transfer_status":
@@ -141,8 +141,10 @@ def _utterance(body: Dict[str, Any], problems: Dict[str, str]) -> Dict[str, Any]
         confidence = item.get("confidence") if isinstance(item, dict) else None
         if not isinstance(transcript, str) or len(transcript) > MAX_MESSAGE_LENGTH:
             problems[f"alternatives[{index}].transcript"] = f"texte de {MAX_MESSAGE_LENGTH} caractères au plus"
+        # Compared, never converted: an integer of 400 digits is valid JSON and no float
+        # (NaN and infinities fail the comparison too).
         elif (isinstance(confidence, bool) or not isinstance(confidence, (int, float))
-              or not math.isfinite(confidence) or not 0 <= confidence <= 1):
+              or not 0 <= confidence <= 1):
             problems[f"alternatives[{index}].confidence"] = "nombre entre 0 et 1 attendu"
         else:
             alternatives.append(Alternative(transcript, float(confidence)))

@@ -375,6 +375,11 @@ def test_a_bad_signature_is_refused_with_403(line, assistant, signature):
         (b'{"event_id": "e1", "call_id": "c1", "type": "utterance", "final": true,'
          b' "alternatives": [{"transcript": "oui", "confidence": NaN}]}', 422, "validation_error"),
         (b'{"event_id": "e1", "call_id": "c1", "type": "dtmf", "digits": "12a"}', 422, "validation_error"),
+        (b'{"event_id": "e1", "call_id": "c1", "type": "dtmf", "digits": "12\\n"}', 422, "validation_error"),
+        (b'{"event_id": "e1\\n", "call_id": "c1", "type": "no_input"}', 422, "validation_error"),
+        (b'{"event_id": "e1", "call_id": "c1\\n", "type": "no_input"}', 422, "validation_error"),
+        (b'{"event_id": "e1", "call_id": "c1", "type": "utterance", "final": true,'
+         b' "alternatives": [{"transcript": "oui", "confidence": 1' + b"0" * 400 + b'}]}', 422, "validation_error"),
         (b'{"event_id": "e1", "call_id": "c1", "type": "transfer_status", "status": "maybe"}', 422, "validation_error"),
         (b'{"event_id": "e1", "call_id": "c1", "type": "start", "caller": 612345678}', 422, "validation_error"),
         (b'{"event_id": "e1", "call_id": "never-started", "type": "no_input"}', 404, "unknown_call"),
