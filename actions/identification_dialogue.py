@@ -2,8 +2,13 @@
 six-digit code sent by SMS to the phone on file. When the channel verified the
 customer's phone number (`channel_phone` in the message metadata), that number
 replaces the customer id; on the telephone line it suffices with the date of birth.
-The policy service counts wrong answers and locks identification for 15 minutes
-after three."""
+No answer tells whether a customer id exists or a birth date is right: the code is
+« sent if the information is right », and a wrong birth date shows as a wrong code.
+The policy service counts wrong answers per conversation and per source (the client's
+address or platform user, reserved metadata `client_source` set by the channels) and
+locks identification for 15 minutes after three (docs/identification.md)."""
+
+import hashlib
 
 import re
 from typing import Any, Dict, List, Optional, Text
@@ -33,6 +38,8 @@ from actions.services import ServiceRefusal, ServiceUnavailable, services
 CHECKED = "vérifié"
 # Input channel of the telephone line: the caller's number and the birth date suffice.
 TELEPHONE_CHANNEL = "ivr"
+# The longest source the policy service takes; a longer one is passed as its hash.
+MAX_SOURCE_LENGTH = 255
 
 # What to do once identified, for each request that needed it.
 RESUMED_ACTIONS = {
@@ -106,16 +113,15 @@ class ValidateIdentificationForm(FormValidationAction):
             return await self._check_phone(phone, birth_date.isoformat(), dispatcher, tracker)
         customer_id = tracker.get_slot(IDENTIFICATION_CUSTOMER_ID)
         try:
-            check = await services().start_identity_check(customer_id, birth_date.isoformat())
+            check = await services().start_identity_check(customer_id, birth_date.isoformat(), **_asked(tracker))
         except ServiceUnavailable:
             return _stop_identification(dispatcher, "utter_identification_unavailable")
         except ServiceRefusal as refusal:
             if refusal.code == "identification_locked":
                 return _stop_identification(dispatcher, "utter_identification_locked")
-            # An unknown customer id is answered like a wrong birth date: no hint either way.
-            dispatcher.utter_message(response="utter_identification_mismatch")
-            return {IDENTIFICATION_CUSTOMER_ID: None, IDENTIFICATION_BIRTH_DATE: None}
-        dispatcher.utter_message(response="utter_identification_code_sent", sent_to=check["sent_to"])
+            return _stop_identification(dispatcher, "utter_identification_unavailable")
+        # The same answer whether the customer exists and the date is right or not.
+        dispatcher.utter_message(response="utter_identification_code_sent")
         return {IDENTIFICATION_BIRTH_DATE: CHECKED, "identification_check_id": check["check_id"]}
 
     @staticmethod
@@ -125,8 +131,7 @@ class ValidateIdentificationForm(FormValidationAction):
         """Birth date of the customer whose phone on file is the channel's number."""
         telephone = tracker.get_latest_input_channel() == TELEPHONE_CHANNEL
         try:
-            check = await services().start_phone_identity_check(
-                phone, birth_date, not telephone, tracker.sender_id, tracker.get_latest_input_channel() or "inconnu")
+            check = await services().start_phone_identity_check(phone, birth_date, not telephone, **_asked(tracker))
         except ServiceUnavailable:
             return _stop_identification(dispatcher, "utter_identification_unavailable")
         except ServiceRefusal as refusal:
@@ -135,7 +140,7 @@ class ValidateIdentificationForm(FormValidationAction):
             if refusal.code == "identity_ambiguous":
                 dispatcher.utter_message(response="utter_identification_phone_ambiguous")
                 return {IDENTIFICATION_BY_CUSTOMER_ID: True, IDENTIFICATION_BIRTH_DATE: None}
-            # An unknown number is answered like a wrong birth date: no hint either way.
+            # Telephone line: an unknown number is answered like a wrong birth date.
             dispatcher.utter_message(response="utter_identification_phone_mismatch")
             return {IDENTIFICATION_BIRTH_DATE: None}
         if "customer_id" in check:  # telephone line: identified without a code
@@ -143,20 +148,20 @@ class ValidateIdentificationForm(FormValidationAction):
             identity = {event["name"]: event["value"]
                         for event in identity_events(tracker, check["customer_id"], check["identity_assertion"])}
             return {**identity, IDENTIFICATION_BIRTH_DATE: CHECKED}
-        dispatcher.utter_message(response="utter_identification_code_sent", sent_to=check["sent_to"])
+        # The channel's own number, masked: the same answer whether anything matched or not.
+        dispatcher.utter_message(response="utter_identification_code_sent_to_phone", sent_to=check["sent_to"])
         return {IDENTIFICATION_BIRTH_DATE: CHECKED, "identification_check_id": check["check_id"]}
 
     async def validate_identification_code(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        code = re.sub(r"\D", "", value if isinstance(value, str) else "")
+        text = value if isinstance(value, str) else ""
+        code = re.sub(r"\D", "", text)
         if len(code) != 6:
-            dispatcher.utter_message(response="utter_identification_code_invalid")
-            return {"identification_code": None}
+            return await self._answer_again(text, dispatcher, tracker, domain)
         try:
             verified = await services().verify_identity_check(
-                tracker.get_slot("identification_check_id"), code, tracker.sender_id,
-                tracker.get_latest_input_channel() or "inconnu")
+                tracker.get_slot("identification_check_id"), code, **_asked(tracker))
         except ServiceUnavailable:
             return _stop_identification(dispatcher, "utter_identification_unavailable")
         except ServiceRefusal as refusal:
@@ -165,6 +170,22 @@ class ValidateIdentificationForm(FormValidationAction):
         identity = {event["name"]: event["value"]
                     for event in identity_events(tracker, verified["customer_id"], verified["identity_assertion"])}
         return {**identity, "identification_code": CHECKED}
+
+    async def _answer_again(
+        self, text: str, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """Instead of the code (none came, maybe: a wrong birth date or customer id sends
+        none), the customer gives the birth date or the customer id again."""
+        birth_date = resolve_french_date(text, clock.today())
+        if birth_date is not None:
+            started = await self.validate_identification_birth_date(text, dispatcher, tracker, domain)
+            return {**started, IDENTIFICATION_CODE: None}
+        customer_id = find_customer_id(text)
+        if customer_id is not None:
+            return {IDENTIFICATION_BY_CUSTOMER_ID: True, IDENTIFICATION_CUSTOMER_ID: customer_id,
+                    IDENTIFICATION_BIRTH_DATE: None, IDENTIFICATION_CODE: None, "identification_check_id": None}
+        dispatcher.utter_message(response="utter_identification_code_invalid")
+        return {IDENTIFICATION_CODE: None}
 
     @staticmethod
     def _refused_code(refusal: ServiceRefusal, dispatcher: CollectingDispatcher) -> Dict[Text, Any]:
@@ -176,6 +197,19 @@ class ValidateIdentificationForm(FormValidationAction):
         # Expired or replaced: a new code needs the birth date again.
         dispatcher.utter_message(response="utter_identification_code_expired")
         return {"identification_code": None, "identification_birth_date": None, "identification_check_id": None}
+
+
+def _asked(tracker: Tracker) -> Dict[str, Any]:
+    """Where the answer comes from, as the policy service counts wrong answers: the
+    conversation, its channel, and its source when the channel gave one."""
+    metadata = (tracker.latest_message or {}).get("metadata") or {}
+    source = metadata.get("client_source") if isinstance(metadata, dict) else None
+    if not isinstance(source, str) or not source:
+        source = None
+    elif len(source) > MAX_SOURCE_LENGTH:
+        source = hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()
+    return {"conversation_id": tracker.sender_id, "channel": tracker.get_latest_input_channel() or "inconnu",
+            "source": source}
 
 
 def _phone_to_match(tracker: Tracker) -> Optional[str]:

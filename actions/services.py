@@ -129,26 +129,36 @@ class ServicesClient:
         url = f"{self.policy_url}/v1/customers/{customer}/identifier-reminder"
         return await self._send("POST", url, {}, retry=False, customer=customer)
 
-    async def start_identity_check(self, customer_id: str, birth_date: str) -> Dict[str, Any]:
-        """Checks the birth date; when right, a one-time code is sent by SMS to the phone on file."""
+    # Identification: wrong answers are counted per conversation and per `source` (the
+    # client's address or platform user, when the channel gave it), never per customer.
+
+    async def start_identity_check(
+        self, customer_id: str, birth_date: str, conversation_id: str, channel: str, source: Optional[str] = None
+    ) -> Dict[str, Any]:
+        """Starts a check (`check_id`): the one-time code goes by SMS to the phone on file only
+        when the customer exists and the birth date is right, but the answer is the same."""
         url = f"{self.policy_url}/v1/customers/{customer_id}/identity-checks"
-        return await self._send("POST", url, {"birth_date": birth_date}, retry=False)
+        body = {"birth_date": birth_date, **_asked(conversation_id, channel, source)}
+        return await self._send("POST", url, body, retry=False)
 
     async def start_phone_identity_check(
-        self, phone_number: str, birth_date: str, send_code: bool, conversation_id: str, channel: str
+        self, phone_number: str, birth_date: str, send_code: bool, conversation_id: str, channel: str,
+        source: Optional[str] = None,
     ) -> Dict[str, Any]:
         """Matches a phone number a channel verified and the birth date to a customer: then a
-        one-time code goes by SMS (`check_id`), or without `send_code` the customer id comes
-        back with the identity assertion for this conversation."""
-        body = {"phone_number": phone_number, "birth_date": birth_date, "send_code": send_code}
-        if not send_code:
-            body.update(conversation_id=conversation_id, channel=channel)
+        one-time code goes by SMS (`check_id`, the same answer when nothing matched), or
+        without `send_code` the customer id comes back with the identity assertion for this
+        conversation."""
+        body = {"phone_number": phone_number, "birth_date": birth_date, "send_code": send_code,
+                **_asked(conversation_id, channel, source)}
         return await self._send("POST", f"{self.policy_url}/v1/phone-identity-checks", body, retry=False)
 
-    async def verify_identity_check(self, check_id: str, code: str, conversation_id: str, channel: str) -> Dict[str, Any]:
+    async def verify_identity_check(
+        self, check_id: str, code: str, conversation_id: str, channel: str, source: Optional[str] = None
+    ) -> Dict[str, Any]:
         """The SMS code: the customer id and the identity assertion for this conversation."""
         url = f"{self.policy_url}/v1/identity-checks/{check_id}/verify"
-        body = {"code": code, "conversation_id": conversation_id, "channel": channel}
+        body = {"code": code, **_asked(conversation_id, channel, source)}
         return await self._send("POST", url, body, retry=False)
 
     async def check_session_token(self, token: str, conversation_id: str, channel: str) -> Dict[str, Any]:
@@ -289,6 +299,14 @@ class ServicesClient:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(timeout=self._timeout)
         return self._session
+
+
+def _asked(conversation_id: str, channel: str, source: Optional[str]) -> Dict[str, str]:
+    """Where an identification answer comes from, as the policy service counts it."""
+    asked = {"conversation_id": conversation_id, "channel": channel}
+    if source:
+        asked["source"] = source
+    return asked
 
 
 def _path_of(url: str) -> str:

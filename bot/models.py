@@ -2,8 +2,8 @@
 from bot.claims.models import Claim, ClaimDocument, ClaimPhaseEvent  # noqa: F401
 from bot.db import Base
 from bot.policy.models import (  # noqa: F401
-    Contract, Customer, CustomerRequest, GeneratedDocument, Handoff,
-    IdentificationLock, OneTimeCode, OutboxMessage,
+    CodeBudget, Contract, Customer, CustomerRequest, GeneratedDocument, Handoff,
+    IdentificationCounter, OneTimeCode, OutboxMessage,
 )
 
 metadata = Base.metadata

@@ -44,6 +44,14 @@ IDENTIFIED_WHERE = {
     "channel": {"type": "string", "maxLength": 40, "description": "Son canal"},
 }
 
+# Where identification answers come from: wrong answers are counted per conversation and
+# per source, never per customer (docs/identification.md).
+ASKED_FROM = {
+    "source": {"type": "string", "maxLength": 255,
+               "description": "L'adresse ou l'utilisateur de la plateforme d'où vient la "
+                              "conversation, si le canal le donne"},
+}
+
 
 def _param(name: str, description: str, location: str = "path", **schema: Any) -> dict:
     return {
@@ -198,31 +206,38 @@ def _policy_paths() -> dict:
             body="HandoffInput",
         )},
         f"{customer}/identity-checks": {"post": _operation(
-            "startIdentityCheck", "Vérifie la date de naissance et envoie un code SMS", "policy",
-            {"201": _ok("Code envoyé", "IdentityCheckStarted"),
-             "401": _error_response("Date de naissance fausse (identity_mismatch, attempts_left)"),
-             "423": _error_response("Identification bloquée (identification_locked, locked_until)"),
-             **CUSTOMER_404},
+            "startIdentityCheck",
+            "Démarre une vérification : code SMS envoyé si le client existe et la date de "
+            "naissance est la sienne, la même réponse sinon", "policy",
+            {"201": _ok("Vérification démarrée (code envoyé ou non, sans distinction)",
+                        "IdentityCheckStarted"),
+             "423": _error_response("Conversation ou source bloquée (identification_locked, "
+                                    "locked_until)")},
             [CUSTOMER_ID], body="IdentityCheckInput",
         )},
         "/v1/phone-identity-checks": {"post": _operation(
             "startPhoneIdentityCheck",
             "Identifie par le téléphone vérifié du canal et la date de naissance", "policy",
             {"200": _ok("Client identifié sans code (send_code false)", "IdentityVerified"),
-             "201": _ok("Code envoyé", "IdentityCheckStarted"),
+             "201": _ok("Vérification démarrée, code envoyé ou non sans distinction (send_code "
+                        "true)", "IdentityCheckStarted"),
              "401": _error_response("Téléphone ou date de naissance faux, sans distinction "
-                                    "(identity_mismatch, attempts_left)"),
+                                    "(identity_mismatch, attempts_left ; send_code false)"),
              "409": _error_response("Plusieurs clients correspondent (identity_ambiguous)"),
-             "423": _error_response("Identification bloquée (identification_locked, locked_until)")},
+             "423": _error_response("Conversation, source ou numéro bloqués "
+                                    "(identification_locked, locked_until)")},
             body="PhoneIdentityCheckInput",
         )},
         "/v1/identity-checks/{check_id}/verify": {"post": _operation(
             "verifyIdentityCheck", "Vérifie le code SMS", "policy",
             {"200": _ok("Client identifié", "IdentityVerified"),
              "401": _error_response("Code faux (wrong_code, attempts_left)"),
-             "404": _error_response("Vérification inconnue (identity_check_not_found)"),
-             "410": _error_response("Code expiré, remplacé ou déjà utilisé (code_expired)"),
-             "423": _error_response("Identification bloquée (identification_locked)")},
+             "404": _error_response("Vérification inconnue ou d'une autre conversation "
+                                    "(identity_check_not_found)"),
+             "410": _error_response("Code expiré, remplacé, déjà utilisé ou essayé trois fois "
+                                    "(code_expired)"),
+             "423": _error_response("Conversation ou source bloquée (identification_locked, "
+                                    "locked_until)")},
             [CHECK_ID], body="CodeInput",
         )},
         "/v1/espace-client-token-checks": {"post": _operation(
@@ -384,18 +399,23 @@ def _schemas() -> dict:
         }, required=["channel", "reason", "summary"], additionalProperties=False),
         "HandoffCreated": _object({"reference": STRING, "status": STRING,
                                    "created_at": DATETIME}),
-        "IdentityCheckInput": _object({"birth_date": DATE}, required=["birth_date"],
+        "IdentityCheckInput": _object({"birth_date": DATE, **IDENTIFIED_WHERE, **ASKED_FROM},
+                                      required=["birth_date", *IDENTIFIED_WHERE],
                                       additionalProperties=False),
         "PhoneIdentityCheckInput": _object({
             "phone_number": {**STRING, "description": "E.164, ou numéro français (06 12 34 56 78)"},
             "birth_date": DATE,
             "send_code": {**BOOLEAN, "default": True},
             **IDENTIFIED_WHERE,
-        }, required=["phone_number", "birth_date"], additionalProperties=False,
-            description="conversation_id et channel sont requis quand send_code vaut false"),
-        "IdentityCheckStarted": _object({"check_id": STRING, "sent_to": STRING,
-                                         "expires_at": DATETIME}),
-        "CodeInput": _object({"code": {**STRING, "pattern": r"^\d{6}$"}, **IDENTIFIED_WHERE},
+            **ASKED_FROM,
+        }, required=["phone_number", "birth_date", *IDENTIFIED_WHERE], additionalProperties=False),
+        "IdentityCheckStarted": _object({
+            "check_id": STRING, "expires_at": DATETIME,
+            "sent_to": {**STRING, "description": "Le numéro donné, masqué (vérification par "
+                                                 "téléphone seulement)"},
+        }),
+        "CodeInput": _object({"code": {**STRING, "pattern": r"^\d{6}$"}, **IDENTIFIED_WHERE,
+                              **ASKED_FROM},
                              required=["code", *IDENTIFIED_WHERE], additionalProperties=False),
         "SessionTokenInput": _object({"token": STRING, **IDENTIFIED_WHERE},
                                      required=["token", *IDENTIFIED_WHERE],

@@ -3,15 +3,16 @@
 - `export`: everything about one customer, as JSON: what the services hold, and
   the conversations where they were identified (as stored: masked).
 - `erase`: what the law does not require to keep. Deleted: the conversations, the
-  copies of the e-mails and SMS sent to them, their one-time codes and
-  identification counters, the attestations generated (they can be issued again)
+  copies of the e-mails and SMS sent to them, their one-time codes and the count
+  of codes sent to them lately, the attestations generated (they can be issued again)
   and the hand-offs (summaries of conversations). Kept: the customer record, the
   contracts, the claims with their documents, and the change requests, which the
   insurer must keep for the life of the contracts and the limitation periods that
   follow (Code des assurances L114-1; GDPR art. 17(3)(b) and (e)): see `KEPT`.
 - `purge`: the retention period (`CONVERSATION_RETENTION_DAYS`, default 90 days)
   for conversations, for the services' copies of the messages sent and the
-  one-time codes, which only serve a few minutes. The files sent but never attached
+  one-time codes, which only serve a few minutes; a day for the identification
+  counters (docs/identification.md). The files sent but never attached
   to a claim have a retention of their own, a day, and the claims service, which
   holds them, deletes them itself (bot/claims/retention.py).
 """
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Dict, List
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session
 
 from bot.claims.models import Claim
@@ -29,8 +30,8 @@ from bot.claims.serializers import claim_json
 from bot.clock import isoformat_paris, now_utc
 from bot.masking import mask_personal_data
 from bot.policy.models import (
-    Contract, Customer, CustomerRequest, GeneratedDocument, Handoff, IdentificationLock,
-    OneTimeCode, OutboxMessage, PhoneIdentificationLock,
+    CodeBudget, Contract, Customer, CustomerRequest, GeneratedDocument, Handoff,
+    IdentificationCounter, OneTimeCode, OutboxMessage,
 )
 from bot.policy.serializers import contract_json, customer_json, iso_date
 from server_extensions.conversations import ConversationStore
@@ -58,7 +59,7 @@ class PrivacyRequests:
         customer = self._customer(customer_id)
         senders = self.conversations.conversations_of(customer_id)
         stored = self.conversations.events(senders)
-        lock = self.session.get(IdentificationLock, customer_id)
+        budgets = self._all(CodeBudget, CodeBudget.customer_id == customer_id)
         return {
             "customer_id": customer_id,
             "exported_at": isoformat_paris(now_utc()),
@@ -69,9 +70,11 @@ class PrivacyRequests:
             "handoffs": [_handoff_json(h) for h in self._all(Handoff, Handoff.customer_id == customer_id)],
             "attestations": [_document_json(d) for d in self._all(GeneratedDocument, GeneratedDocument.customer_id == customer_id)],
             "messages_sent": [_message_json(m) for m in self._all(OutboxMessage, _to_customer(customer))],
+            # Wrong answers are counted per conversation and per source, never per
+            # customer: what is kept about the customer is the SMS codes sent lately.
             "identification": {
-                "failed_attempts": lock.failed_attempts if lock else 0,
-                "locked_until": isoformat_paris(lock.locked_until) if lock else None,
+                "codes_sent_in_the_last_day": sum(b.codes_this_day for b in budgets
+                                                  if b.day_started_at > now_utc() - timedelta(days=1)),
             },
             "conversations": [{"conversation_id": s, "events": stored[s]} for s in senders],
         }
@@ -84,8 +87,7 @@ class PrivacyRequests:
             "conversation_events": self.conversations.delete(senders),
             "messages_sent": self._delete(OutboxMessage, _to_customer(customer)),
             "one_time_codes": self._delete(OneTimeCode, OneTimeCode.customer_id == customer_id),
-            "identification_locks": self._delete(IdentificationLock, IdentificationLock.customer_id == customer_id)
-            + self._delete(PhoneIdentificationLock, PhoneIdentificationLock.phone_number == customer.phone),
+            "identification_code_budgets": self._delete(CodeBudget, CodeBudget.customer_id == customer_id),
             "attestations": self._delete(GeneratedDocument, GeneratedDocument.customer_id == customer_id),
             "handoffs": self._delete(Handoff, Handoff.customer_id == customer_id),
         }
@@ -97,6 +99,12 @@ class PrivacyRequests:
         purged = self.conversations.purge(cutoff.timestamp())
         purged["messages_sent_deleted"] = self._delete(OutboxMessage, OutboxMessage.created_at < cutoff)
         purged["one_time_codes_deleted"] = self._delete(OneTimeCode, OneTimeCode.created_at < cutoff)
+        # Identification counters and code budgets only matter for a day.
+        day_ago = now_utc() - timedelta(days=1)
+        purged["identification_counters_deleted"] = self._delete(IdentificationCounter, and_(
+            IdentificationCounter.updated_at < day_ago,
+            or_(IdentificationCounter.locked_until.is_(None), IdentificationCounter.locked_until < now_utc()),
+        )) + self._delete(CodeBudget, CodeBudget.day_started_at < day_ago)
         self.session.commit()
         return purged
 

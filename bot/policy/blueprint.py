@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from datetime import timedelta
+from typing import Any, Optional
 
 from sanic import Blueprint
 from sanic.response import HTTPResponse, raw
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import identity_assertion
+from bot.auth import check_identity, queued_claim_grace
 from bot.clock import PARIS, days_after, isoformat_paris, now_utc, today_paris
 from bot.db import with_session
 from bot.documents.links import LinkCheck, check_link
@@ -15,11 +18,12 @@ from bot.errors import ServiceError, validation_error
 from bot.masking import mask_email
 from bot.policy import notifications
 from bot.policy.attestations import KINDS, attestation_json, issue_attestation
-from bot.policy.identification import Identification
+from bot.policy.identification import Asker, Identification
 from bot.policy.models import CustomerRequest, Handoff
 from bot.policy.repository import PolicyRepository
 from bot.policy.request_kinds import REQUEST_DELAY_DAYS
 from bot.policy.serializers import contract_json, customer_json, outbox_json
+from bot.policy.session_tokens import customer_id_from_session_token
 from bot.references import commit_with_retries, next_yearly_reference
 from bot.responses import json_response
 from bot.validation import BodyChecker, read_json_object
@@ -49,17 +53,49 @@ def create_blueprint() -> Blueprint:
     bp.add_route(send_identifier_reminder, f"{CUSTOMER}/identifier-reminder", methods=["POST"])
     bp.add_route(create_request, f"{CUSTOMER}/requests", methods=["POST"])
     bp.add_route(create_handoff, "/v1/handoffs", methods=["POST"])
-    bp.add_route(start_identity_check, f"{CUSTOMER}/identity-checks", methods=["POST"])
+    # The customer identifies here: no identity assertion yet.
+    bp.add_route(start_identity_check, f"{CUSTOMER}/identity-checks", methods=["POST"],
+                 ctx_identifies=True)
     bp.add_route(start_phone_identity_check, "/v1/phone-identity-checks", methods=["POST"])
     bp.add_route(
         verify_identity_check, "/v1/identity-checks/<check_id:str>/verify", methods=["POST"]
     )
+    bp.add_route(check_session_token, "/v1/espace-client-token-checks", methods=["POST"])
     bp.add_route(list_outbox, "/v1/outbox", methods=["GET"])
     return bp
 
 
 def _settings(request: Any):
     return request.app.ctx.settings
+
+
+def _where_identified(checker: BodyChecker) -> tuple[Optional[str], Optional[str]]:
+    """The conversation and the channel an identification is for (both required)."""
+    return (checker.text("conversation_id", max_length=255),
+            checker.text("channel", max_length=40))
+
+
+def _asker(checker: BodyChecker, conversation_id: Optional[str] = None) -> Optional[Asker]:
+    """Who answers an identification question: wrong answers are counted per
+    conversation and per source (the client's address or platform user), never per
+    customer (docs/identification.md)."""
+    if conversation_id is None:
+        conversation_id, _channel = _where_identified(checker)
+    source = checker.text("source", required=False, max_length=255)
+    return Asker(conversation_id, source) if conversation_id else None
+
+
+def _identified(request: Any, customer_id: str, verified_by: str, channel: str,
+                conversation_id: str) -> dict:
+    """The answer of a successful identification: the customer id and the assertion
+    the services require on every call about that customer."""
+    settings = _settings(request)
+    assertion, expires_at = identity_assertion.issue(
+        settings.identity_assertion_secret, customer_id, verified_by, channel, conversation_id,
+        now_utc(), timedelta(seconds=settings.identity_assertion_ttl_seconds),
+    )
+    return {"customer_id": customer_id, "verified": True, "identity_assertion": assertion,
+            "identity_expires_at": isoformat_paris(expires_at)}
 
 
 @with_session
@@ -199,6 +235,10 @@ async def create_handoff(request: Any, session: AsyncSession) -> HTTPResponse:
     summary = checker.text("summary", max_length=4000)
     checker.raise_if_invalid()
     if customer_id:
+        # Naming a customer takes that customer's assertion; expired within the grace of
+        # queued claims too: the claim outbox hands over a queued claim the claims service
+        # refused, days after the conversation maybe.
+        check_identity(request, customer_id, queued_claim_grace(request))
         await PolicyRepository(session).get_customer(customer_id)
     now = now_utc()
 
@@ -227,31 +267,39 @@ async def create_handoff(request: Any, session: AsyncSession) -> HTTPResponse:
 async def start_identity_check(
     request: Any, session: AsyncSession, customer_id: str
 ) -> HTTPResponse:
-    checker = BodyChecker(read_json_object(request), {"birth_date"})
+    checker = BodyChecker(read_json_object(request),
+                          {"birth_date", "conversation_id", "channel", "source"})
     birth_date = checker.date("birth_date")
+    asker = _asker(checker)
+    if not (len(customer_id) == 8 and customer_id.isascii() and customer_id.isdigit()):
+        checker.fail("customer_id", "8 chiffres attendus")
     checker.raise_if_invalid()
-    customer = await PolicyRepository(session).get_customer(customer_id)
+    # The same answer whether the customer exists and the birth date is right or not.
     started = await Identification(session, _settings(request).document_link_secret).start(
-        customer, birth_date, now_utc()
+        customer_id, birth_date, asker, now_utc()
     )
     return json_response({
         "check_id": started.check_id,
-        "sent_to": started.sent_to,
         "expires_at": isoformat_paris(started.expires_at),
     }, status=201)
 
 
 @with_session
 async def start_phone_identity_check(request: Any, session: AsyncSession) -> HTTPResponse:
-    checker = BodyChecker(read_json_object(request), {"phone_number", "birth_date", "send_code"})
+    checker = BodyChecker(read_json_object(request), {"phone_number", "birth_date", "send_code",
+                                                      "conversation_id", "channel", "source"})
     phone_number = checker.phone_number("phone_number")
     birth_date = checker.date("birth_date")
     send_code = checker.boolean("send_code", default=True)
+    # Without a code the customer is identified at once: for that conversation.
+    conversation_id, channel = _where_identified(checker)
+    asker = _asker(checker, conversation_id)
     checker.raise_if_invalid()
     outcome = await Identification(session, _settings(request).document_link_secret
-                                   ).start_from_phone(phone_number, birth_date, send_code, now_utc())
+                                   ).start_from_phone(phone_number, birth_date, send_code, asker,
+                                                      now_utc())
     if isinstance(outcome, str):  # identified without a code (telephone line)
-        return json_response({"customer_id": outcome, "verified": True})
+        return json_response(_identified(request, outcome, "caller_number", channel, conversation_id))
     return json_response({
         "check_id": outcome.check_id,
         "sent_to": outcome.sent_to,
@@ -263,8 +311,10 @@ async def start_phone_identity_check(request: Any, session: AsyncSession) -> HTT
 async def verify_identity_check(
     request: Any, session: AsyncSession, check_id: str
 ) -> HTTPResponse:
-    checker = BodyChecker(read_json_object(request), {"code"})
+    checker = BodyChecker(read_json_object(request), {"code", "conversation_id", "channel", "source"})
     code = checker.text("code", max_length=20)
+    conversation_id, channel = _where_identified(checker)
+    asker = _asker(checker, conversation_id)
     if code is not None:
         code = code.replace(" ", "")
         if not (len(code) == 6 and code.isascii() and code.isdigit()):
@@ -272,8 +322,24 @@ async def verify_identity_check(
     checker.raise_if_invalid()
     customer_id = await Identification(
         session, _settings(request).document_link_secret
-    ).verify(check_id, code, now_utc())
-    return json_response({"customer_id": customer_id, "verified": True})
+    ).verify(check_id, code, asker, now_utc())
+    return json_response(_identified(request, customer_id, "sms_code", channel, conversation_id))
+
+
+@with_session
+async def check_session_token(request: Any, session: AsyncSession) -> HTTPResponse:
+    """An espace-client session token, verified here: the identity assertion of its
+    customer. A valid token of a customer unknown here is 404 customer_not_found."""
+    checker = BodyChecker(read_json_object(request), {"token", "conversation_id", "channel"})
+    token = checker.text("token", max_length=4000)
+    conversation_id, channel = _where_identified(checker)
+    checker.raise_if_invalid()
+    customer_id = customer_id_from_session_token(token, _settings(request).espace_client_jwt_secret)
+    if customer_id is None:
+        raise ServiceError("session_token_invalid")
+    await PolicyRepository(session).get_customer(customer_id)
+    return json_response(_identified(request, customer_id, "espace_client_token", channel,
+                                     conversation_id))
 
 
 @with_session

@@ -106,41 +106,62 @@ class Handoff(Base):
 
 
 class OneTimeCode(Base):
-    """An identity check: the SMS code, stored only as a keyed hash."""
+    """An identity check of one conversation: the SMS code, stored only as a keyed hash.
+
+    Every well-formed request starts a check, so that the answer never tells whether
+    the customer id exists or the birth date is right: a check without a code (no
+    customer, or no code sent) refuses every code, like a wrong code.
+    """
 
     __tablename__ = "one_time_codes"
 
     check_id = Column(String(32), primary_key=True)
-    customer_id = Column(ForeignKey("customers.customer_id"), nullable=False, index=True)
-    code_hash = Column(String(64), nullable=False)
+    # Both set only when a code was sent, to that customer.
+    customer_id = Column(ForeignKey("customers.customer_id"), index=True)
+    code_hash = Column(String(64))
+    # Keyed hashes: the check answers only its own conversation; the source tells
+    # a device that already identified as the customer from a stranger.
+    conversation_hash = Column(String(64), nullable=False, index=True)
+    source_hash = Column(String(64))
     created_at = Column(UtcDateTime, nullable=False)
     expires_at = Column(UtcDateTime, nullable=False)
     attempts = Column(Integer, nullable=False)
     verified_at = Column(UtcDateTime)
-    revoked_at = Column(UtcDateTime)  # replaced by a newer code
+    revoked_at = Column(UtcDateTime)  # replaced by a newer check of the same conversation
 
 
-class IdentificationLock(Base):
-    """Wrong answers of a customer's identification, and the lock they lead to."""
+class IdentificationCounter(Base):
+    """Wrong identification answers of one conversation, one source (the client's
+    address or platform user) or one phone number, and the lock they lead to.
 
-    __tablename__ = "identification_locks"
+    Never counted per customer id: a stranger's wrong answers must not lock the
+    customer out. Keys are keyed hashes (no address or number in clear).
+    """
+
+    __tablename__ = "identification_counters"
+
+    scope = Column(String(12), primary_key=True)  # conversation | source | phone
+    key_hash = Column(String(64), primary_key=True)
+    failures = Column(Integer, nullable=False)  # since the last lock
+    locks = Column(Integer, nullable=False)  # locks so far: each one lasts longer (sources)
+    locked_until = Column(UtcDateTime)
+    updated_at = Column(UtcDateTime, nullable=False)  # the last wrong answer
+
+
+class CodeBudget(Base):
+    """SMS codes sent to one customer in the current hour and day, for one device
+    that already identified as them, or (requester "*") for everyone else: what a
+    stranger who knows the birth date can send to a customer is bounded, without
+    touching the customer's own devices."""
+
+    __tablename__ = "identification_code_budgets"
 
     customer_id = Column(ForeignKey("customers.customer_id"), primary_key=True)
-    failed_attempts = Column(Integer, nullable=False)
-    locked_until = Column(UtcDateTime)
-    updated_at = Column(UtcDateTime, nullable=False)
-
-
-class PhoneIdentificationLock(Base):
-    """Wrong answers of identifications started from a phone number, known or not
-    (an unknown number must lock like a known one: no hint either way)."""
-
-    __tablename__ = "phone_identification_locks"
-
-    phone_number = Column(String(20), primary_key=True)  # E.164
-    failed_attempts = Column(Integer, nullable=False)
-    locked_until = Column(UtcDateTime)
-    updated_at = Column(UtcDateTime, nullable=False)
+    requester = Column(String(64), primary_key=True)  # a source hash, or "*"
+    hour_started_at = Column(UtcDateTime, nullable=False)
+    codes_this_hour = Column(Integer, nullable=False)
+    day_started_at = Column(UtcDateTime, nullable=False)
+    codes_this_day = Column(Integer, nullable=False)
 
 
 class OutboxMessage(Base):

@@ -32,9 +32,12 @@ def make_tracker(
     metadata: Optional[Dict[str, Any]] = None,
     events: Optional[List[Dict[str, Any]]] = None,
     active_loop: Optional[str] = None,
+    sender_id: str = CONVERSATION,
 ) -> Tracker:
     """A tracker as the action server receives it: every domain slot, the latest message,
-    and `events` (SlotSet events at the end are the candidates forms validate)."""
+    and `events` (SlotSet events at the end are the candidates forms validate); in
+    `sender_id`'s conversation (identification tests: one of their own, since the policy
+    service counts wrong answers per conversation)."""
     all_slots = {name: spec.get("initial_value") for name, spec in domain["slots"].items()}
     all_slots.update(slots or {})
     latest = {
@@ -44,7 +47,7 @@ def make_tracker(
         "metadata": metadata or {},
     }
     return Tracker(
-        sender_id=CONVERSATION,
+        sender_id=sender_id,
         slots=all_slots,
         latest_message=latest,
         events=[{"event": "user", "text": text, "parse_data": latest, "metadata": metadata or {}}, *(events or [])],

@@ -1,12 +1,21 @@
 """Identification when the channel verified the customer's phone number (`channel_phone`)."""
 
+import uuid
+
 import pytest
 
 from actions.identification_dialogue import CHECKED, ActionRememberRequest, ValidateIdentificationForm
 from tests.actions.helpers import make_tracker, responses, slot_event, slot_sets
-from tests.bot.helpers import count, execute, latest_code, latest_message, new_customer
+from tests.bot.helpers import count, execute, latest_code, new_customer
 
 FORM = "identification_form"
+# Each test its own conversation: the policy service counts wrong answers per conversation.
+conversation = {"sender_id": "test-conversation"}
+
+
+@pytest.fixture(autouse=True)
+def own_conversation():
+    conversation["sender_id"] = f"test-{uuid.uuid4()}"
 
 
 def phone_tracker(domain, phone, *, channel="whatsapp", slot=None, text="", slots=None, active=True):
@@ -19,9 +28,14 @@ def phone_tracker(domain, phone, *, channel="whatsapp", slot=None, text="", slot
         metadata={"channel_phone": phone},
         events=[slot_event(slot, text)] if slot else [],
         active_loop=FORM if active else None,
+        sender_id=conversation["sender_id"],
     )
     tracker.events[0]["input_channel"] = channel
     return tracker
+
+
+def said(dispatcher):
+    return [(message.get("response"), message.get("sent_to")) for message in dispatcher.messages]
 
 
 async def validate(domain, dispatcher, tracker):
@@ -53,7 +67,7 @@ async def test_phone_birth_date_and_sms_code_identify_the_customer(domain, dispa
         domain, customer["phone"], slot="identification_birth_date", text="le 17 avril 1992"))
     assert slots["identification_birth_date"] == CHECKED
     assert slots["requested_slot"] == "identification_code"
-    assert responses(dispatcher) == ["utter_identification_code_sent"]
+    assert responses(dispatcher) == ["utter_identification_code_sent_to_phone"]
     assert dispatcher.messages[-1]["sent_to"] == "06 ** ** ** " + customer["phone"][-2:]
 
     code = sms_code(services, customer)
@@ -79,26 +93,55 @@ async def test_on_the_telephone_line_phone_and_birth_date_identify_without_a_cod
 
 
 @pytest.mark.parametrize("wrong", ["birth date", "unknown phone"])
-async def test_a_wrong_birth_date_and_an_unknown_phone_get_the_same_answer(domain, dispatcher, client, services, wrong):
+async def test_on_a_messaging_app_a_wrong_birth_date_or_an_unknown_phone_get_the_answer_of_a_right_one(
+    domain, dispatcher, client, services, wrong
+):
     customer = new_customer(services)
     phone = customer["phone"] if wrong == "birth date" else "+33611111111"
     birth_date = "01/01/1970" if wrong == "birth date" else "17/04/1992"
     slots = await validate(domain, dispatcher, phone_tracker(
         domain, phone, slot="identification_birth_date", text=birth_date))
+    assert slots["identification_birth_date"] == CHECKED
+    assert slots["requested_slot"] == "identification_code"
+    assert said(dispatcher) == [("utter_identification_code_sent_to_phone", "06 ** ** ** " + phone[-2:])]
+    assert count(services, "outbox", "recipient = ?", (customer["phone"],)) == 0
+
+
+@pytest.mark.parametrize("wrong", ["birth date", "unknown phone"])
+async def test_on_the_telephone_line_a_wrong_birth_date_and_an_unknown_phone_get_the_same_answer(
+    domain, dispatcher, client, services, wrong
+):
+    customer = new_customer(services)
+    phone = customer["phone"] if wrong == "birth date" else "+33611111113"
+    birth_date = "01/01/1970" if wrong == "birth date" else "17/04/1992"
+    slots = await validate(domain, dispatcher, phone_tracker(
+        domain, phone, channel="ivr", slot="identification_birth_date", text=birth_date))
     assert slots == {"identification_birth_date": None, "requested_slot": "identification_birth_date"}
     assert responses(dispatcher) == ["utter_identification_phone_mismatch"]
 
 
-async def test_three_wrong_birth_dates_lock_identification(domain, dispatcher, client, services):
+async def test_three_wrong_birth_dates_on_the_telephone_line_lock_identification(domain, dispatcher, client, services):
     customer = new_customer(services)
     for _ in range(3):
         slots = await validate(domain, dispatcher, phone_tracker(
-            domain, customer["phone"], slot="identification_birth_date", text="01/01/1970"))
+            domain, customer["phone"], channel="ivr", slot="identification_birth_date", text="01/01/1970"))
     assert responses(dispatcher)[-1] == "utter_identification_locked"
     assert slots["requested_slot"] is None  # the form stops, nothing else is asked
     slots = await validate(domain, dispatcher, phone_tracker(
-        domain, customer["phone"], slot="identification_birth_date", text="17/04/1992"))
+        domain, customer["phone"], channel="ivr", slot="identification_birth_date", text="17/04/1992"))
     assert "authenticated_customer_id" not in slots and responses(dispatcher)[-1] == "utter_identification_locked"
+
+
+async def test_on_a_messaging_app_without_an_sms_the_customer_gives_the_customer_id(domain, dispatcher, client, services):
+    customer = new_customer(services)
+    started = await validate(domain, dispatcher, phone_tracker(
+        domain, "+33611111114", slot="identification_birth_date", text="17/04/1992"))
+    slots = await validate(domain, dispatcher, phone_tracker(
+        domain, "+33611111114", slot="identification_code", text=f"mon identifiant est {customer['customer_id']}",
+        slots={"identification_birth_date": CHECKED, "identification_check_id": started["identification_check_id"]}))
+    assert slots["identification_by_customer_id"] is True
+    assert slots["identification_customer_id"] == customer["customer_id"]
+    assert slots["identification_birth_date"] is None
 
 
 async def test_the_customer_may_give_the_customer_id_instead(domain, dispatcher, client, services):

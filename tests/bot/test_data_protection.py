@@ -15,7 +15,7 @@ from bot.cli import init_database
 from bot.clock import now_utc
 from bot.db import create_sync_engine
 from bot.policy.models import (
-    Contract, Customer, GeneratedDocument, Handoff, IdentificationLock, OneTimeCode, OutboxMessage,
+    CodeBudget, Contract, Customer, GeneratedDocument, Handoff, OneTimeCode, OutboxMessage,
 )
 from bot.claims.models import Claim
 from bot.privacy import KEPT, PrivacyRequests, UnknownCustomer
@@ -68,9 +68,10 @@ def requests(session, conversations_url):
                       created_at=now_utc(), body="https://connexion.oyat-assurances.fr/reinitialisation?jeton=Sx9_secret"),
         OutboxMessage(channel="sms", recipient="+33723456789", subject=None, status="sent", created_at=now_utc(),
                       body="code 111111"),
-        OneTimeCode(check_id="a" * 32, customer_id=MARIE, code_hash="0" * 64, created_at=now_utc(),
-                    expires_at=now_utc(), attempts=0),
-        IdentificationLock(customer_id=MARIE, failed_attempts=1, updated_at=now_utc()),
+        OneTimeCode(check_id="a" * 32, customer_id=MARIE, code_hash="0" * 64, conversation_hash="c" * 64,
+                    created_at=now_utc(), expires_at=now_utc(), attempts=0),
+        CodeBudget(customer_id=MARIE, requester="*", hour_started_at=now_utc(), codes_this_hour=1,
+                   day_started_at=now_utc(), codes_this_day=1),
         Handoff(reference="TRF-2026-000001", customer_id=MARIE, channel="rest", reason="demande du client",
                 summary="Derniers messages du client : ...", status="waiting", created_at=now_utc()),
         GeneratedDocument(document_id="b" * 32, customer_id=MARIE, contract_number="AUT-482913",
@@ -97,7 +98,7 @@ def test_an_export_holds_the_customers_data_and_their_conversations_only(request
     assert [c["conversation_id"] for c in export["conversations"]] == ["conv-marie"]
     assert any(e.get("text") == "attestation auto" for e in export["conversations"][0]["events"])
     assert len(export["messages_sent"]) == 2 and len(export["attestations"]) == 1
-    assert export["identification"]["failed_attempts"] == 1
+    assert export["identification"]["codes_sent_in_the_last_day"] == 1
     everything = json.dumps(export, ensure_ascii=False)
     assert KARIM not in everything and "karim" not in everything.lower()
 
@@ -111,13 +112,13 @@ def test_erasure_deletes_conversations_messages_and_codes_and_keeps_what_the_law
     result = requests.erase(MARIE)
 
     assert result["erased"] == {"conversations": 1, "conversation_events": result["erased"]["conversation_events"],
-                                "messages_sent": 2, "one_time_codes": 1, "identification_locks": 1,
+                                "messages_sent": 2, "one_time_codes": 1, "identification_code_budgets": 1,
                                 "attestations": 1, "handoffs": 1}
     assert result["erased"]["conversation_events"] > 0 and result["kept"] == KEPT
     assert requests.conversations.conversations_of(MARIE) == []
     for model, column in ((OneTimeCode, OneTimeCode.customer_id), (Handoff, Handoff.customer_id),
                           (GeneratedDocument, GeneratedDocument.customer_id),
-                          (IdentificationLock, IdentificationLock.customer_id)):
+                          (CodeBudget, CodeBudget.customer_id)):
         assert rows(session, model, column == MARIE) == 0
     assert rows(session, OutboxMessage, OutboxMessage.recipient.in_(["+33612345678", "marie.dupont@example.fr"])) == 0
     assert rows(session, Customer, Customer.customer_id == MARIE) == 1

@@ -53,7 +53,8 @@ WRONG_TYPES = {
                                                           {"kind", "details"}),
     "a hand-off summary as an object": (HANDOFFS, {"channel": "rest", "reason": "r", "summary": {"a": 1}},
                                         {"summary"}),
-    "a birth date as a number": (IDENTITY_CHECKS, {"birth_date": 19850312}, {"birth_date"}),
+    "a birth date as a number": (IDENTITY_CHECKS, {"birth_date": 19850312, "conversation_id": "c",
+                                                   "channel": "rest"}, {"birth_date"}),
     "an attestation kind as a boolean": (f"/v1/customers/{MARIE}/contracts/AUT-482913/attestations",
                                          {"kind": True}, {"kind"}),
 }

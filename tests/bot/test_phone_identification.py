@@ -1,16 +1,31 @@
-"""Identification started from the phone number a channel verified."""
+"""Identification started from the phone number a channel verified: the messaging app's
+number (then an SMS code), the caller's number on the telephone line (no code)."""
 import pytest
 
+from bot.policy.identification import counter_key
 from tests.bot.helpers import count, execute, minutes_ago, new_customer, query
-from tests.bot.test_identification import error_of, sent_code, verify, wrong
+from tests.bot.test_identification import (
+    WRONG_BIRTH_DATE, Asker, answer_shape, error_of, lock_minutes, sent_code, sms_count, verify,
+)
+from tests.conftest import TEST_DOCUMENT_LINK_SECRET
 
 UNKNOWN_PHONE = "+33799999999"
 
 
-def start(services, phone, birth_date, send_code=True):
+def start(services, phone, birth_date, asker=None, send_code=True):
+    asker = asker or Asker(channel="whatsapp" if send_code else "ivr")
     return services.post("/v1/phone-identity-checks", json={
-        "phone_number": phone, "birth_date": birth_date, "send_code": send_code,
+        "phone_number": phone, "birth_date": birth_date, "send_code": send_code, **asker.fields(),
     })
+
+
+def call(services, phone, birth_date, asker=None):
+    """The telephone line: the caller's number and the birth date, no code."""
+    return start(services, phone, birth_date, asker or Asker(channel="ivr"), send_code=False)
+
+
+def phone_key(phone):
+    return counter_key(TEST_DOCUMENT_LINK_SECRET, "phone", phone)
 
 
 def national(phone):
@@ -20,108 +35,124 @@ def national(phone):
 
 
 def test_phone_and_birth_date_send_a_code_that_identifies_the_customer(services):
-    customer = new_customer(services)
-    started = start(services, customer["phone"], customer["birth_date"])
+    customer, asker = new_customer(services), Asker(channel="whatsapp")
+    started = start(services, customer["phone"], customer["birth_date"], asker)
     assert started.status_code == 201
     assert started.json()["sent_to"] == "06 ** ** ** " + customer["phone"][-2:]
-    response = verify(services, started.json()["check_id"], sent_code(services, customer))
-    assert response.json() == {"customer_id": customer["customer_id"], "verified": True}
+    response = verify(services, started.json()["check_id"], sent_code(services, customer), asker)
+    assert response.json()["customer_id"] == customer["customer_id"]
 
 
 def test_phone_in_the_national_format_is_matched_to_the_phone_on_file(services):
     customer = new_customer(services)
     started = start(services, national(customer["phone"]), customer["birth_date"])
     assert started.status_code == 201
+    assert sms_count(services, customer) == 1
 
 
 def test_telephone_line_is_identified_without_a_code(services):
     customer = new_customer(services)
-    sms_before = count(services, "outbox", "recipient = ?", (customer["phone"],))
-    response = start(services, customer["phone"], customer["birth_date"], send_code=False)
+    response = call(services, customer["phone"], customer["birth_date"])
     assert response.status_code == 200
-    assert response.json() == {"customer_id": customer["customer_id"], "verified": True}
-    assert count(services, "outbox", "recipient = ?", (customer["phone"],)) == sms_before
+    assert response.json()["customer_id"] == customer["customer_id"]
+    assert response.json()["verified"] is True
+    assert sms_count(services, customer) == 0
 
 
 def test_demo_customer_is_found_by_her_phone(services):
-    response = start(services, "+33612345678", "1985-03-12", send_code=False)
-    assert response.json()["customer_id"] == "10000001"
+    assert call(services, "+33612345678", "1985-03-12").json()["customer_id"] == "10000001"
 
 
-def test_unknown_phone_is_answered_like_a_wrong_birth_date(services):
+def test_an_unknown_phone_or_a_wrong_birth_date_gets_a_check_like_the_right_ones(services):
     customer = new_customer(services)
-    wrong_birth_date = start(services, customer["phone"], "1980-01-01")
+    right = start(services, customer["phone"], customer["birth_date"])
+    wrong_birth_date = start(services, customer["phone"], WRONG_BIRTH_DATE)
     unknown_phone = start(services, UNKNOWN_PHONE, customer["birth_date"])
-    assert wrong_birth_date.status_code == unknown_phone.status_code == 401
-    assert wrong_birth_date.json() == unknown_phone.json()
+    assert answer_shape(right) == answer_shape(wrong_birth_date) == answer_shape(unknown_phone) == (
+        201, ["check_id", "expires_at", "sent_to"])
+    assert unknown_phone.json()["sent_to"] == "07 ** ** ** 99"  # the number given: nothing learnt
+    assert sms_count(services, customer) == 1
 
 
-def test_unknown_phone_locks_after_three_tries_like_a_known_one(services):
-    phone = "+33788888888"
-    answers = [start(services, phone, "1985-03-12") for _ in range(3)]
-    assert [error_of(a) for a in answers] == [
-        (401, "identity_mismatch"), (401, "identity_mismatch"), (423, "identification_locked"),
-    ]
-    assert [a.json()["error"].get("attempts_left") for a in answers[:2]] == [2, 1]
-
-
-def test_phone_identification_locks_after_three_wrong_answers(services):
+def test_on_the_telephone_line_an_unknown_phone_is_answered_like_a_wrong_birth_date(services):
     customer = new_customer(services)
-    for _ in range(2):
-        assert error_of(start(services, customer["phone"], "1980-01-01")) == (
-            401, "identity_mismatch")
-    locked = start(services, customer["phone"], "1980-01-01")
-    assert error_of(locked) == (423, "identification_locked")
-    assert locked.json()["error"]["locked_until"]
-    # Right answers are refused while locked, from the phone and from the customer id.
-    assert error_of(start(services, customer["phone"], customer["birth_date"],
-                          send_code=False)) == (423, "identification_locked")
-    by_id = services.post(f"/v1/customers/{customer['customer_id']}/identity-checks",
-                          json={"birth_date": customer["birth_date"]})
-    assert error_of(by_id) == (423, "identification_locked")
+    wrong_birth_date = [call(services, customer["phone"], WRONG_BIRTH_DATE, Asker("src-a", "ivr"))
+                        for _ in range(3)]
+    unknown_phone = [call(services, UNKNOWN_PHONE[:-1] + "8", customer["birth_date"], Asker("src-b", "ivr"))
+                     for _ in range(3)]
+    assert [answer_shape(a) for a in wrong_birth_date] == [answer_shape(a) for a in unknown_phone]
+    assert [error_of(a) for a in unknown_phone] == [
+        (401, "identity_mismatch"), (401, "identity_mismatch"), (423, "identification_locked")]
+    assert [a.json()["error"].get("attempts_left") for a in unknown_phone[:2]] == [2, 1]
 
 
-def test_wrong_answers_from_the_phone_and_the_customer_id_share_one_count(services):
+def test_wrong_answers_on_the_telephone_line_lock_the_call_and_the_number_not_the_customer(services):
     customer = new_customer(services)
-    services.post(f"/v1/customers/{customer['customer_id']}/identity-checks",
-                  json={"birth_date": "1980-01-01"})
-    start(services, customer["phone"], "1980-01-01")
-    start(services, customer["phone"], "1980-01-01")
-    response = start(services, customer["phone"], customer["birth_date"])
-    assert error_of(response) == (423, "identification_locked")
+    for _ in range(3):
+        last = call(services, customer["phone"], WRONG_BIRTH_DATE)
+    assert error_of(last) == (423, "identification_locked")
+    # Even the right answer, from that number, waits for the end of the lock.
+    assert error_of(call(services, customer["phone"], customer["birth_date"])) == (
+        423, "identification_locked")
+    # The customer still identifies with the customer id and a code.
+    asker = Asker()
+    check_id = services.post(f"/v1/customers/{customer['customer_id']}/identity-checks",
+                             json={"birth_date": customer["birth_date"], **asker.fields()}).json()["check_id"]
+    assert verify(services, check_id, sent_code(services, customer), asker).status_code == 200
 
 
-def test_wrong_codes_after_a_phone_check_lock_the_customer(services):
+def test_a_number_that_keeps_failing_waits_longer_each_time(services):
+    phone = "+33788888877"
+    waits = []
+    for _ in range(3):
+        for _ in range(3):
+            last = call(services, phone, WRONG_BIRTH_DATE)
+        waits.append(lock_minutes(last))
+        execute(services, "UPDATE identification_counters SET locked_until = ?, updated_at = ? "
+                          "WHERE key_hash = ?", (minutes_ago(1), minutes_ago(16), phone_key(phone)))
+    assert waits == [15, 30, 60]
+
+
+def test_success_on_the_telephone_line_clears_the_count_of_the_number(services):
     customer = new_customer(services)
-    check_id = start(services, customer["phone"], customer["birth_date"]).json()["check_id"]
+    call(services, customer["phone"], WRONG_BIRTH_DATE)
+    call(services, customer["phone"], WRONG_BIRTH_DATE)
+    assert call(services, customer["phone"], customer["birth_date"]).status_code == 200
+    assert query(services, "SELECT failures FROM identification_counters WHERE key_hash = ?",
+                 (phone_key(customer["phone"]),)) == [(0,)]
+    assert call(services, customer["phone"], WRONG_BIRTH_DATE).json()["error"]["attempts_left"] == 2
+
+
+def test_a_strangers_wrong_answers_on_the_customer_id_leave_the_telephone_line_open(services):
+    customer, stranger = new_customer(services), Asker(source="test-source-stranger-phone")
+    for _ in range(3):
+        check_id = services.post(f"/v1/customers/{customer['customer_id']}/identity-checks",
+                                 json={"birth_date": WRONG_BIRTH_DATE, **stranger.fields()}).json()["check_id"]
+        verify(services, check_id, "123456", stranger)
+    assert call(services, customer["phone"], customer["birth_date"]).status_code == 200
+
+
+def test_wrong_codes_after_a_phone_check_lock_the_conversation(services):
+    customer, asker = new_customer(services), Asker(channel="whatsapp")
+    check_id = start(services, customer["phone"], customer["birth_date"], asker).json()["check_id"]
     code = sent_code(services, customer)
-    assert error_of(verify(services, check_id, wrong(code))) == (401, "wrong_code")
-    assert error_of(verify(services, check_id, wrong(code))) == (401, "wrong_code")
-    assert error_of(verify(services, check_id, wrong(code))) == (423, "identification_locked")
-    assert error_of(start(services, customer["phone"], customer["birth_date"])) == (
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    assert [error_of(verify(services, check_id, wrong, asker)) for _ in range(3)] == [
+        (401, "wrong_code"), (401, "wrong_code"), (423, "identification_locked")]
+    assert error_of(start(services, customer["phone"], customer["birth_date"], asker)) == (
         423, "identification_locked")
 
 
-def test_lock_of_a_phone_ends_after_fifteen_minutes(services):
+def test_codes_sent_to_the_phone_of_the_channel_have_their_own_budget(services):
     customer = new_customer(services)
-    for _ in range(3):
-        start(services, customer["phone"], "1980-01-01")
-    for table, key, value in (("phone_identification_locks", "phone_number", customer["phone"]),
-                              ("identification_locks", "customer_id", customer["customer_id"])):
-        execute(services, f"UPDATE {table} SET updated_at = ?, locked_until = ? WHERE {key} = ?",
-                (minutes_ago(16), minutes_ago(1), value))
-    assert start(services, customer["phone"], customer["birth_date"]).status_code == 201
-
-
-def test_success_clears_the_wrong_answers_of_the_phone(services):
-    customer = new_customer(services)
-    start(services, customer["phone"], "1980-01-01")
-    start(services, customer["phone"], "1980-01-01")
-    check_id = start(services, customer["phone"], customer["birth_date"]).json()["check_id"]
-    assert verify(services, check_id, sent_code(services, customer)).status_code == 200
-    assert query(services, "SELECT failed_attempts FROM phone_identification_locks "
-                           "WHERE phone_number = ?", (customer["phone"],)) == [(0,)]
-    assert start(services, customer["phone"], "1980-01-01").json()["error"]["attempts_left"] == 2
+    for _ in range(3):  # strangers spend the budget of the customer id route
+        services.post(f"/v1/customers/{customer['customer_id']}/identity-checks",
+                      json={"birth_date": customer["birth_date"], **Asker().fields()})
+    assert sms_count(services, customer) == 3
+    asker = Asker(channel="whatsapp")
+    check_id = start(services, customer["phone"], customer["birth_date"], asker).json()["check_id"]
+    assert sms_count(services, customer) == 4
+    assert verify(services, check_id, sent_code(services, customer), asker).status_code == 200
 
 
 def test_two_customers_sharing_a_phone_and_a_birth_date_are_ambiguous(services):
@@ -137,8 +168,7 @@ def test_customer_sharing_a_phone_is_told_apart_by_the_birth_date(services):
     child = new_customer(services, birth_date="2001-06-30")
     execute(services, "UPDATE customers SET phone = ? WHERE customer_id = ?",
             (parent["phone"], child["customer_id"]))
-    response = start(services, parent["phone"], "2001-06-30", send_code=False)
-    assert response.json()["customer_id"] == child["customer_id"]
+    assert call(services, parent["phone"], "2001-06-30").json()["customer_id"] == child["customer_id"]
 
 
 @pytest.mark.parametrize("body", [
@@ -148,9 +178,12 @@ def test_customer_sharing_a_phone_is_told_apart_by_the_birth_date(services):
     {"phone_number": "+33612345678"},
     {"phone_number": "+33612345678", "birth_date": "1985-03-12", "send_code": "yes"},
     {"phone_number": "+33612345678", "birth_date": "1985-03-12", "customer_id": "10000001"},
+    {"phone_number": "+33612345678", "birth_date": "1985-03-12", "conversation_id": None},
 ])
 def test_malformed_phone_checks_are_validation_errors_and_not_counted(services, body):
-    locks_before = query(services, "SELECT * FROM phone_identification_locks ORDER BY 1")
-    response = services.post("/v1/phone-identity-checks", json=body)
+    counters_before = query(services, "SELECT * FROM identification_counters ORDER BY 1, 2")
+    codes_before = count(services, "one_time_codes")
+    response = services.post("/v1/phone-identity-checks", json={**Asker().fields(), **body})
     assert error_of(response) == (422, "validation_error")
-    assert query(services, "SELECT * FROM phone_identification_locks ORDER BY 1") == locks_before
+    assert query(services, "SELECT * FROM identification_counters ORDER BY 1, 2") == counters_before
+    assert count(services, "one_time_codes") == codes_before

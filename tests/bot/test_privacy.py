@@ -13,11 +13,12 @@ from tests.conftest import TEST_DOCUMENT_LINK_SECRET, TEST_SERVICES_API_TOKEN
 def test_service_logs_carry_no_personal_data_codes_or_secrets(services):
     customer = new_customer(services, birth_date="1987-06-21")
     cid = customer["customer_id"]
-    services.post(f"/v1/customers/{cid}/identity-checks", json={"birth_date": "1987-06-22"})
+    asked = {"conversation_id": "test-logs", "channel": "rest", "source": "203.0.113.7"}
+    services.post(f"/v1/customers/{cid}/identity-checks", json={"birth_date": "1987-06-22", **asked})
     check_id = services.post(f"/v1/customers/{cid}/identity-checks",
-                             json={"birth_date": "1987-06-21"}).json()["check_id"]
+                             json={"birth_date": "1987-06-21", **asked}).json()["check_id"]
     code = re.search(r"\d{6}", latest_message(services, customer["phone"])["body"]).group()
-    services.post(f"/v1/identity-checks/{check_id}/verify", json={"code": code})
+    services.post(f"/v1/identity-checks/{check_id}/verify", json={"code": code, **asked})
     services.post(f"/v1/customers/{cid}/password-reset")
     reset_token = latest_message(services, customer["email"])["body"].split("jeton=")[1].split()[0]
     attestation = services.post("/v1/customers/10000001/contracts/AUT-482913/attestations",
@@ -25,7 +26,7 @@ def test_service_logs_carry_no_personal_data_codes_or_secrets(services):
     signature = attestation["url"].split("signature=")[1]
 
     log = services.log_path.read_text(errors="replace")
-    for secret in (customer["email"], customer["phone"], customer["phone"][3:], "1987-06-21",
+    for secret in (customer["email"], customer["phone"], customer["phone"][3:], "1987-06-21", "203.0.113.7",
                    "1987-06-22", code, reset_token, signature, "marie.dupont@example.fr",
                    TEST_SERVICES_API_TOKEN, TEST_DOCUMENT_LINK_SECRET):
         assert secret not in log
