@@ -11,7 +11,9 @@ so what the next turn reloads, is masked (bot.masking). Hence:
   turn they are given and keep nothing of them;
 - the claim being declared must survive the turns of its form: those slots
   (HELD_SLOTS) are saved as they are, and masked in the stored events once the
-  slot is emptied (claim filed, queued or cancelled).
+  slot is emptied (claim filed, queued or cancelled); so is the customer's identity
+  assertion (IDENTITY_ASSERTION), which every call about the customer needs, until
+  the identity is dropped.
 
 An event broker, if one were configured, would receive the events unmasked, as
 Rasa streams them before saving: configure none, or mask there as well.
@@ -28,7 +30,7 @@ from sqlalchemy.pool import QueuePool
 from rasa.shared.core.events import Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from actions.common.slots import CLAIM_FORM_SLOTS, IDENTIFICATION_BIRTH_DATE, IDENTIFICATION_CODE
+from actions.common.slots import CLAIM_FORM_SLOTS, IDENTIFICATION_BIRTH_DATE, IDENTIFICATION_CODE, IDENTITY_ASSERTION
 from bot.db import run_sqlite_pragmas
 from bot.masking import MARKERS, mask_value
 
@@ -41,8 +43,8 @@ SENSITIVE_SLOTS: Dict[Text, Text] = {
     IDENTIFICATION_BIRTH_DATE: MARKERS["birth_date"],
     IDENTIFICATION_CODE: MARKERS["code"],
 }
-# Slots a form needs over several turns: kept as given while they are set.
-HELD_SLOTS = frozenset(CLAIM_FORM_SLOTS)
+# Slots needed over several turns: kept as given while they are set.
+HELD_SLOTS = frozenset(CLAIM_FORM_SLOTS) | {IDENTITY_ASSERTION}
 # Set on a tracker read from the store: how many of its events are stored already, so
 # that saving the turn needs no query to count them (the lock store keeps any other
 # server from adding events to the conversation during the turn).

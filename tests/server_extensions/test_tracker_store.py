@@ -84,6 +84,20 @@ async def test_the_claim_being_declared_survives_the_turns_and_is_masked_once_fi
     assert "SIN-2026-000900" in stored
 
 
+async def test_the_identity_assertion_survives_the_turns_and_is_masked_once_dropped(tracker_store):
+    """Every call about the customer carries it: masked at once, the customer would have
+    to identify again at every message."""
+    assertion = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMDAwMDAwMiIsImV4cCI6NDEwMjQ0NDgwMH0.YXNzZXJ0aW9uLXNpZ25hdHVyZQ"
+    tracker = await turn(tracker_store, "s", said("482913"), SlotSet("authenticated_customer_id", "10000002"),
+                         SlotSet("identity_assertion", assertion))
+    tracker = await turn(tracker_store, "s", said("mes contrats", "contract_info"))
+    assert tracker.get_slot("identity_assertion") == assertion
+
+    await turn(tracker_store, "s", said("encore", "contract_info"), SlotSet("authenticated_customer_id", None),
+               SlotSet("identity_assertion", None))
+    assert assertion not in stored_text(tracker_store)
+
+
 async def test_the_buttons_offered_and_the_identifiers_stay_usable(tracker_store):
     payload = '/inform{"claim_type": "degat_des_eaux"}'
     tracker = await turn(tracker_store, "s", said("sinistre sur AUT-482913, dossier SIN-2026-000731", "declare_claim"),
