@@ -2,8 +2,10 @@
 
 A connector stores each file with the claims service and hands the dialogue an
 `attach_document` message whose metadata lists the files (connectors/attachments.py).
-During a declaration they join it (linked when it is filed); otherwise they are
-linked to the claim the customer picks among their open ones, once identified.
+During a declaration they join it (linked when it is filed), also when sent while the
+customer identifies to declare; otherwise they are linked to the claim the customer
+picks among their open ones, once identified. (A customer not identified can send
+files only to a declaration: connectors.attachments.not_taken_because.)
 """
 
 import logging
@@ -18,7 +20,7 @@ from rasa_sdk.types import DomainDict
 from actions.common.identity import identified_customer
 from actions.common.labels import CLAIM_TYPE_LABELS, date_label
 from actions.common.messages import latest_intent
-from actions.common.slots import CLAIM_ATTACHMENTS, DOCUMENT_CLAIM, PENDING_DOCUMENTS
+from actions.common.slots import CLAIM_ATTACHMENTS, DOCUMENT_CLAIM, PENDING_DOCUMENTS, PENDING_REQUEST
 from actions.parsing.identifiers import find_claim_number
 from actions.services import NotFound, ServiceRefusal, ServiceUnavailable, services
 
@@ -27,6 +29,7 @@ logger = logging.getLogger(__name__)
 Attachment = Dict[str, Any]
 
 ATTACH_DOCUMENT_INTENT = "attach_document"
+DECLARE_CLAIM_INTENT = "declare_claim"
 DOCUMENT_FORM = "document_form"
 # The claims service links at most this many files when a claim is filed.
 MAX_CLAIM_ATTACHMENTS = 20
@@ -95,25 +98,32 @@ class ActionAddClaimAttachments(Action):
         return "action_add_claim_attachments"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        current = tracker.get_slot(CLAIM_ATTACHMENTS) or []
-        new = [a for a in received_attachments(tracker) if a["upload_id"] not in upload_ids(current)]
-        if not new:
-            return []
-        room = MAX_CLAIM_ATTACHMENTS - len(current)
-        if room <= 0:
-            dispatcher.utter_message(response="utter_claim_attachments_full", max_files=MAX_CLAIM_ATTACHMENTS)
-            return []
-        kept = new[:room]
-        if len(kept) > 1:
-            response = "utter_claim_files_received"
-        elif kept[0]["content_type"].startswith("image/"):
-            response = "utter_claim_photo_received"
-        else:
-            response = "utter_claim_document_received"
-        dispatcher.utter_message(response=response, file_names=file_names(kept))
-        if len(kept) < len(new):
-            dispatcher.utter_message(response="utter_claim_attachments_full", max_files=MAX_CLAIM_ATTACHMENTS)
-        return [SlotSet(CLAIM_ATTACHMENTS, current + kept)]
+        return add_to_declaration(dispatcher, tracker, received_attachments(tracker))
+
+
+def add_to_declaration(
+    dispatcher: CollectingDispatcher, tracker: Tracker, received: Sequence[Attachment]
+) -> List[EventType]:
+    """Adds files to the declaration's attachments (MAX_CLAIM_ATTACHMENTS at most) and says so."""
+    current = tracker.get_slot(CLAIM_ATTACHMENTS) or []
+    new = [a for a in received if a["upload_id"] not in upload_ids(current)]
+    if not new:
+        return []
+    room = MAX_CLAIM_ATTACHMENTS - len(current)
+    if room <= 0:
+        dispatcher.utter_message(response="utter_claim_attachments_full", max_files=MAX_CLAIM_ATTACHMENTS)
+        return []
+    kept = new[:room]
+    if len(kept) > 1:
+        response = "utter_claim_files_received"
+    elif kept[0]["content_type"].startswith("image/"):
+        response = "utter_claim_photo_received"
+    else:
+        response = "utter_claim_document_received"
+    dispatcher.utter_message(response=response, file_names=file_names(kept))
+    if len(kept) < len(new):
+        dispatcher.utter_message(response="utter_claim_attachments_full", max_files=MAX_CLAIM_ATTACHMENTS)
+    return [SlotSet(CLAIM_ATTACHMENTS, current + kept)]
 
 
 class ActionReceiveDocuments(Action):
@@ -125,10 +135,13 @@ class ActionReceiveDocuments(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         new = received_attachments(tracker)
+        customer_id = identified_customer(tracker)
+        if customer_id is None and tracker.get_slot(PENDING_REQUEST) == DECLARE_CLAIM_INTENT:
+            # Identifying to declare a claim: the files join the declaration resumed after.
+            return add_to_declaration(dispatcher, tracker, new)
         pending = merged(tracker.get_slot(PENDING_DOCUMENTS), new)
         if not pending:
             return []
-        customer_id = identified_customer(tracker)
         if customer_id is None:
             dispatcher.utter_message(response="utter_documents_kept_until_identified", file_names=file_names(new or pending))
             return [SlotSet(PENDING_DOCUMENTS, pending)]

@@ -1,13 +1,16 @@
-"""Files customers send on a channel (widget, WhatsApp): one path for every connector.
+"""Files customers send on a channel (widget, WhatsApp...): one path for every connector.
 
-A connector that receives a file calls `receive_file(data, content_type, filename)`:
+A connector that receives a file calls `receive_file(data, content_type, filename, sender)`,
+`sender` saying whose file it is (`await file_sender(agent, conversation_id, channel, ...)`):
 - accepted, the file is stored by the claims service (which checks it by its
   content) and the connector hands Rasa the message `attach_document_message(...)`:
   text `/attach_document`, metadata `{"attachments": [attachment]}`; the dialogue
   then adds it to the claim being declared or to the claim the customer picks;
-- refused (empty, too large, not a photo or a PDF, service down), the connector
-  sends the French `refusal` back to the customer and hands Rasa nothing, so that
-  the conversation is untouched.
+- refused, the connector sends the French `refusal` back to the customer and hands
+  Rasa nothing, so that the conversation is untouched, and nothing is stored: a file
+  empty, too large, not a photo or a PDF, the service down; a file from a customer
+  not identified outside a claim declaration (`not_taken_because`); a file beyond what a
+  conversation or an address may send (connectors.upload_limits).
 
 Only connectors may set the `attachments` metadata: the REST channel drops it from
 what clients send (connectors.guard.RESERVED_METADATA_KEYS), and typed
@@ -19,14 +22,21 @@ import os
 from dataclasses import dataclass
 from typing import Any, Dict, Optional, Sequence
 
+from actions.common.slots import CUSTOMER_IDENTIFIED, PENDING_REQUEST
 from actions.services import ServiceRefusal, ServiceUnavailable, ServicesClient, services
 from bot.settings import DEFAULT_UPLOAD_MAX_BYTES
+from connectors.upload_limits import upload_allowances, wait_label
 
 logger = logging.getLogger(__name__)
 
 ATTACH_DOCUMENT_TEXT = "/attach_document"
 ATTACHMENTS_KEY = "attachments"
 SECURE_MESSAGING = "votre espace client (rubrique « Mes sinistres »)"
+# The claim declaration's form, and the request a customer not yet identified made
+# (identification first, then the form).
+CLAIM_FORM = "claim_form"
+IDENTIFICATION_FORM = "identification_form"
+DECLARE_CLAIM = "declare_claim"
 
 Attachment = Dict[str, Any]
 
@@ -55,31 +65,109 @@ def refusal_text(code: str, max_bytes: Optional[int] = None) -> str:
             "Je ne peux recevoir que des photos (JPEG, PNG, WebP, HEIC) ou des documents PDF : "
             "ce fichier n'a pas été enregistré."
         )
+    if code == "not_taken":
+        return (
+            "Je reçois vos photos et documents pendant une déclaration de sinistre, ou une fois "
+            "votre identité vérifiée : dites par exemple « je veux déclarer un sinistre » ou "
+            "« où en est mon dossier », puis envoyez à nouveau votre fichier. "
+            f"Vous pouvez aussi le déposer dans {SECURE_MESSAGING}. Ce fichier n'a pas été enregistré."
+        )
     return (
         "Je ne peux pas recevoir de fichier pour le moment. Réessayez dans quelques minutes, "
         f"ou déposez-le dans {SECURE_MESSAGING}."
     )
 
 
+def too_many_files_text(wait_seconds: float) -> str:
+    """What the customer is told when a file goes beyond what they may send."""
+    return (
+        "Vous m'avez envoyé beaucoup de fichiers : je ne peux pas en recevoir davantage pour le "
+        f"moment. Réessayez dans {wait_label(wait_seconds)}, ou déposez-le dans {SECURE_MESSAGING}. "
+        "Ce fichier n'a pas été enregistré."
+    )
+
+
+@dataclass(frozen=True)
+class FileSender:
+    """Whose file it is: the conversation as it stands (its tracker; None when not started
+    yet) on its channel, the client's network address when the channel has one, and the
+    espace-client session token sent with the file, if any."""
+
+    conversation_id: str
+    channel: str
+    tracker: Optional[Any] = None  # rasa's DialogueStateTracker
+    address: Optional[str] = None
+    auth_token: Optional[str] = None
+
+
+async def file_sender(
+    agent: Any, conversation_id: str, channel: str, address: Optional[str] = None, auth_token: Optional[str] = None
+) -> FileSender:
+    """The FileSender of a conversation, its tracker read from the agent's tracker store."""
+    store = getattr(agent, "tracker_store", None)
+    tracker = await store.retrieve(conversation_id) if store is not None else None
+    return FileSender(conversation_id, channel, tracker, address, auth_token)
+
+
+def conversation_takes_files(tracker: Optional[Any]) -> bool:
+    """Whether the conversation's customer is identified, or a claim declaration is open in
+    it (the form, or the identification that precedes it)."""
+    if tracker is None:
+        return False
+    if tracker.get_slot(CUSTOMER_IDENTIFIED) is True or tracker.active_loop_name == CLAIM_FORM:
+        return True
+    return tracker.get_slot(PENDING_REQUEST) == DECLARE_CLAIM and tracker.active_loop_name == IDENTIFICATION_FORM
+
+
+async def not_taken_because(sender: FileSender, client: ServicesClient) -> Optional[str]:
+    """None when the sender may send files, else the refusal's code (not_taken, or
+    service_unavailable when their session token could not be checked).
+
+    A customer of the espace client whose first act is to send a file is not identified
+    in the conversation yet: the session token sent with the file is checked by the
+    policy service, as the dialogue checks it with every message."""
+    if conversation_takes_files(sender.tracker):
+        return None
+    if not sender.auth_token:
+        return "not_taken"
+    try:
+        await client.check_session_token(sender.auth_token, sender.conversation_id, sender.channel)
+    except ServiceUnavailable:
+        return "service_unavailable"
+    except ServiceRefusal:  # forged, expired, or a customer the insurer does not know
+        return "not_taken"
+    return None
+
+
 @dataclass(frozen=True)
 class ReceivedFile:
-    """Either the attachment to hand Rasa, or the refusal to send back."""
+    """Either the attachment to hand Rasa, or the refusal to send back (with its code:
+    empty, too_large, unsupported_type, service_unavailable, not_taken, too_many_files;
+    `retry_after`, the seconds to wait, for too_many_files)."""
 
     attachment: Optional[Attachment] = None
     refusal: Optional[str] = None
+    code: Optional[str] = None
+    retry_after: Optional[float] = None
 
     @property
     def accepted(self) -> bool:
         return self.attachment is not None
 
 
+def _refused(code: str, max_bytes: Optional[int] = None) -> ReceivedFile:
+    return ReceivedFile(refusal=refusal_text(code, max_bytes), code=code)
+
+
 async def receive_file(
     data: bytes,
     content_type: Optional[str],
     filename: Optional[str],
+    sender: FileSender,
     client: Optional[ServicesClient] = None,
 ) -> ReceivedFile:
-    """Stores a file a customer sent with the claims service.
+    """Stores a file a customer sent with the claims service, when the conversation may
+    send files and has room for this one.
 
     `content_type` is what the platform or the browser claims (None or "" when
     unknown); the service reads the real type from the content and refuses a
@@ -87,16 +175,27 @@ async def receive_file(
     """
     max_bytes = upload_max_bytes()
     if not data:
-        return ReceivedFile(refusal=refusal_text("empty"))
+        return _refused("empty")
     if len(data) > max_bytes:
-        return ReceivedFile(refusal=refusal_text("too_large", max_bytes))
+        return _refused("too_large", max_bytes)
+    client = client or services()
+    refusal = await not_taken_because(sender, client)
+    if refusal is not None:
+        logger.info("file refused: %s", refusal)
+        return _refused(refusal)
+    allowances = upload_allowances(max_bytes)
+    wait = allowances.take(sender.conversation_id, sender.address, len(data))
+    if wait is not None:
+        logger.info("file refused: beyond the files a conversation or an address may send")
+        return ReceivedFile(refusal=too_many_files_text(wait), code="too_many_files", retry_after=wait)
     try:
-        stored = await (client or services()).upload_document(filename or "", content_type or "", data)
+        stored = await client.upload_document(filename or "", content_type or "", data)
     except ServiceRefusal as refusal:
         logger.info("file refused by the claims service: %s", refusal.code)
-        return ReceivedFile(refusal=refusal_text(refusal.code, refusal.details.get("max_bytes")))
+        return ReceivedFile(refusal=refusal_text(refusal.code, refusal.details.get("max_bytes")), code=refusal.code)
     except ServiceUnavailable:
-        return ReceivedFile(refusal=refusal_text("service_unavailable"))
+        allowances.give_back(sender.conversation_id, sender.address, len(data))
+        return _refused("service_unavailable")
     attachment = {key: stored[key] for key in ("upload_id", "filename", "content_type", "size")}
     return ReceivedFile(attachment=attachment)
 

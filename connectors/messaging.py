@@ -23,9 +23,10 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from connectors.attachments import attach_document_message, receive_file, upload_max_bytes
+from connectors.attachments import attach_document_message, file_sender, receive_file, upload_max_bytes
 from connectors.guard import REFUSALS, offered_payloads, screen_text, without_shortcut
 from connectors.rate_limit import check_rate, rate_limiter, refusal_text
+from connectors.upload_limits import upload_allowances
 from server_extensions.action_endpoint import answer_when_actions_fail
 
 logger = logging.getLogger(__name__)
@@ -91,6 +92,7 @@ def webhook_blueprint(platform: str) -> Blueprint:
     """A platform's webhook blueprint, with its health check at `/`."""
     webhook = Blueprint(f"oyat_{platform}_webhook", __name__)
     rate_limiter()  # a bad RATE_LIMIT_* setting stops the server now
+    upload_allowances(upload_max_bytes())  # and so does a bad UPLOAD_*_PER_* one
 
     @webhook.route("/", methods=["GET"])
     async def health(request: Request) -> HTTPResponse:
@@ -368,7 +370,9 @@ async def handle_file(
         await output.send_text_message(sender, FILE_NOT_RECEIVED)
         return
     content, served_type = downloaded
-    received_file = await receive_file(content, declared_type or served_type, filename)
+    # The files come from the platform's servers: the conversation (one user) is what counts.
+    received_file = await receive_file(content, declared_type or served_type, filename,
+                                       await file_sender(agent, sender, input_channel))
     if not received_file.accepted:
         await output.send_text_message(sender, received_file.refusal)
         return

@@ -11,8 +11,10 @@ client can talk to it):
   never reach the NLU (connectors.guard, connectors.rate_limit).
 - `POST /webhooks/widget/upload`, multipart `session_id`, `socket_id` (the widget's socket)
   and `file` → 201 {"attachment": ...}, the assistant's answer coming over socket.io; or
-  4xx {"error": {"code", "message"}} with the French reason (file refused, no open
-  conversation, too many requests), the conversation untouched.
+  4xx {"error": {"code", "message"}} with the French reason, the conversation untouched
+  and nothing stored: 422 file refused, 403 `not_taken` (a visitor not identified, no
+  claim declaration open: connectors.attachments.not_taken_because), 429 too many requests or
+  `too_many_files` (connectors.upload_limits, with `Retry-After`), 409 no open conversation.
 
 The espace-client session token given with `session_request` is kept with the socket and
 sent as `metadata.auth_token` with every message of that socket (spec §5); a token in a
@@ -40,6 +42,7 @@ from socketio import AsyncServer
 from connectors.attachments import (
     ATTACH_DOCUMENT_TEXT,
     attach_document_message,
+    file_sender,
     receive_file,
     refusal_text,
     upload_max_bytes,
@@ -47,6 +50,7 @@ from connectors.attachments import (
 from connectors.guard import REFUSALS, client_metadata, offered_payloads, screen_text, without_shortcut
 from connectors.rate_limit import check_rate, rate_limiter, retry_after
 from connectors.rate_limit import refusal_text as too_many_messages
+from connectors.upload_limits import upload_allowances
 from server_extensions.action_endpoint import answer_when_actions_fail
 from server_extensions.startup import prepare_rasa_server
 
@@ -179,6 +183,7 @@ class WidgetInput(SocketIOInput):
         webhook = SocketBlueprint(sio, self.socketio_path, "widget_webhook", __name__)
         webhook.listener("after_server_start")(prepare_rasa_server)
         rate_limiter()  # a bad RATE_LIMIT_* setting stops the server now
+        upload_allowances(upload_max_bytes())  # and so does a bad UPLOAD_*_PER_* one
 
         def handshake(sid: Text) -> Request:
             """The HTTP request that opened the socket (its app, its client's address)."""
@@ -260,7 +265,8 @@ class WidgetInput(SocketIOInput):
             """A photo or PDF for the conversation `session_id`, sent by the widget whose socket
             is `socket_id` (multipart: `session_id`, `socket_id`, `file`). The assistant answers
             over socket.io; a refused file gets the reason and changes nothing."""
-            wait = check_rate(ip=request.remote_addr or request.ip)
+            address = request.remote_addr or request.ip
+            wait = check_rate(ip=address)
             if wait is not None:
                 return _refusal(429, "too_many_requests", too_many_messages(wait), {"Retry-After": retry_after(wait)})
             body, too_large = await _bounded_body(request, upload_max_bytes() + MULTIPART_OVERHEAD)
@@ -284,7 +290,14 @@ class WidgetInput(SocketIOInput):
             if wait is not None:
                 return _refusal(429, "too_many_requests", too_many_messages(wait), {"Retry-After": retry_after(wait)})
 
-            received = await receive_file(upload.body, upload.type, upload.name)
+            sender = await file_sender(request.app.ctx.agent, session_id, self.name(), address,
+                                       session.get("auth_token"))
+            received = await receive_file(upload.body, upload.type, upload.name, sender)
+            if received.code == "not_taken":
+                return _refusal(403, "not_taken", received.refusal)
+            if received.code == "too_many_files":
+                wait = received.retry_after or 1
+                return _refusal(429, "too_many_files", received.refusal, {"Retry-After": retry_after(wait)})
             if not received.accepted:
                 return _refusal(422, "file_refused", received.refusal)
             sent_with = {"auth_token": session["auth_token"]} if session.get("auth_token") else {}

@@ -13,7 +13,7 @@ import requests
 from rasa.core.channels.channel import InputChannel, UserMessage, register
 from rasa.core.tracker_store import InMemoryTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import BotUttered, UserUttered
+from rasa.shared.core.events import ActiveLoop, BotUttered, UserUttered
 from sanic import Sanic
 
 from tests.processes import LoopThread, free_port
@@ -36,6 +36,12 @@ class ScriptedAgent:
         for reply in self.replies(message):
             tracker.update(BotUttered(reply.get("text"), data={k: v for k, v in reply.items() if k != "text"}))
             await message.output_channel.send_response(message.sender_id, dict(reply))
+        await self.tracker_store.save(tracker)
+
+    async def open_declaration(self, sender: str) -> None:
+        """As if `sender` were declaring a claim (the claim form active): files are taken."""
+        tracker = await self.tracker_store.get_or_create_tracker(sender)
+        tracker.update(ActiveLoop("claim_form"))
         await self.tracker_store.save(tracker)
 
     async def offer(self, sender: str, buttons: List[Dict[str, str]]) -> None:

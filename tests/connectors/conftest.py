@@ -5,7 +5,7 @@ from sanic import Sanic
 
 from actions import services as services_module
 from actions.services import ServicesClient
-from connectors import rate_limit
+from connectors import rate_limit, upload_limits
 from tests.connectors.fake_platform import FakePlatformApi
 
 # Channel tests start several sanic apps in one process: sanic's start-up rewriting of
@@ -41,3 +41,9 @@ def claims_service(services):
 def fresh_rate_limits(monkeypatch):
     """Each test starts with full buckets: the limiter is process-wide, the test users are not."""
     monkeypatch.setattr(rate_limit, "_limiter", rate_limit.RateLimiter.from_environment({}))
+
+
+@pytest.fixture(autouse=True)
+def fresh_upload_allowances(monkeypatch):
+    """Each test starts with no file counted against the process-wide allowances."""
+    monkeypatch.setattr(upload_limits, "_allowances", None)

@@ -1,14 +1,48 @@
 """The one path every connector takes for a received file: stored by the claims service,
-or refused with a French answer and nothing handed to the dialogue."""
+or refused with a French answer, nothing stored and nothing handed to the dialogue."""
 
 import io
+from pathlib import Path
 
 import pytest
 from PIL import Image
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActiveLoop, SlotSet
+from rasa.shared.core.trackers import DialogueStateTracker
 
 from actions.services import ServicesClient
-from connectors.attachments import ATTACH_DOCUMENT_TEXT, attach_document_message, receive_file
-from tests.bot.helpers import count, query
+from connectors import upload_limits
+from connectors.attachments import (
+    ATTACH_DOCUMENT_TEXT,
+    FileSender,
+    attach_document_message,
+    conversation_takes_files,
+    receive_file,
+)
+from connectors.espace_client import issue_session_token
+from tests.bot.helpers import MARIE, count, query
+from tests.conftest import TEST_ESPACE_CLIENT_JWT_SECRET
+
+DOMAIN = Domain.load(str(Path(__file__).resolve().parents[2] / "domain"))
+
+
+def conversation(*events, sender="widget:" + "c" * 32) -> DialogueStateTracker:
+    return DialogueStateTracker.from_events(sender, list(events), slots=DOMAIN.slots)
+
+
+IDENTIFIED = (SlotSet("customer_identified", True), SlotSet("authenticated_customer_id", MARIE))
+DECLARING = (SlotSet("customer_identified", True), ActiveLoop("claim_form"))
+IDENTIFYING_TO_DECLARE = (SlotSet("pending_request", "declare_claim"), ActiveLoop("identification_form"))
+IDENTIFYING_FOR_CONTRACTS = (SlotSet("pending_request", "contract_info"), ActiveLoop("identification_form"))
+
+
+def sender(*events, address="192.0.2.10", auth_token=None) -> FileSender:
+    tracker = conversation(*events)
+    return FileSender(tracker.sender_id, "widget", tracker, address, auth_token)
+
+
+def declaring() -> FileSender:
+    return sender(*DECLARING)
 
 
 def png() -> bytes:
@@ -36,9 +70,15 @@ class CountingClient(ServicesClient):
         return await super().upload_document(filename, content_type, data)
 
 
+@pytest.fixture(autouse=True)
+def allowances_of_the_environment(monkeypatch):
+    """Each test starts with the allowances its environment sets, none counted yet."""
+    monkeypatch.setattr(upload_limits, "_allowances", None)
+
+
 async def test_an_accepted_file_becomes_the_attachment_handed_to_the_dialogue(client, services):
     data = png()
-    result = await receive_file(data, "image/png", "Capture d'écran.png", client=client)
+    result = await receive_file(data, "image/png", "Capture d'écran.png", declaring(), client=client)
     assert result.accepted and result.refusal is None
     assert result.attachment["filename"] == "Capture d'écran.png"
     assert (result.attachment["content_type"], result.attachment["size"]) == ("image/png", len(data))
@@ -47,7 +87,7 @@ async def test_an_accepted_file_becomes_the_attachment_handed_to_the_dialogue(cl
 
 
 async def test_a_file_whose_type_is_unknown_to_the_platform_is_read_from_its_content(client):
-    result = await receive_file(png(), None, None, client=client)
+    result = await receive_file(png(), None, None, declaring(), client=client)
     assert result.attachment["content_type"] == "image/png"
     assert result.attachment["filename"] == "document.png"
 
@@ -58,7 +98,7 @@ async def test_a_file_whose_type_is_unknown_to_the_platform_is_read_from_its_con
 ])
 async def test_a_file_that_is_not_a_photo_or_a_pdf_is_refused_in_french(client, services, data, content_type, words):
     before = count(services, "claim_documents")
-    result = await receive_file(data, content_type, "photo.jpg", client=client)
+    result = await receive_file(data, content_type, "photo.jpg", declaring(), client=client)
     assert not result.accepted and result.attachment is None
     assert words in result.refusal
     assert count(services, "claim_documents") == before
@@ -66,7 +106,7 @@ async def test_a_file_that_is_not_a_photo_or_a_pdf_is_refused_in_french(client, 
 
 async def test_an_empty_file_is_refused_without_calling_the_service():
     client = CountingClient()
-    result = await receive_file(b"", "image/jpeg", "photo.jpg", client=client)
+    result = await receive_file(b"", "image/jpeg", "photo.jpg", declaring(), client=client)
     assert "vide" in result.refusal
     assert client.uploads == 0
     await client.close()
@@ -75,7 +115,7 @@ async def test_an_empty_file_is_refused_without_calling_the_service():
 async def test_an_oversized_file_is_refused_without_being_sent(monkeypatch):
     monkeypatch.setenv("UPLOAD_MAX_BYTES", "1000")
     client = CountingClient()
-    result = await receive_file(png() + bytes(1000), "image/png", "photo.png", client=client)
+    result = await receive_file(png() + bytes(1000), "image/png", "photo.png", declaring(), client=client)
     assert "dépasse" in result.refusal
     assert client.uploads == 0
     await client.close()
@@ -83,16 +123,117 @@ async def test_an_oversized_file_is_refused_without_being_sent(monkeypatch):
 
 async def test_the_services_own_size_cap_is_the_one_stated(client, monkeypatch):
     monkeypatch.setenv("UPLOAD_MAX_BYTES", str(20 * 1024 * 1024))  # the connector is more lenient
-    result = await receive_file(png() + bytes(10 * 1024 * 1024), "image/png", "photo.png", client=client)
+    result = await receive_file(png() + bytes(10 * 1024 * 1024), "image/png", "photo.png", declaring(),
+                                client=client)
     assert "dépasse 10 Mo" in result.refusal
 
 
 async def test_a_service_down_gets_an_answer_not_an_exception():
     client = CountingClient()
-    result = await receive_file(png(), "image/png", "photo.png", client=client)
+    result = await receive_file(png(), "image/png", "photo.png", declaring(), client=client)
     assert "pour le moment" in result.refusal
     assert client.uploads == 1
     await client.close()
+
+
+# --- whose files are taken ------------------------------------------------------------
+
+@pytest.mark.parametrize("events", [IDENTIFIED, DECLARING, IDENTIFYING_TO_DECLARE], ids=[
+    "identified", "declaring", "identifying to declare"])
+def test_files_are_taken_from_an_identified_customer_or_during_a_declaration(events):
+    assert conversation_takes_files(conversation(*events))
+
+
+@pytest.mark.parametrize("events", [(), IDENTIFYING_FOR_CONTRACTS, (SlotSet("customer_identified", False),),
+                                    (SlotSet("pending_request", "declare_claim"),)],
+                         ids=["new", "identifying for contracts", "not identified", "declaration cancelled"])
+def test_files_are_not_taken_from_a_visitor_outside_a_declaration(events):
+    assert not conversation_takes_files(conversation(*events))
+
+
+def test_a_conversation_not_started_yet_is_not_a_declaration():
+    assert not conversation_takes_files(None)
+
+
+async def test_a_customer_of_the_espace_client_may_send_a_file_first(client):
+    token = issue_session_token(MARIE, TEST_ESPACE_CLIENT_JWT_SECRET)
+    first_act = FileSender("widget:" + "d" * 32, "widget", None, "192.0.2.10", token)
+    assert (await receive_file(png(), "image/png", "photo.png", first_act, client=client)).accepted
+
+
+@pytest.mark.parametrize("token", [
+    issue_session_token(MARIE, "not-the-espace-client-secret-at-all-0123456789"),
+    issue_session_token(MARIE, TEST_ESPACE_CLIENT_JWT_SECRET, minutes=-1),
+    issue_session_token("99999999", TEST_ESPACE_CLIENT_JWT_SECRET),
+    "pas.un.jeton",
+], ids=["forged", "expired", "unknown customer", "garbage"])
+async def test_a_session_token_the_policy_service_refuses_takes_no_file(client, services, token):
+    rows = count(services, "claim_documents")
+    result = await receive_file(png(), "image/png", "photo.png", sender(auth_token=token), client=client)
+    assert result.code == "not_taken"
+    assert count(services, "claim_documents") == rows
+
+
+async def test_a_session_token_that_cannot_be_checked_is_a_service_unavailable():
+    client = CountingClient()
+    token = issue_session_token(MARIE, TEST_ESPACE_CLIENT_JWT_SECRET)
+    result = await receive_file(png(), "image/png", "photo.png", sender(auth_token=token), client=client)
+    assert result.code == "service_unavailable" and client.uploads == 0
+    await client.close()
+
+
+async def test_a_visitor_outside_a_declaration_is_told_and_nothing_reaches_the_service():
+    client = CountingClient()
+    result = await receive_file(png(), "image/png", "photo.png", sender(), client=client)
+    assert not result.accepted and result.code == "not_taken"
+    assert "déclaration de sinistre" in result.refusal and "n'a pas été enregistré" in result.refusal
+    assert client.uploads == 0
+    await client.close()
+
+
+async def test_files_beyond_the_conversations_allowance_are_refused_before_the_service(client, services, monkeypatch):
+    monkeypatch.setenv("UPLOAD_FILES_PER_CONVERSATION", "2/86400")
+    the_sender = declaring()
+    for _ in range(2):
+        assert (await receive_file(png(), "image/png", "photo.png", the_sender, client=client)).accepted
+    before = count(services, "claim_documents")
+    result = await receive_file(png(), "image/png", "photo.png", the_sender, client=client)
+    assert result.code == "too_many_files" and result.retry_after == pytest.approx(43200, rel=0.01)
+    assert "Réessayez dans 12 heures" in result.refusal
+    assert count(services, "claim_documents") == before
+    other = FileSender("widget:" + "e" * 32, "widget", conversation(*DECLARING, sender="widget:" + "e" * 32),
+                       "192.0.2.10")
+    assert (await receive_file(png(), "image/png", "photo.png", other, client=client)).accepted
+
+
+async def test_files_beyond_the_addresss_allowance_are_refused_whatever_the_conversation(client, monkeypatch):
+    monkeypatch.setenv("UPLOAD_FILES_PER_ADDRESS", "2/3600")
+    results = []
+    for n in range(3):
+        tracker = conversation(*DECLARING, sender=f"widget:{n:032x}")
+        results.append(await receive_file(png(), "image/png", "photo.png",
+                                          FileSender(tracker.sender_id, "widget", tracker, "2001:db8::1:0:0:7"),
+                                          client=client))
+    assert [r.accepted for r in results] == [True, True, False]
+    assert results[2].code == "too_many_files" and "30 minutes" in results[2].refusal
+
+
+async def test_a_file_the_service_could_not_store_does_not_count():
+    client = CountingClient()
+    the_sender = declaring()
+    for _ in range(12):  # more than the ten a conversation may send
+        result = await receive_file(png(), "image/png", "photo.png", the_sender, client=client)
+        assert result.code == "service_unavailable"
+    assert client.uploads == 12
+    await client.close()
+
+
+async def test_a_file_the_service_refused_counts(client, monkeypatch):
+    monkeypatch.setenv("UPLOAD_FILES_PER_CONVERSATION", "1/86400")
+    the_sender = declaring()
+    refused = await receive_file(b"MZ\x90\x00" + bytes(100), "", "x.exe", the_sender, client=client)
+    assert refused.code == "unsupported_type"
+    assert (await receive_file(png(), "image/png", "photo.png", the_sender, client=client)).code == "too_many_files"
 
 
 def test_the_message_for_the_dialogue_carries_the_files_and_the_channels_metadata():

@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from connectors.guard import MAX_MESSAGE_LENGTH, REFUSALS
+from connectors.messaging import pseudonym
 from connectors.messenger import MessengerInput
 from tests.connectors.channel_server import ChannelServer
 from tests.connectors.fake_platform import meta_signed
@@ -165,6 +166,7 @@ def test_the_attestation_comes_as_a_file(messenger, fake_api):
 
 
 def test_a_photo_is_attached_to_the_claim(messenger, fake_api, claims_service):
+    messenger.run(messenger.agent.open_declaration(pseudonym(APP_SECRET, "messenger", PSID)))
     fake_api.files["/cdn/t39.1997-6/photo-degat.jpg"] = (jpeg_bytes(), "image/jpeg")
     url = f"{fake_api.url}/cdn/t39.1997-6/photo-degat.jpg"
     deliver(messenger, page_webhook(event(message={"mid": "m_photo1", "attachments": [

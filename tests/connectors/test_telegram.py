@@ -6,6 +6,7 @@ from typing import Any, Dict, List, Optional
 import pytest
 
 from connectors.guard import MAX_MESSAGE_LENGTH, REFUSALS
+from connectors.messaging import pseudonym
 from connectors.telegram import TelegramInput, callback_data
 from tests.connectors.channel_server import ChannelServer
 from tests.connectors.fake_platform import telegram_file_path
@@ -172,7 +173,13 @@ def test_a_long_text_is_split_at_telegrams_limit(telegram, fake_api):
     assert len(texts) == 3 and all(len(t) <= 4096 for t in texts) and " ".join(texts) == long_text
 
 
+def declaring(server: ChannelServer) -> None:
+    """The test chat is declaring a claim: its files are taken (connectors.attachments.not_taken_because)."""
+    server.run(server.agent.open_declaration(pseudonym(SECRET_TOKEN, "telegram", str(CHAT_ID))))
+
+
 def test_a_photo_is_downloaded_and_attached_to_the_claim(telegram, fake_api, claims_service):
+    declaring(telegram)
     fake_api.files[telegram_file_path(BOT_TOKEN, "AgACAgQAAxkBAAIBbig")] = (jpeg_bytes(), "image/jpeg")
     sizes = [{"file_id": "AgACAgQAAxkBAAIBbim", "file_unique_id": "s", "width": 90, "height": 67, "file_size": 1101},
              {"file_id": "AgACAgQAAxkBAAIBbig", "file_unique_id": "l", "width": 800, "height": 600, "file_size": 633}]
@@ -184,6 +191,7 @@ def test_a_photo_is_downloaded_and_attached_to_the_claim(telegram, fake_api, cla
 
 
 def test_a_pdf_document_is_attached_with_its_name(telegram, fake_api, claims_service):
+    declaring(telegram)
     fake_api.files[telegram_file_path(BOT_TOKEN, "BQACAgQAAxkBAAIBcW")] = (pdf_bytes(), "application/octet-stream")
     document = {"file_name": "devis-plombier.pdf", "mime_type": "application/pdf",
                 "file_id": "BQACAgQAAxkBAAIBcW", "file_unique_id": "AgADcW", "file_size": 1200}

@@ -9,10 +9,11 @@ import pytest
 
 from connectors import rate_limit
 from connectors.guard import MAX_MESSAGE_LENGTH, REFUSALS
-from connectors.messaging import FILE_NOT_RECEIVED
+from connectors.messaging import FILE_NOT_RECEIVED, pseudonym
 from connectors.whatsapp import WhatsAppInput, interactive_message
 from tests.connectors.channel_server import ChannelServer
 from tests.connectors.fake_platform import meta_signed, whatsapp_media_path
+from tests.bot.helpers import count
 from tests.sample_files import jpeg_bytes, pdf_bytes
 
 APP_SECRET = "test-whatsapp-app-secret"
@@ -262,7 +263,13 @@ def test_messages_over_the_senders_rate_limit_are_answered_with_a_wait(whatsapp,
 # --- files -------------------------------------------------------------------------
 
 
+def declaring(server: ChannelServer) -> None:
+    """The test user is declaring a claim: their files are taken (connectors.attachments.not_taken_because)."""
+    server.run(server.agent.open_declaration(pseudonym(APP_SECRET, "whatsapp", WA_ID)))
+
+
 def test_a_photo_is_downloaded_and_attached_to_the_claim(whatsapp, fake_api, claims_service):
+    declaring(whatsapp)
     fake_api.files[whatsapp_media_path("1013859600285441")] = (jpeg_bytes(), "image/jpeg")
     deliver(whatsapp, webhook([media_message("image", "1013859600285441", "image/jpeg")]))
     [message] = whatsapp.agent.received
@@ -276,6 +283,7 @@ def test_a_photo_is_downloaded_and_attached_to_the_claim(whatsapp, fake_api, cla
 
 
 def test_a_pdf_document_keeps_its_name(whatsapp, fake_api, claims_service):
+    declaring(whatsapp)
     fake_api.files[whatsapp_media_path("2043859600285442")] = (pdf_bytes(), "application/pdf")
     deliver(whatsapp, webhook([media_message("document", "2043859600285442", "application/pdf", "facture.pdf")]))
     [attachment] = whatsapp.agent.received[0].metadata["attachments"]
@@ -283,11 +291,23 @@ def test_a_pdf_document_keeps_its_name(whatsapp, fake_api, claims_service):
 
 
 def test_a_file_that_is_neither_a_photo_nor_a_pdf_is_refused_with_the_reason(whatsapp, fake_api, claims_service):
+    declaring(whatsapp)
     fake_api.files[whatsapp_media_path("3043859600285443")] = (b"PK\x03\x04 not a pdf", "application/pdf")
     deliver(whatsapp, webhook([media_message("document", "3043859600285443", "application/pdf", "x.pdf")]))
     assert whatsapp.agent.received == []
     [refusal] = sent_messages(fake_api)
     assert "photos" in refusal["text"]["body"] and "PDF" in refusal["text"]["body"]
+
+
+def test_a_photo_from_a_user_not_identified_outside_a_declaration_is_refused_and_not_stored(
+        whatsapp, fake_api, claims_service):
+    fake_api.files[whatsapp_media_path("5043859600285445")] = (jpeg_bytes(), "image/jpeg")
+    before = count(claims_service, "claim_documents")
+    deliver(whatsapp, webhook([media_message("image", "5043859600285445", "image/jpeg")]))
+    assert whatsapp.agent.received == []
+    [refusal] = sent_messages(fake_api)
+    assert "déclaration de sinistre" in refusal["text"]["body"]
+    assert count(claims_service, "claim_documents") == before
 
 
 def test_a_media_that_cannot_be_downloaded_is_answered(whatsapp, fake_api, claims_service):

@@ -10,11 +10,12 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from connectors.attachments import attach_document_message, receive_file
+from connectors.attachments import attach_document_message, file_sender, receive_file
 
 
 class FileTestInput(InputChannel):
-    """POST /webhooks/test_files/webhook {"sender", "filename", "content_type", "data" (base64), "metadata"}."""
+    """POST /webhooks/test_files/webhook {"sender", "filename", "content_type", "data" (base64), "metadata",
+    "address" (the client's, optional)}."""
 
     @classmethod
     def name(cls) -> Text:
@@ -26,10 +27,14 @@ class FileTestInput(InputChannel):
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             body = request.json
-            result = await receive_file(base64.b64decode(body["data"]), body.get("content_type"), body.get("filename"))
+            metadata = body.get("metadata") or {}
+            sender = await file_sender(request.app.ctx.agent, body["sender"], self.name(), body.get("address"),
+                                       metadata.get("auth_token"))
+            result = await receive_file(base64.b64decode(body["data"]), body.get("content_type"), body.get("filename"),
+                                        sender)
             if not result.accepted:
                 return response.json([{"recipient_id": body["sender"], "text": result.refusal}])
-            message = attach_document_message([result.attachment], body.get("metadata") or {})
+            message = attach_document_message([result.attachment], metadata)
             collector = CollectingOutputChannel()
             await on_new_message(
                 UserMessage(message["text"], collector, body["sender"], input_channel=self.name(), metadata=message["metadata"])

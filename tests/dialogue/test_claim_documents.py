@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from connectors.espace_client import issue_session_token
-from tests.bot.helpers import MARIE, execute, latest_code, new_customer, query
+from tests.bot.helpers import MARIE, count, execute, latest_code, new_customer, query
 from tests.sample_files import jpeg_bytes, pdf_bytes
 
 _contract_numbers = itertools.count(800001)
@@ -138,13 +138,34 @@ def test_files_sent_outside_a_declaration_go_to_the_claim_the_customer_picks(ras
     assert documents_of(services, customer["customer_id"], numbers[1]) == []
 
 
-def test_files_from_an_anonymous_customer_are_attached_once_identified(rasa_stack, services, sender):
-    customer, (number,) = customer_with_open_claims(services, 1)
-    first = send_file(rasa_stack, sender, jpeg_bytes(), "vitre.jpg", "image/jpeg")
-    assert "une fois votre identité vérifiée" in first and "identifiant client" in first
-    assert "identifiant client" in send_file(rasa_stack, sender, pdf_bytes(), "devis.pdf", "application/pdf")
+def test_a_visitor_not_identified_outside_a_declaration_cannot_send_files(rasa_stack, services, sender):
+    rows = count(services, "claim_documents")
+    refused = send_file(rasa_stack, sender, jpeg_bytes(), "vitre.jpg", "image/jpeg")
+    assert "déclaration de sinistre" in refused and "n'a pas été enregistré" in refused
+    assert count(services, "claim_documents") == rows
+    assert user_events(rasa_stack, sender) == []  # the dialogue never saw it
+    texts(rasa_stack.say(sender, "où en est mon dossier"))  # identification asked: still no declaration
+    assert "déclaration de sinistre" in send_file(rasa_stack, sender, jpeg_bytes(), "vitre.jpg", "image/jpeg")
+    assert count(services, "claim_documents") == rows
+
+
+def test_files_sent_while_identifying_to_declare_a_claim_are_filed_with_it(rasa_stack, services, sender):
+    customer, _ = customer_with_open_claims(services, 0)
+    assert "identifiant client" in texts(rasa_stack.say(sender, "je veux déclarer un sinistre"))
+    assert "Photo bien reçue (vitre.jpg)" in send_file(rasa_stack, sender, jpeg_bytes(), "vitre.jpg", "image/jpeg")
     assert "date de naissance" in texts(rasa_stack.say(sender, customer["customer_id"]))
+    assert "Document bien reçu (devis.pdf)" in send_file(rasa_stack, sender, pdf_bytes(), "devis.pdf", "application/pdf")
     assert "SMS" in texts(rasa_stack.say(sender, "17/04/1992"))
-    done = texts(rasa_stack.say(sender, latest_code(services, customer["phone"])))
-    assert f"vitre.jpg, devis.pdf sont joints à votre dossier {number}" in done
-    assert documents_of(services, customer["customer_id"], number) == ["vitre.jpg", "devis.pdf"]
+    assert "type de sinistre" in texts(rasa_stack.say(sender, latest_code(services, customer["phone"])))
+
+    def say(text):
+        return texts(rasa_stack.say(sender, text))
+
+    assert "Quand" in say('/inform{"claim_type": "degat_des_eaux"}')
+    say("hier vers 18h")
+    say("dans la cuisine")
+    say("le tuyau sous l'évier a lâché")
+    say("le parquet est gonflé")
+    assert "Pièces jointes : vitre.jpg, devis.pdf" in say("Aucun tiers impliqué") + say("Aucun témoin")
+    claim_number = re.search(r"SIN-\d{4}-\d{6}", say("oui")).group(0)
+    assert documents_of(services, customer["customer_id"], claim_number) == ["vitre.jpg", "devis.pdf"]

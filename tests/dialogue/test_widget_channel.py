@@ -1,9 +1,12 @@
 """The widget's socket.io channel with the real stack, spoken to as the widget does."""
 
+from typing import Optional
+
 import pytest
 
 from connectors.espace_client import issue_session_token
 from connectors.guard import MAX_MESSAGE_LENGTH
+from tests.bot.helpers import count
 from tests.dialogue.widget_client import WidgetClient, jpeg_photo, texts
 
 MARIE = "10000001"
@@ -13,8 +16,9 @@ MARIE = "10000001"
 def widget(rasa_stack):
     clients = []
 
-    def connect() -> WidgetClient:
-        clients.append(WidgetClient(rasa_stack.url))
+    def connect(address: Optional[str] = None) -> WidgetClient:
+        """A widget; its uploads come from `address` (by default one of its own)."""
+        clients.append(WidgetClient(rasa_stack.url, address))
         return clients[-1]
 
     yield connect
@@ -152,7 +156,7 @@ def test_a_photo_sent_during_a_declaration_joins_it(rasa_stack, widget):
 def test_a_refused_file_gets_the_reason_and_changes_nothing(rasa_stack, widget, filename, content, content_type, reason):
     client = widget()
     client.open()
-    client.say("bonjour")
+    client.say("je veux déclarer un sinistre")  # files are taken during a declaration
     before = rasa_stack.tracker(client.session_id)["events"]
     answer = client.upload(filename, content, content_type)
     assert answer.status_code == 422 and reason in answer.json()["error"]["message"]
@@ -175,3 +179,67 @@ def test_an_upload_needs_the_open_socket_of_that_conversation(widget):
     assert mine.upload("a.jpg", photo, "image/jpeg", socket_id=other.sio.get_sid()).status_code == 409
     refused = mine.upload("a.jpg", photo, "image/jpeg", session_id=other.session_id)
     assert refused.status_code == 409 and "rechargez la page" in refused.json()["error"]["message"]
+
+
+# --- who may send files, and how many ---------------------------------------------------
+
+def stored_files(services):
+    """The files in the claims service's UPLOADS_DIR."""
+    uploads = services.workdir / "var" / "uploads"
+    return sorted(path.name for path in uploads.iterdir()) if uploads.exists() else []
+
+
+def test_a_visitor_not_identified_cannot_store_a_file_outside_a_declaration(rasa_stack, services, widget):
+    client = widget()
+    client.open()
+    client.say("bonjour")
+    files, rows = stored_files(services), count(services, "claim_documents")
+    events = rasa_stack.tracker(client.session_id, "widget")["events"]
+    answer = client.upload("photo.jpg", jpeg_photo(), "image/jpeg")
+    assert answer.status_code == 403
+    error = answer.json()["error"]
+    assert error["code"] == "not_taken"
+    assert "déclaration de sinistre" in error["message"] and "n'a pas été enregistré" in error["message"]
+    assert stored_files(services) == files and count(services, "claim_documents") == rows
+    assert rasa_stack.tracker(client.session_id, "widget")["events"] == events
+
+
+def test_a_visitor_declaring_a_claim_sends_a_photo_while_identifying(rasa_stack, widget):
+    client = widget()
+    client.open()
+    assert "identifiant client" in texts(client.say("je veux déclarer un sinistre"))
+    uploaded = client.upload("fuite.jpg", jpeg_photo(), "image/jpeg")
+    assert uploaded.status_code == 201
+    assert "Photo bien reçue (fuite.jpg)" in texts(client.answer())
+    slots = rasa_stack.tracker(client.session_id, "widget")["slots"]
+    assert slots["claim_attachments"] == [uploaded.json()["attachment"]]  # joins the declaration resumed after
+
+
+def test_files_beyond_what_a_conversation_or_an_address_may_send_are_refused(rasa_stack, services, widget):
+    # The test stack allows 4 files a conversation a day, 6 an address an hour (tests/dialogue/conftest.py).
+    first = widget()
+    second = widget(address=first.address)  # another visitor behind the same address
+    for client in (first, second):
+        client.open()
+        client.say("je veux déclarer un sinistre")
+    photo, rows = jpeg_photo(), count(services, "claim_documents")
+
+    assert [first.upload(f"photo-{n}.jpg", photo, "image/jpeg").status_code for n in range(4)] == [201] * 4
+    beyond_the_conversation = first.upload("photo-5.jpg", photo, "image/jpeg")
+    assert beyond_the_conversation.status_code == 429
+    assert beyond_the_conversation.json()["error"]["code"] == "too_many_files"
+    assert "Réessayez dans 6 heures" in beyond_the_conversation.json()["error"]["message"]
+    assert 21000 < int(beyond_the_conversation.headers["Retry-After"]) <= 21600
+
+    assert [second.upload(f"photo-{n}.jpg", photo, "image/jpeg").status_code for n in range(2)] == [201] * 2
+    beyond_the_address = second.upload("photo-3.jpg", photo, "image/jpeg")
+    assert beyond_the_address.status_code == 429
+    assert beyond_the_address.json()["error"]["code"] == "too_many_files"
+    assert 0 < int(beyond_the_address.headers["Retry-After"]) <= 600
+
+    assert count(services, "claim_documents") == rows + 6
+    # Another address is not held back by this one.
+    third = widget()
+    third.open()
+    third.say("je veux déclarer un sinistre")
+    assert third.upload("photo.jpg", photo, "image/jpeg").status_code == 201

@@ -1,14 +1,37 @@
 """A socket.io client speaking to the widget channel as the widget does (long-polling)."""
 
 import io
+import itertools
 import queue
 from typing import Any, Dict, List, Optional, Tuple
 
 import requests
 import socketio
 from PIL import Image
+from requests.adapters import HTTPAdapter
 
 TURN_TIMEOUT_SECONDS = 60
+# Each client uploads from a loopback address of its own (127.0.0.0/8 all reaches the
+# machine), as each visitor comes from theirs: the per-address allowances of one test
+# never reach another's.
+_loopback_hosts = itertools.count(1)
+
+
+def new_loopback_address() -> str:
+    """127.0.0.2, 127.0.0.3... (never a network or broadcast-looking .0 or .255)."""
+    number = next(_loopback_hosts)
+    return f"127.{number // (254 * 256) % 256}.{number // 254 % 256}.{number % 254 + 1}"
+
+
+class FromAddress(HTTPAdapter):
+    """Connections that leave from `address`."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, source_address=(self.address, 0), **kwargs)
 
 
 def jpeg_photo(width: int = 320, height: int = 240) -> bytes:
@@ -21,8 +44,11 @@ def jpeg_photo(width: int = 320, height: int = 240) -> bytes:
 
 
 class WidgetClient:
-    def __init__(self, rasa_url: str) -> None:
+    def __init__(self, rasa_url: str, address: Optional[str] = None) -> None:
         self.url = rasa_url
+        self.address = address or new_loopback_address()
+        self.http = requests.Session()
+        self.http.mount("http://", FromAddress(self.address))
         self.events: "queue.Queue[Tuple[str, Any]]" = queue.Queue()
         self.sio = socketio.Client(reconnection=False)
         for name in ("session_confirm", "history", "bot_uttered", "bot_typing"):
@@ -70,7 +96,7 @@ class WidgetClient:
 
     def upload(self, filename: str, content: bytes, content_type: str, socket_id: Optional[str] = None,
                session_id: Optional[str] = None) -> requests.Response:
-        return requests.post(
+        return self.http.post(
             f"{self.url}/webhooks/widget/upload",
             data={"session_id": session_id or self.session_id, "socket_id": socket_id or self.sio.get_sid()},
             files={"file": (filename, content, content_type)},
@@ -81,6 +107,7 @@ class WidgetClient:
         # An engine.io close ends the socket on the server too; the client's own disconnect
         # would wait for the pending long-poll (up to 25 s).
         self.sio.eio.disconnect(abort=True)
+        self.http.close()
 
 
 def texts(messages: List[Dict[str, Any]]) -> str:

@@ -1,0 +1,196 @@
+"""How many files, and how many megabytes, a conversation and a client address may send.
+
+Every file a channel receives is counted (connectors.attachments, before it is stored)
+against four allowances, each `<amount>/<seconds>`: that much at once, then refilled
+evenly over that many seconds (the form of RATE_LIMIT_*):
+
+- `UPLOAD_FILES_PER_CONVERSATION`: default 10/86400 (10 files a day);
+- `UPLOAD_MEGABYTES_PER_CONVERSATION`: default 30/86400 (30 MB a day);
+- `UPLOAD_FILES_PER_ADDRESS`: default 30/3600 (30 files an hour);
+- `UPLOAD_MEGABYTES_PER_ADDRESS`: default 100/3600 (100 MB an hour).
+
+A conversation is the channel's conversation id (on a messaging app, one user of the
+app). The address is the client's network address where the channel has one (the
+widget; the messaging apps' files come from the platforms' servers): an IPv6
+address counts by its /64, the block one subscriber gets. A file is taken only when
+every allowance has room for it, and then counts against all of them; otherwise
+nothing is counted and the customer is told how long to wait.
+
+The counters are in process (InProcessUploadAllowances): each Rasa process counts the
+files it receives. The balancer sends a client address's widget traffic, and each
+messaging app's webhooks, to one replica (deploy/nginx/oyat.conf), so a client meets
+one set of counters while the replicas stay up; a restarted replica starts afresh.
+"""
+
+import ipaddress
+import math
+import os
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Mapping, Optional, Tuple
+
+MEGABYTE = 1024 * 1024
+DEFAULT_FILES_PER_CONVERSATION = "10/86400"
+DEFAULT_MEGABYTES_PER_CONVERSATION = "30/86400"
+DEFAULT_FILES_PER_ADDRESS = "30/3600"
+DEFAULT_MEGABYTES_PER_ADDRESS = "100/3600"
+# Beyond this many keys per allowance, those refilled completely are forgotten.
+MAX_TRACKED_KEYS = 100_000
+IPV6_SUBSCRIBER_PREFIX = 64
+
+
+@dataclass(frozen=True)
+class Allowance:
+    """`amount` (files or megabytes) at once, refilled evenly over `seconds`."""
+
+    amount: int
+    seconds: float
+
+    @classmethod
+    def parse(cls, text: str, variable: str) -> "Allowance":
+        amount, _, seconds = text.strip().partition("/")
+        try:
+            allowance = cls(int(amount), float(seconds))
+        except ValueError:
+            allowance = None
+        if allowance is None or allowance.amount < 1 or not 0 < allowance.seconds < math.inf:
+            raise ValueError(f"{variable} must read <amount>/<seconds>, e.g. 10/86400 (got {text!r})")
+        return allowance
+
+
+class Buckets:
+    """One bucket per key holding up to `capacity`, refilled at `capacity / seconds` per second."""
+
+    def __init__(self, capacity: float, seconds: float) -> None:
+        self.capacity = capacity
+        self.rate = capacity / seconds
+        self._buckets: Dict[str, Tuple[float, float]] = {}  # key → (level, at)
+
+    def level(self, key: str, now: float) -> float:
+        level, at = self._buckets.get(key, (self.capacity, now))
+        return min(self.capacity, level + (now - at) * self.rate)
+
+    def wait(self, key: str, amount: float, now: float) -> float:
+        """Seconds until `amount` fits (0: now)."""
+        return max(0.0, (amount - self.level(key, now)) / self.rate)
+
+    def take(self, key: str, amount: float, now: float) -> None:
+        self._buckets[key] = (self.level(key, now) - amount, now)
+        if len(self._buckets) > MAX_TRACKED_KEYS:
+            full = [k for k in self._buckets if self.level(k, now) >= self.capacity]
+            for k in full:
+                del self._buckets[k]
+
+    def give_back(self, key: str, amount: float, now: float) -> None:
+        self._buckets[key] = (min(self.capacity, self.level(key, now) + amount), now)
+
+
+class InProcessUploadAllowances:
+    """The four allowances, counted in this process."""
+
+    def __init__(self, allowances: Mapping[str, Allowance], clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self.files_per_conversation = _file_buckets(allowances["UPLOAD_FILES_PER_CONVERSATION"])
+        self.bytes_per_conversation = _byte_buckets(allowances["UPLOAD_MEGABYTES_PER_CONVERSATION"])
+        self.files_per_address = _file_buckets(allowances["UPLOAD_FILES_PER_ADDRESS"])
+        self.bytes_per_address = _byte_buckets(allowances["UPLOAD_MEGABYTES_PER_ADDRESS"])
+
+    @classmethod
+    def from_environment(
+        cls, environ: Optional[Mapping[str, str]] = None, largest_file: int = 0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> "InProcessUploadAllowances":
+        """The allowances of the environment; ValueError naming the variable when one is
+        malformed, or too small for a file of `largest_file` bytes ever to pass."""
+        environ = os.environ if environ is None else environ
+        given = {
+            "UPLOAD_FILES_PER_CONVERSATION": environ.get("UPLOAD_FILES_PER_CONVERSATION")
+            or DEFAULT_FILES_PER_CONVERSATION,
+            "UPLOAD_MEGABYTES_PER_CONVERSATION": environ.get("UPLOAD_MEGABYTES_PER_CONVERSATION")
+            or DEFAULT_MEGABYTES_PER_CONVERSATION,
+            "UPLOAD_FILES_PER_ADDRESS": environ.get("UPLOAD_FILES_PER_ADDRESS") or DEFAULT_FILES_PER_ADDRESS,
+            "UPLOAD_MEGABYTES_PER_ADDRESS": environ.get("UPLOAD_MEGABYTES_PER_ADDRESS")
+            or DEFAULT_MEGABYTES_PER_ADDRESS,
+        }
+        allowances = {variable: Allowance.parse(text, variable) for variable, text in given.items()}
+        for variable in ("UPLOAD_MEGABYTES_PER_CONVERSATION", "UPLOAD_MEGABYTES_PER_ADDRESS"):
+            if allowances[variable].amount * MEGABYTE < largest_file:
+                raise ValueError(
+                    f"{variable} allows {allowances[variable].amount} MB at once: less than one file "
+                    f"of UPLOAD_MAX_BYTES ({largest_file} bytes)"
+                )
+        return cls(allowances, clock)
+
+    def take(self, conversation: str, address: Optional[str], size: int) -> Optional[float]:
+        """Counts a file of `size` bytes: None when every allowance had room, else the
+        seconds to wait (and nothing is counted)."""
+        wanted = self._wanted(conversation, address, size)
+        with self._lock:
+            now = self._clock()
+            wait = max(buckets.wait(key, amount, now) for buckets, key, amount in wanted)
+            if wait > 0:
+                return wait
+            for buckets, key, amount in wanted:
+                buckets.take(key, amount, now)
+            return None
+
+    def give_back(self, conversation: str, address: Optional[str], size: int) -> None:
+        """Uncounts a file that could not be stored through no fault of the sender's."""
+        with self._lock:
+            now = self._clock()
+            for buckets, key, amount in self._wanted(conversation, address, size):
+                buckets.give_back(key, amount, now)
+
+    def _wanted(self, conversation: str, address: Optional[str], size: int) -> List[Tuple[Buckets, str, float]]:
+        wanted = [(self.files_per_conversation, conversation, 1.0), (self.bytes_per_conversation, conversation, float(size))]
+        key = address_key(address)
+        if key:
+            wanted += [(self.files_per_address, key, 1.0), (self.bytes_per_address, key, float(size))]
+        return wanted
+
+
+def _file_buckets(allowance: Allowance) -> Buckets:
+    return Buckets(allowance.amount, allowance.seconds)
+
+
+def _byte_buckets(allowance: Allowance) -> Buckets:
+    return Buckets(allowance.amount * MEGABYTE, allowance.seconds)
+
+
+def address_key(address: Optional[str]) -> Optional[str]:
+    """What an address counts as: itself for IPv4 (an IPv4-mapped IPv6 address too), its
+    /64 for IPv6; anything else as given."""
+    if not address:
+        return None
+    try:
+        parsed = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, IPV6_SUBSCRIBER_PREFIX), strict=False))
+    return str(parsed)
+
+
+def wait_label(wait_seconds: float) -> str:
+    """`wait_seconds` as the customer reads it: « 5 minutes », « 3 heures »..."""
+    minutes = max(1, math.ceil(wait_seconds / 60))
+    if minutes < 60:
+        return f"{minutes} minute{'s' if minutes > 1 else ''}"
+    hours = math.ceil(minutes / 60)
+    return f"{hours} heure{'s' if hours > 1 else ''}"
+
+
+_allowances: Optional[InProcessUploadAllowances] = None
+
+
+def upload_allowances(largest_file: int) -> InProcessUploadAllowances:
+    """The process-wide allowances, built from the environment on first use (a channel
+    that takes files builds them with its blueprint, so that a bad setting stops the start)."""
+    global _allowances
+    if _allowances is None:
+        _allowances = InProcessUploadAllowances.from_environment(largest_file=largest_file)
+    return _allowances
