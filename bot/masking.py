@@ -45,15 +45,20 @@ _DATE = (rf"\d{{4}}-\d{{1,2}}-\d{{1,2}}|\d{{1,2}}[/.-]\d{{1,2}}[/.-]\d{{2,4}}"
 _STREET_TYPES = (r"rue|avenue|av\.?|boulevard|bd|chemin|all[ée]e|impasse|place|route|quai"
                  r"|cours|square|r[ée]sidence|lotissement|lieu-dit|voie|passage|hameau|sentier")
 
+# Every pattern here runs on customer text, in the Rasa server's turn: each is linear
+# in the text's length (tests/bot/test_masking.py times them on adversarial text).
+# A pattern that may start at many positions of one run of characters and scan it to
+# its end is quadratic: hence the look-behinds that let a match start only where its
+# run starts, and no two adjacent quantifiers over the same characters (`\s*,?\s+`).
 _TOKEN_PATTERNS = (
-    re.compile(r"\beyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*"),  # JWT
+    re.compile(r"(?<![\w-])eyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*"),  # JWT
     re.compile(r"\bBearer\s+[\w.~+/=-]+", re.IGNORECASE),
 )
 # Query parameters that carry a secret: the name stays, the value goes.
 _SECRET_PARAMETER = re.compile(
     r"((?:[?&]|\b)(?:signature|jeton|token|auth_token|access_token)=)[^&\s\"'<>]+",
     re.IGNORECASE)
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # Length of the IBANs of the countries customers bank in: an IBAN is masked when
 # it has about its country's length (so that hex identifiers never are).
 IBAN_LENGTHS = {
@@ -63,20 +68,20 @@ IBAN_LENGTHS = {
 IBAN_LENGTH_TOLERANCE = 2  # a mistyped IBAN is still one
 _IBAN_START = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{2})\d{2}")
 _ADDRESS = re.compile(
-    rf"\b\d{{1,4}}\s*(?:bis|ter)?\s*,?\s+(?:{_STREET_TYPES})\b(?:\s+[\w'’-]+){{1,5}}"
-    r"(?:\s*,?\s*\d{5}(?-i:(?:\s+[A-ZÀ-Ý][\w'’-]*)*))?",
+    rf"\b\d{{1,4}}(?:\s*(?:bis|ter)\b)?(?:\s*,)?\s+(?:{_STREET_TYPES})\b(?:\s+[\w'’-]+){{1,5}}"
+    r"(?:(?:\s*,)?\s*\d{5}(?-i:(?:\s+[A-ZÀ-Ý][\w'’-]*)*))?",
     re.IGNORECASE,
 )
 # « née le 12/03/1985 », « date de naissance : 12 mars 1985 » (not a question's example).
 _NAMED_BIRTH_DATE = re.compile(
-    rf"(\b(?:n[ée]e?s?\s+le|naissance\s*(?::|est)?\s*(?:le\s+)?)\s*)({_DATE})", re.IGNORECASE)
+    rf"(\b(?:n[ée]e?s?\s+le\b|naissance(?:\s*(?::|est\b))?(?:\s*le\b)?)\s*)({_DATE})", re.IGNORECASE)
 _NAMED_CODE = re.compile(r"(\bcode\b[^\d\n]{0,30})(\d(?: ?\d){5})(?!\d)", re.IGNORECASE)
 _ANY_DATE = re.compile(rf"(?<![\w-])(?:{_DATE})(?![\w-])", re.IGNORECASE)
 _SIX_DIGITS = re.compile(r"(?<![\w.-])\d{3} ?\d{3}(?![\w-])")
 _DIGIT = re.compile(r"\d")
 # One word of hex digits and dashes with a letter in it (message and model ids): every
 # number the phone matcher could find in it is inside the word, so none is masked.
-_HEX_WORD = re.compile(r"(?=[0-9a-f-]*[a-f])[0-9a-f-]+", re.IGNORECASE)
+_HEX_WORD = re.compile(r"(?<![0-9a-f-])(?=[0-9a-f-]*[a-f])[0-9a-f-]+", re.IGNORECASE)
 
 
 def mask_email(email: str) -> str:

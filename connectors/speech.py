@@ -23,14 +23,17 @@ SHORT_PAUSE = '<break time="200ms"/>'
 SENTENCE_PAUSE = '<break time="400ms"/>'
 
 _URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
-_MARKDOWN_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
-_EMPHASIS = re.compile(r"(\*\*|__|\*|`)(?=[^\s*])([^*`\n]+?)(?<=[^\s*])\1")
+# The answers carry what customers wrote (a claim's place, its circumstances): every
+# pattern is linear in the text's length. A match starts only where its run of
+# characters starts (look-behinds), and what it scans stops at the next delimiter.
+_MARKDOWN_LINK = re.compile(r"\[([^\[\]\n]+)\]\([^()\s]*\)")
+_EMPHASIS = re.compile(r"(\*\*|__|\*|`)(?=[^\s*])([^*_`\n]+?)(?<=[^\s*])\1")
 _LIST_MARKER = re.compile(r"^\s*(?:[-•*]|\d{1,2}[.)])\s+")
-_DASH = re.compile(r"\s*[–—]\s*")
+_DASH = re.compile(r"(?<!\s)\s*[–—]\s*")
 _INVISIBLE = re.compile("[\u200d\ufe0e\ufe0f]")
 _SPACES = re.compile(r"[ \t\u00a0\u202f]+")
 # What a removed link leaves behind: « Téléchargez-la ici : . »
-_DANGLING = re.compile(r"\s*[:,]\s*(?=[.;!?]|$)")
+_DANGLING = re.compile(r"(?<!\s)\s*[:,]\s*(?=[.;!?]|$)")
 
 
 @dataclass(frozen=True)
@@ -71,12 +74,13 @@ def _clean(written: str) -> str:
 _REFERENCE = r"\b(?P<ref_letters>[A-Z]{3})-(?P<ref_year>\d{4})-(?P<ref_number>\d{6})\b"
 _CONTRACT = r"\b(?P<contract_letters>AUT|HAB|SAN|PRV|PRO)-(?P<contract_number>\d{6})\b"
 _PLATE = r"\b(?P<plate_left>[A-Z]{2})-(?P<plate_digits>\d{3})-(?P<plate_right>[A-Z]{2})\b"
-_EMAIL = r"\b(?P<email>[\w.*+-]+@[\w-]+(?:\.[\w-]+)+)\b"
-_DOMAIN = r"\b(?P<domain>[a-z][\w-]*(?:\.[\w-]+)*\.(?:fr|com|org|net|eu))\b"
+_EMAIL = r"(?<![\w.*+-])(?P<email>[\w.*+-]+@[\w-]+(?:\.[\w-]+)+)\b"
+_DOMAIN = r"(?<![\w.-])(?P<domain>[a-z][\w-]*(?:\.[\w-]+)*\.(?:fr|com|org|net|eu))\b"
 _MASKED_PHONE = r"\b0\d(?: \*\*){3} (?P<masked_end>\d{2})\b"
 _PHONE = r"(?<![\d,])(?P<phone>0\d(?:[ .]?\d{2}){4}|0\d{3}(?: \d{2}){3})(?!\d|,\d)"
 _CUSTOMER_ID = r"(?<![\d,])(?P<customer_id>\d{8})(?!\d|,\d)"
-_AMOUNT = r"(?P<euros>\d{1,3}(?:[ \u00a0\u202f]\d{3})*|\d+)(?:,(?P<cents>\d{2}))?[ \u00a0\u202f]?€"
+# Starts at a number's first digit group only (not at each of its groups).
+_AMOUNT = r"(?<!\d)(?<!\d[ \u00a0\u202f])(?P<euros>\d{1,3}(?:[ \u00a0\u202f]\d{3})*|\d+)(?:,(?P<cents>\d{2}))?[ \u00a0\u202f]?€"
 _HOUR = r"\b(?P<hours>\d{1,2}) ?h(?: ?(?P<minutes>\d{2}))?\b"
 _NUMERIC_DATE = r"\b(?P<day>\d{1,2})/(?P<month>\d{1,2})/(?P<year>\d{4})\b"
 

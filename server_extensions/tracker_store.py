@@ -18,6 +18,7 @@ so what the next turn reloads, is masked (bot.masking). Hence:
 An event broker, if one were configured, would receive the events unmasked, as
 Rasa streams them before saving: configure none, or mask there as well.
 """
+import asyncio
 import json
 import logging
 from typing import Any, Dict, Iterable, List, Optional, Set, Text
@@ -75,25 +76,16 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         await self.stream_events(tracker)
         events = list(tracker.events)
         held_now = {slot for slot in HELD_SLOTS if tracker.get_slot(slot) is not None}
-        with self.session_scope() as session:
-            stored = getattr(tracker, EVENTS_ALREADY_STORED, None)
-            if stored is None:  # a tracker not read from this store
+        stored = getattr(tracker, EVENTS_ALREADY_STORED, None)
+        if stored is None:  # a tracker not read from this store
+            with self.session_scope() as session:
                 stored = self._event_query(
                     session, tracker.sender_id, fetch_events_from_all_sessions=False
                 ).count()
-            answers = sensitive_answers(events)
-            rows = []
-            for index in range(stored, len(events)):
-                event = events[index]
-                data = masked_event(event.as_dict(), answers.get(index), held_now)
-                rows.append({
-                    "sender_id": tracker.sender_id,
-                    "type_name": event.type_name,
-                    "timestamp": data.get("timestamp"),
-                    "intent_name": ((data.get("parse_data") or {}).get("intent") or {}).get("name"),
-                    "action_name": data.get("name"),
-                    "data": json.dumps(data),
-                })
+        # Masking costs CPU in proportion to what the customer sent: done in a worker
+        # thread, so that the server's other conversations go on meanwhile.
+        rows = await asyncio.to_thread(masked_rows, tracker.sender_id, events, stored, held_now)
+        with self.session_scope() as session:
             if rows:  # one statement for the turn's events, in their order
                 session.execute(self.SQLEvent.__table__.insert(), rows)
             released = slots_set(events[stored:]) & (HELD_SLOTS - held_now)
@@ -114,6 +106,24 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
             masked = mask_value(data.get("value"))
             if masked != data.get("value"):
                 row.data = json.dumps({**data, "value": masked})
+
+
+def masked_rows(sender_id: Text, events: List[Event], stored: int, held: Set[Text]) -> List[Dict[Text, Any]]:
+    """The table rows of the events from position `stored` on, masked."""
+    answers = sensitive_answers(events)
+    rows = []
+    for index in range(stored, len(events)):
+        event = events[index]
+        data = masked_event(event.as_dict(), answers.get(index), held)
+        rows.append({
+            "sender_id": sender_id,
+            "type_name": event.type_name,
+            "timestamp": data.get("timestamp"),
+            "intent_name": ((data.get("parse_data") or {}).get("intent") or {}).get("name"),
+            "action_name": data.get("name"),
+            "data": json.dumps(data),
+        })
+    return rows
 
 
 def sensitive_answers(events: List[Event]) -> Dict[int, Text]:

@@ -17,8 +17,11 @@ _PREFIXES = ("SIN", "AUT", "HAB", "SAN", "PRV", "PRO")
 _SPELLED_PREFIX = "|".join(r"[\s.]*".join(prefix.lower()) for prefix in _PREFIXES)
 # « tiret » is how callers say the dash.
 _GROUP_SEPARATOR = r"(?:[\s.-]|\btirets?\b)*"
+# Digit groups separated by at least one separator: `(?:separator* digits)+` would let a
+# long number split into groups in exponentially many ways when the match fails.
 _IDENTIFIER = re.compile(
-    rf"\b({_SPELLED_PREFIX})\b((?:{_GROUP_SEPARATOR}\d+)+)(?![\d/])", re.IGNORECASE
+    rf"\b({_SPELLED_PREFIX})\b({_GROUP_SEPARATOR}\d+(?:(?:[\s.-]|\btirets?\b)+\d+)*)(?![\d/])",
+    re.IGNORECASE,
 )
 _PLATE = re.compile(
     rf"\b([a-z])\s+([a-z]){_GROUP_SEPARATOR}(\d{{3}}){_GROUP_SEPARATOR}([a-z])\s+([a-z])\b", re.IGNORECASE

@@ -1,11 +1,14 @@
 """Personal data masked in what is stored and logged; identifiers left readable."""
 import logging
 import random
+import time
 import uuid
 
 import pytest
 
+from bot import masking
 from bot.masking import MaskingLogFilter, mask_for_logs, mask_personal_data, mask_value
+from tests.adversarial_text import PERSONAL_DATA, TIME_BOUND_SECONDS, patterns_of, slow_texts
 
 
 @pytest.mark.parametrize("text, masked", [
@@ -71,3 +74,30 @@ def test_the_log_filter_masks_arguments_and_tracebacks(caplog):
             logger.exception("message from %s (%s)", "marie.dupont@example.fr", "06 12 34 56 78")
     assert "marie.dupont" not in caplog.text and "06 12 34 56 78" not in caplog.text
     assert "1985-03-12" not in caplog.text and "[e-mail]" in caplog.text
+
+
+@pytest.mark.parametrize("name, pattern", patterns_of(masking), ids=lambda value: str(value))
+def test_every_masking_pattern_takes_linear_time_on_adversarial_text(name, pattern):
+    assert slow_texts(pattern, PERSONAL_DATA) == {}, name
+
+
+def test_long_texts_are_masked_in_linear_time_phone_numbers_included():
+    for text in (PERSONAL_DATA["phone numbers"], PERSONAL_DATA["spaced digits"], PERSONAL_DATA["letters"]):
+        start = time.perf_counter()
+        mask_for_logs(text)
+        # 1 s at most measured for 100 KB: the phone number matcher goes through them all.
+        assert time.perf_counter() - start < 10 * TIME_BOUND_SECONDS
+
+
+@pytest.mark.parametrize("text, masked", [
+    ("écrivez à " + "x" * 5000 + " ou à marie.dupont@example.fr", "écrivez à " + "x" * 5000 + " ou à [e-mail]"),
+    ("1" + " " * 3000 + "rue des Lilas", "[adresse]"),
+    ("j'habite 12 , rue des Lilas ,79000 Niort", "j'habite [adresse]"),
+    ("12bis rue des Lilas", "[adresse]"),
+    ("date de naissance est le 12/03/1985", "date de naissance est le [date de naissance]"),
+    ("naissance:12 mars 1985", "naissance:[date de naissance]"),
+    ("né le" + " " * 3000 + "12/03/1985", "né le" + " " * 3000 + "[date de naissance]"),
+    ("jeton eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMDAwMDAwMSJ9.c2ln", "jeton [jeton]"),
+])
+def test_what_follows_long_runs_is_masked_as_before(text, masked):
+    assert mask_personal_data(text) == masked

@@ -3,8 +3,10 @@ from xml.etree import ElementTree
 
 import pytest
 
+from connectors import speech
 from connectors.ivr_actions import menu_words, voice_reply
 from connectors.speech import to_speech
+from tests.adversarial_text import WRITTEN_ANSWERS, patterns_of, slow_texts
 
 
 @pytest.mark.parametrize(
@@ -92,3 +94,18 @@ def test_a_transfer_ends_the_reply_with_the_advisers_line_and_the_context():
 def test_a_hangup_instruction_ends_the_reply():
     reply = voice_reply([{"text": "Au revoir."}, {"custom": {"ivr": "hangup"}}], adviser_line="+33825071122")
     assert [a["type"] for a in reply.actions] == ["say", "hangup"]
+
+
+@pytest.mark.parametrize("name, pattern", patterns_of(speech), ids=lambda value: str(value))
+def test_every_speech_pattern_takes_linear_time_on_adversarial_text(name, pattern):
+    assert slow_texts(pattern, WRITTEN_ANSWERS) == {}, name
+
+
+@pytest.mark.parametrize("written, spoken", [
+    ("[" * 3000 + "le [guide](https://oyat.fr/guide)", "[" * 3000 + "le guide."),
+    ("**important** et __noté__", "important et noté."),
+    ("Montant : 1 250,00 €", "Montant : 1250 euros."),
+    ("écrivez à a.b.c@oyat.fr", "écrivez à a point b point c arobase oyat point fr."),
+])
+def test_answers_after_the_linear_rewrite_are_spoken_as_before(written, spoken):
+    assert to_speech(written).text == spoken

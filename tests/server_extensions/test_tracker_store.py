@@ -1,7 +1,9 @@
 """The conversation store keeps no personal data, and the conversation still works
 from what it reloads at every turn."""
+import asyncio
 import json
 import sqlite3
+import threading
 
 import pytest
 from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
@@ -104,3 +106,29 @@ async def test_the_buttons_offered_and_the_identifiers_stay_usable(tracker_store
                          BotUttered("De quel type ?", {"buttons": [{"title": "Dégât des eaux", "payload": payload}]}))
     assert tracker.events[-1].data["buttons"][0]["payload"] == payload
     assert "AUT-482913" in stored_text(tracker_store) and "SIN-2026-000731" in stored_text(tracker_store)
+
+
+async def test_a_turn_is_masked_in_a_worker_thread_while_other_conversations_go_on(tracker_store, monkeypatch):
+    """The masking of a turn waits here until a coroutine of the event loop lets it go
+    on: done on the loop itself, it would wait forever (10 s, then fail)."""
+    from server_extensions import tracker_store as module
+
+    other_conversation_served = threading.Event()
+    masked_on = []
+
+    def masked_rows_after_the_other_conversation(*args):
+        masked_on.append(threading.current_thread())
+        assert other_conversation_served.wait(10), "the event loop was blocked by the masking"
+        return masked_rows(*args)
+
+    async def other_conversation():
+        other_conversation_served.set()
+
+    tracker = await tracker_store.get_or_create_tracker("s")
+    tracker.update(said("écrivez à marie.dupont@example.fr"))
+    masked_rows = module.masked_rows
+    monkeypatch.setattr(module, "masked_rows", masked_rows_after_the_other_conversation)
+    await asyncio.gather(tracker_store.save(tracker), other_conversation())
+
+    assert masked_on and masked_on[0] is not threading.main_thread()
+    assert "marie.dupont" not in stored_text(tracker_store) and "[e-mail]" in stored_text(tracker_store)

@@ -1,7 +1,9 @@
 import pytest
 
+from actions.parsing import dates, identifiers, spoken_numbers
 from actions.parsing.identifiers import find_claim_number, find_contract_number, find_customer_id
 from actions.parsing.spoken_numbers import normalise_spoken_numbers
+from tests.adversarial_text import DICTATED_NUMBERS_AND_DATES, patterns_of, slow_texts
 
 
 @pytest.mark.parametrize(
@@ -66,3 +68,15 @@ def test_normalised_identifiers_are_found_by_the_identifier_parsers():
 def test_what_cannot_be_an_identifier_is_not_forced_into_one(heard):
     normalised = normalise_spoken_numbers(heard)
     assert find_claim_number(normalised) is None and find_contract_number(normalised) is None
+
+
+@pytest.mark.parametrize(
+    "name, pattern", patterns_of(spoken_numbers, identifiers, dates), ids=lambda value: str(value)
+)
+def test_every_parsing_pattern_takes_linear_time_on_adversarial_text(name, pattern):
+    assert slow_texts(pattern, DICTATED_NUMBERS_AND_DATES) == {}, name
+
+
+def test_a_long_dictated_number_that_is_no_identifier_is_left_as_heard():
+    heard = "sin " + "1" * 40 + "/2026"
+    assert normalise_spoken_numbers(heard) == heard
