@@ -297,10 +297,10 @@ def test_an_invalid_size_cap_keeps_the_services_from_starting(value):
 
 
 def test_uploads_folder_and_size_cap_come_from_the_environment():
-    settings = Settings.from_env({"SERVICES_API_TOKEN": "t", "DOCUMENT_LINK_SECRET": "s",
-                                  "UPLOADS_DIR": "/srv/oyat/uploads", "UPLOAD_MAX_BYTES": "2048"})
+    secrets = {"SERVICES_API_TOKEN": "t", "DOCUMENT_LINK_SECRET": "s", "IDENTITY_ASSERTION_SECRET": "a"}
+    settings = Settings.from_env({**secrets, "UPLOADS_DIR": "/srv/oyat/uploads", "UPLOAD_MAX_BYTES": "2048"})
     assert (settings.uploads_dir, settings.upload_max_bytes) == ("/srv/oyat/uploads", 2048)
-    defaults = Settings.from_env({"SERVICES_API_TOKEN": "t", "DOCUMENT_LINK_SECRET": "s"})
+    defaults = Settings.from_env(secrets)
     assert (defaults.uploads_dir, defaults.upload_max_bytes) == ("var/uploads", MAX_BYTES)
 
 
