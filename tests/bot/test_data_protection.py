@@ -30,7 +30,8 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def settings(tmp_path):
     settings = Settings.from_env({"DATABASE_URL": f"sqlite:///{tmp_path / 'oyat.db'}",
-                                  "SERVICES_API_TOKEN": "token", "DOCUMENT_LINK_SECRET": "secret"})
+                                  "SERVICES_API_TOKEN": "token", "DOCUMENT_LINK_SECRET": "secret",
+                                  "IDENTITY_ASSERTION_SECRET": "signing"})
     init_database(settings)
     return settings
 
@@ -142,7 +143,7 @@ def test_an_unknown_customer_is_said_so(requests):
 
 def cli(settings, conversations_url, *args):
     env = {"DATABASE_URL": settings.database_url, "SERVICES_API_TOKEN": "token",
-           "DOCUMENT_LINK_SECRET": "secret", "PATH": "/usr/bin:/bin"}
+           "DOCUMENT_LINK_SECRET": "secret", "IDENTITY_ASSERTION_SECRET": "signing", "PATH": "/usr/bin:/bin"}
     return subprocess.run([sys.executable, "-m", "bot.cli", "privacy", "--conversations-url", conversations_url,
                            *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
 

@@ -100,13 +100,14 @@ def test_unknown_fields_are_refused_rather_than_ignored(services):
 @pytest.mark.parametrize("customer_id", [
     "..%2F..%2Fetc%2Fpasswd", "1" * 3000, "%00", "10000001'%20OR%20'1'='1", "%C3%BC", "%FF",
 ], ids=["path traversal", "3000 digits", "NUL", "SQL injection", "non-ASCII", "invalid UTF-8"])
-def test_hostile_customer_ids_in_paths_are_unknown_customers(services, customer_id):
+def test_hostile_customer_ids_in_paths_are_refused_before_anything_is_read(services, customer_id):
+    """No identity assertion names them: even with a customer's own, another customer."""
     for method, path in (("GET", f"/v1/customers/{customer_id}/contracts"),
                          ("POST", f"/v1/customers/{customer_id}/claims")):
         before = table_counts(services, *WRITE_TABLES)
         response = services.request(method, path, json=declaration() if method == "POST" else None,
-                                    headers={"Idempotency-Key": uuid.uuid4().hex})
-        assert response.status_code == 404
-        assert response.json()["error"]["code"] in ("customer_not_found", "not_found")
+                                    identified_as=MARIE, headers={"Idempotency-Key": uuid.uuid4().hex})
+        assert (response.status_code, response.json()["error"]["code"]) in (
+            (403, "identity_forbidden"), (404, "not_found"))
         assert table_counts(services, *WRITE_TABLES) == before
     assert services.get("/health").status_code == 200

@@ -291,7 +291,8 @@ def test_two_claims_racing_for_one_upload_get_it_once(services):
 
 @pytest.mark.parametrize("value", ["0", "-5", "dix mégas"])
 def test_an_invalid_size_cap_keeps_the_services_from_starting(value):
-    environ = {"SERVICES_API_TOKEN": "t", "DOCUMENT_LINK_SECRET": "s", "UPLOAD_MAX_BYTES": value}
+    environ = {"SERVICES_API_TOKEN": "t", "DOCUMENT_LINK_SECRET": "s", "IDENTITY_ASSERTION_SECRET": "a",
+               "UPLOAD_MAX_BYTES": value}
     with pytest.raises(SettingsError, match="UPLOAD_MAX_BYTES"):
         Settings.from_env(environ)
 
