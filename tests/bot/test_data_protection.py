@@ -15,7 +15,7 @@ from bot.cli import init_database
 from bot.clock import now_utc
 from bot.db import create_sync_engine
 from bot.policy.models import (
-    CodeBudget, Contract, Customer, GeneratedDocument, Handoff, OneTimeCode, OutboxMessage,
+    CodeBudget, Contract, Customer, GeneratedDocument, Handoff, IdentificationCounter, OneTimeCode, OutboxMessage,
 )
 from bot.claims.models import Claim
 from bot.privacy import KEPT, PrivacyRequests, UnknownCustomer
@@ -170,3 +170,26 @@ def test_the_command_line_reads_the_conversations_of_the_endpoints_the_rasa_serv
     assert build_parser().parse_args(["privacy", "purge"]).endpoints == "endpoints.production.yml"
     monkeypatch.delenv("RASA_ENDPOINTS")
     assert build_parser().parse_args(["privacy", "purge"]).endpoints == "endpoints.yml"
+
+
+def test_purge_forgets_identification_counters_and_code_budgets_after_a_day(session, conversations_url):
+    now, two_days_ago = now_utc(), now_utc() - timedelta(days=2)
+    session.add_all([
+        IdentificationCounter(scope="source", key_hash="old", failures=2, locks=1, updated_at=two_days_ago),
+        IdentificationCounter(scope="source", key_hash="still-locked", failures=0, locks=8, updated_at=two_days_ago,
+                              locked_until=now + timedelta(hours=1)),
+        IdentificationCounter(scope="conversation", key_hash="recent", failures=1, locks=0, updated_at=now),
+        CodeBudget(customer_id=MARIE, requester="*", hour_started_at=two_days_ago, codes_this_hour=3,
+                   day_started_at=two_days_ago, codes_this_day=3),
+        CodeBudget(customer_id=KARIM, requester="*", hour_started_at=now, codes_this_hour=1,
+                   day_started_at=now, codes_this_day=1),
+    ])
+    session.commit()
+    conversations = ConversationStore(conversations_url)
+    try:
+        purged = PrivacyRequests(session, conversations).purge(90)
+    finally:
+        conversations.close()
+    assert purged["identification_counters_deleted"] == 2
+    assert sorted(session.execute(select(IdentificationCounter.key_hash)).scalars()) == ["recent", "still-locked"]
+    assert list(session.execute(select(CodeBudget.customer_id)).scalars()) == [KARIM]
