@@ -179,10 +179,10 @@ async def receive_file(
     if len(data) > max_bytes:
         return _refused("too_large", max_bytes)
     client = client or services()
-    refusal = await not_taken_because(sender, client)
-    if refusal is not None:
-        logger.info("file refused: %s", refusal)
-        return _refused(refusal)
+    why_not = await not_taken_because(sender, client)
+    if why_not is not None:
+        logger.info("file refused: %s", why_not)
+        return _refused(why_not)
     allowances = upload_allowances(max_bytes)
     wait = allowances.take(sender.conversation_id, sender.address, len(data))
     if wait is not None:
