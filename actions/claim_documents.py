@@ -33,7 +33,7 @@ DECLARE_CLAIM_INTENT = "declare_claim"
 DOCUMENT_FORM = "document_form"
 # The claims service links at most this many files when a claim is filed.
 MAX_CLAIM_ATTACHMENTS = 20
-_UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
+_UPLOAD_ID = re.compile(r"[0-9a-f]{32}")  # matched whole (fullmatch)
 
 
 def message_attachments(message: Optional[Dict[str, Any]]) -> List[Attachment]:
@@ -43,7 +43,7 @@ def message_attachments(message: Optional[Dict[str, Any]]) -> List[Attachment]:
     items = metadata.get("attachments") if isinstance(metadata, dict) else None
     attachments = []
     for item in items if isinstance(items, list) else []:
-        if isinstance(item, dict) and isinstance(item.get("upload_id"), str) and _UPLOAD_ID.match(item["upload_id"]):
+        if isinstance(item, dict) and isinstance(item.get("upload_id"), str) and _UPLOAD_ID.fullmatch(item["upload_id"]):
             attachments.append(
                 {
                     "upload_id": item["upload_id"],

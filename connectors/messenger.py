@@ -110,7 +110,7 @@ def messaging_events(body: Dict[str, Any]) -> Iterator[Tuple[str, Dict[str, Any]
         for event in json_items(entry.get("messaging")):
             sender = event.get("sender")
             psid = sender.get("id") if isinstance(sender, dict) else None
-            if isinstance(psid, str) and psid.isdigit() and len(psid) <= 64:
+            if isinstance(psid, str) and psid.isascii() and psid.isdigit() and len(psid) <= 64:
                 yield psid, event
 
 

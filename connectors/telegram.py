@@ -51,7 +51,7 @@ TEXT_LIMIT = 4096
 # Telegram carries at most 64 bytes of callback data; longer payloads go by digest.
 CALLBACK_DATA_LIMIT = 64
 DIGEST_PREFIX = "#"
-_FILE_PATH = re.compile(r"^[\w./-]{1,200}$")
+_FILE_PATH = re.compile(r"[A-Za-z0-9_./-]{1,200}")  # matched whole (fullmatch)
 
 
 def callback_data(payload: str) -> str:
@@ -190,7 +190,7 @@ class TelegramInput(InputChannel):
             return None, declared_type, filename
         found = await self.api.post(f"{self.bot_path}/getFile", {"file_id": file_id})
         path = (found or {}).get("result", {}).get("file_path") if isinstance(found, dict) else None
-        if not isinstance(path, str) or not _FILE_PATH.match(path) or ".." in path:
+        if not isinstance(path, str) or not _FILE_PATH.fullmatch(path) or ".." in path:
             return None, declared_type, filename
         return await self.api.download(f"{self.api.base_url}/file{self.bot_path}/{path}"), declared_type, filename
 

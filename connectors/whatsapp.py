@@ -64,7 +64,7 @@ ROW_DESCRIPTION_LIMIT = 72
 ROW_ID_LIMIT = 200
 # The label of the button that opens a list (20 characters at most).
 LIST_BUTTON_LABEL = "Choisir"
-_WA_ID = re.compile(r"^[1-9]\d{7,14}$")
+_WA_ID = re.compile(r"[1-9][0-9]{7,14}")  # matched whole (fullmatch)
 
 
 def interactive_message(body: str, buttons: List[Dict[str, Any]]) -> Dict[str, Any]:
@@ -160,7 +160,7 @@ def verified_phone(sender: str, contacts: List[Dict[str, Any]]) -> Optional[str]
     if wa_id is None and len(contacts) == 1:  # a contact whose id differs from `from`
         wa_id = contacts[0].get("wa_id")
     wa_id = wa_id if isinstance(wa_id, str) else sender
-    return f"+{wa_id}" if _WA_ID.match(wa_id) else None
+    return f"+{wa_id}" if _WA_ID.fullmatch(wa_id) else None
 
 
 def message_text(message: Dict[str, Any]) -> Optional[str]:

@@ -56,7 +56,7 @@ from server_extensions.startup import prepare_rasa_server
 
 logger = logging.getLogger(__name__)
 
-SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
+SESSION_ID = re.compile(r"[0-9a-f]{32}")  # matched whole (fullmatch)
 MAX_TOKEN_LENGTH = 4096
 
 # Room for the multipart envelope and the form fields around the file.
@@ -119,7 +119,7 @@ async def conversation_history(events: Iterable[Any]) -> List[Dict[Text, Any]]:
 
 def _session_id(requested: Any) -> Text:
     """The id the widget asks for when it has the right form, else a new one."""
-    if isinstance(requested, str) and SESSION_ID.match(requested):
+    if isinstance(requested, str) and SESSION_ID.fullmatch(requested):
         return requested
     return uuid.uuid4().hex
 

@@ -32,7 +32,7 @@ SOCKET_IO_CLIENT = HERE.parent / "node_modules" / "socket.io-client" / "dist" / 
 
 DEMO_CUSTOMERS = {"10000001": "Marie Dupont", "10000002": "Karim Benali", "10000003": "Sophie Martin"}
 DEFAULT_CUSTOMER = "10000001"
-_CUSTOMER_ID = re.compile(r"^\d{8}$")
+_CUSTOMER_ID = re.compile(r"[0-9]{8}")  # matched whole (fullmatch)
 
 # The espace-client page carries a session token: never cached, never sent on as a referrer.
 PRIVATE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
@@ -72,7 +72,7 @@ def create_app(rasa_url: str, jwt_secret: str, name: str = "oyat_widget_site") -
     @app.get("/espace-client")
     async def espace_client(request: Request) -> HTTPResponse:
         customer_id = request.args.get("client", DEFAULT_CUSTOMER)
-        if not _CUSTOMER_ID.match(customer_id):
+        if not _CUSTOMER_ID.fullmatch(customer_id):
             return response.html(
                 "<!doctype html><html lang=fr><title>Espace client</title>"
                 "<p>Identifiant client invalide : 8 chiffres, par exemple 10000001.</p></html>",

@@ -34,7 +34,7 @@ _WEEKDAY = re.compile(
 )
 _TODAY = re.compile(r"\b(?:aujourd'hui|aujourdhui|ce matin|ce soir|cet après-midi|cet apres-midi|cette nuit|tout à l'heure|tout a l'heure)\b", re.IGNORECASE)
 
-_KEYPAD_DATE = re.compile(r"^(\d{2})(\d{2})(\d{4})$")
+_KEYPAD_DATE = re.compile(r"([0-9]{2})([0-9]{2})([0-9]{4})")  # matched whole (fullmatch)
 
 _SETTINGS = {
     "PREFER_DATES_FROM": "past",
@@ -56,7 +56,7 @@ def resolve_french_date(text: str, today: dt.date) -> Optional[dt.date]:
         return dt.date.fromisoformat(text.strip())
     except ValueError:
         pass
-    keyed = _KEYPAD_DATE.match(text.strip())
+    keyed = _KEYPAD_DATE.fullmatch(text.strip())
     if keyed:  # typed on a phone's keypad: day, month, year
         try:
             return dt.date(int(keyed[3]), int(keyed[2]), int(keyed[1]))

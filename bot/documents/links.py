@@ -30,7 +30,7 @@ def check_link(
     document_id: str, expires: Optional[str], signature: Optional[str], secret: str, now: int
 ) -> LinkCheck:
     """Signature first (constant time), then expiry: a forged link learns nothing."""
-    if not expires or not signature or not expires.isdigit():
+    if not expires or not signature or not (expires.isascii() and expires.isdigit()):
         return LinkCheck.INVALID
     expected = sign(document_id, int(expires), secret)
     if not hmac.compare_digest(expected.encode(), signature.lower().encode()):

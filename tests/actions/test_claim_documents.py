@@ -65,7 +65,8 @@ async def customer_with_open_claims(services, client, count):
 
 def test_only_well_formed_files_of_the_metadata_are_read():
     good = {"upload_id": "a" * 32, "filename": "photo.jpg", "content_type": "image/jpeg", "size": 10}
-    message = {"metadata": {"attachments": [good, {"upload_id": "../x"}, "texte", {"filename": "sans id"}]}}
+    message = {"metadata": {"attachments": [good, {"upload_id": "../x"}, "texte", {"filename": "sans id"},
+                                            {"upload_id": "a" * 32 + "\n"}]}}
     assert message_attachments(message) == [good]
     assert message_attachments({"metadata": {"attachments": "pas une liste"}}) == []
     assert message_attachments({}) == []

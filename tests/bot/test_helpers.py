@@ -61,6 +61,10 @@ def test_guarantees_decide_the_covered_claim_types(guarantees, covered):
     ("-1", sign("doc", -1, "k"), 1000, LinkCheck.INVALID),
     (2000, "", 1000, LinkCheck.INVALID),
     (None, sign("doc", 2000, "k"), 1000, LinkCheck.INVALID),
+    # Matched whole, in ASCII digits: a new line or another script's digits are no expiry.
+    ("2000\n", sign("doc", 2000, "k"), 1000, LinkCheck.INVALID),
+    ("²", sign("doc", 2, "k"), 1, LinkCheck.INVALID),
+    ("２０００", sign("doc", 2000, "k"), 1000, LinkCheck.INVALID),
 ])
 def test_document_links_are_checked(expires, signature, now, verdict):
     expires = None if expires is None else str(expires)

@@ -10,7 +10,7 @@ import pytest
 from connectors import rate_limit
 from connectors.guard import MAX_MESSAGE_LENGTH, REFUSALS
 from connectors.messaging import FILE_NOT_RECEIVED, pseudonym
-from connectors.whatsapp import WhatsAppInput, interactive_message
+from connectors.whatsapp import WhatsAppInput, interactive_message, verified_phone
 from tests.connectors.channel_server import ChannelServer
 from tests.connectors.fake_platform import meta_signed, whatsapp_media_path
 from tests.bot.helpers import count
@@ -168,6 +168,11 @@ def test_a_text_reaches_the_assistant_with_the_verified_phone_number(whatsapp, f
     assert reply == {"messaging_product": "whatsapp", "recipient_type": "individual", "to": WA_ID,
                      "type": "text", "text": {"body": "Bien reçu.", "preview_url": False}}
     assert fake_api.sent("/messages")[0].headers["Authorization"] == f"Bearer {ACCESS_TOKEN}"
+
+
+@pytest.mark.parametrize("wa_id", ["33612345678\n", "٣٣٦١٢٣٤٥٦٧٨"])
+def test_a_number_that_is_not_one_whole_is_not_handed_over_as_the_phone_number(wa_id):
+    assert verified_phone(wa_id, [{"wa_id": wa_id}]) is None
 
 
 def test_the_same_user_always_gets_the_same_conversation(whatsapp):

@@ -73,7 +73,8 @@ def test_a_well_formed_session_id_is_kept():
 
 @pytest.mark.parametrize(
     "requested",
-    [None, "", "33612345678", "test-sender", "../../etc", "0123456789ABCDEF0123456789ABCDEF", 42, {"id": 1}],
+    [None, "", "33612345678", "test-sender", "../../etc", "0123456789ABCDEF0123456789ABCDEF", 42, {"id": 1},
+     "0123456789abcdef0123456789abcdef\n"],
 )
 def test_any_other_session_id_gets_a_new_one(requested):
     new = _session_id(requested)

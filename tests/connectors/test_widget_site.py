@@ -59,7 +59,7 @@ def test_the_espace_client_page_hands_the_widget_a_signed_token_of_its_customer(
     assert config["storageKey"] == f"oyat-widget:espace-client:{customer_id}"
 
 
-@pytest.mark.parametrize("client", ["abc", "1000000", "10000001<script>"])
+@pytest.mark.parametrize("client", ["abc", "1000000", "10000001<script>", "10000001\n", "١٠٠٠٠٠٠١"])
 def test_a_malformed_customer_id_gets_a_clear_400(site, client):
     page = requests.get(site + "/espace-client", params={"client": client}, timeout=10)
     assert page.status_code == 400 and "8 chiffres" in page.text
