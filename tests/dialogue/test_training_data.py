@@ -117,3 +117,47 @@ def test_every_button_title_fits_the_messaging_apps_without_being_cut():
     } | set(REQUEST_TITLES.values())
     too_long = sorted(title for title in titles if len(title) > MESSAGING_BUTTON_TITLE_LIMIT)
     assert not too_long, too_long
+
+
+class _RecordedErrors:
+    """Stands in for the interpolator's logger: what it would have logged."""
+
+    def __init__(self) -> None:
+        self.errors = []
+
+    def exception(self, event, **details):
+        self.errors.append((event, details))
+
+    error = exception
+
+
+def test_every_button_payload_comes_out_of_rasa_as_the_intent_and_entities_it_stands_for(monkeypatch):
+    """Rasa fills a response's `{...}` with slots: a payload's JSON braces, written single,
+    are an unknown slot (an error and its stack in the log at every question); written
+    doubled, Rasa gives back the payload with single braces, which its NLU reads."""
+    from rasa.core.nlg import TemplatedNaturalLanguageGenerator, interpolator
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
+    from rasa.shared.nlu.training_data.message import Message
+
+    recorded = _RecordedErrors()
+    monkeypatch.setattr(interpolator, "structlogger", recorded)
+    domain = Domain.load(str(ROOT / "domain"))
+    generator = TemplatedNaturalLanguageGenerator(domain.responses)
+    slots = DialogueStateTracker.from_events("s", [], domain.slots).current_slot_values()
+    payloads = []
+    for name, variants in domain.responses.items():
+        for variant in variants:
+            if variant.get("buttons"):
+                filled = generator._fill_response({"buttons": variant["buttons"]}, slots)
+                payloads += [(name, button["payload"]) for button in filled["buttons"]]
+    assert recorded.errors == []
+    for name, payload in payloads:
+        if not payload.startswith("/"):
+            continue
+        message = YAMLStoryReader.unpack_regex_message(Message(data={"text": payload}), domain=domain,
+                                                       entity_extractor_name="RegexMessageHandler")
+        assert message.get("intent", {}).get("name") in domain.intents, (name, payload)
+        assert "{" not in payload or message.get("entities"), (name, payload)
+        assert all(entity["entity"] in domain.entities for entity in message.get("entities") or []), (name, payload)
