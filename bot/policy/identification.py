@@ -12,11 +12,12 @@ On the telephone line (no code: the caller's number and the birth date suffice)
 an unknown number is answered exactly like a wrong birth date.
 
 Wrong answers are counted per conversation (three lock it for 15 minutes), per
-source (the client's address or platform user) and per phone number of the
-phone route (three lock it for 15 minutes, then 30, 1 h... up to a day while they
-go on), never per customer id: a stranger's wrong answers never lock the customer
-out. What reaches one customer from strangers is bounded instead: the codes sent
-to them per hour and per day, and three tries per code.
+source (the client's address or platform user: five) and per phone number of the
+phone route (three), which lock for 15 minutes, then 30, 1 h... up to a day while
+they go on; never per customer id: a stranger's wrong answers never lock the
+customer out. What reaches one customer from strangers is bounded instead: the
+codes sent to them per hour and per day, and three tries per code. The checks a
+conversation or a source starts are bounded too, right or wrong alike.
 """
 from __future__ import annotations
 
@@ -56,11 +57,13 @@ _NO_CODE = "0" * 64  # compared against when no code was sent: the same work eit
 
 @dataclass(frozen=True)
 class LockPolicy:
-    """How wrong answers lock one kind of counter: the first lock lasts `first_lock`,
-    each further one twice as long up to `longest_lock`; the number of locks is
-    forgotten `memory` after the last wrong answer."""
+    """How one kind of counter locks: at `threshold` counts (each forgotten 15 minutes
+    after the last one), the first lock lasts `first_lock`, each further one twice as
+    long up to `longest_lock`; the number of locks is forgotten `memory` after the
+    last count."""
 
     scope: str
+    threshold: int
     first_lock: timedelta
     longest_lock: timedelta
     memory: timedelta
@@ -69,11 +72,18 @@ class LockPolicy:
         return min(self.first_lock * 2 ** min(earlier_locks, 16), self.longest_lock)
 
 
-# Spec §5: three wrong answers lock the conversation for 15 minutes.
-CONVERSATION = LockPolicy("conversation", LOCK_DURATION, LOCK_DURATION, LOCK_DURATION)
-# A source or a phone number that keeps failing waits longer each time.
-SOURCE = LockPolicy("source", LOCK_DURATION, timedelta(hours=24), timedelta(hours=24))
-PHONE = LockPolicy("phone", LOCK_DURATION, timedelta(hours=24), timedelta(hours=24))
+DAY = timedelta(hours=24)
+# Wrong answers. Spec §5: three lock the conversation for 15 minutes.
+CONVERSATION = LockPolicy("conversation", MAX_WRONG_ANSWERS, LOCK_DURATION, LOCK_DURATION, LOCK_DURATION)
+# A source or a phone number that keeps failing waits longer each time. A source
+# (an address) may be shared by several people: a few more answers before its lock.
+SOURCE = LockPolicy("source", 5, LOCK_DURATION, DAY, DAY)
+PHONE = LockPolicy("phone", MAX_WRONG_ANSWERS, LOCK_DURATION, DAY, DAY)
+# Checks started, right or wrong alike (counting them tells nothing): 5 per
+# conversation and 30 per source in 15 minutes, so that nobody can repeat a
+# question at will (to time the answers, or fill the database).
+CONVERSATION_CHECKS = LockPolicy("checks:conversation", 6, LOCK_DURATION, LOCK_DURATION, LOCK_DURATION)
+SOURCE_CHECKS = LockPolicy("checks:source", 31, LOCK_DURATION, DAY, DAY)
 
 
 @dataclass(frozen=True)
@@ -152,13 +162,13 @@ class WrongAnswers:
             raise locked_error(max(rows))
 
     async def count(self, counters: Sequence[Counted], now: datetime) -> tuple[int, Optional[datetime]]:
-        """Counts a wrong answer on every counter; answers the tries left before a lock
-        and, when one is locked now, the end of the longest lock."""
+        """Counts one on every counter; answers the counts left before a lock and, when
+        one is locked now, the end of the longest lock."""
         attempts_left = MAX_WRONG_ANSWERS
         locked_until: Optional[datetime] = None
         for counted in counters:
             failures, until = await self._count_one(counted, now)
-            attempts_left = min(attempts_left, MAX_WRONG_ANSWERS - failures)
+            attempts_left = min(attempts_left, counted.policy.threshold - failures)
             if until is not None and until > now:
                 locked_until = max(locked_until or until, until)
         return attempts_left, locked_until
@@ -191,7 +201,7 @@ class WrongAnswers:
         failures, locks, locked_until = (await self.session.execute(
             select(row.failures, row.locks, row.locked_until).where(this)
         )).one()
-        if failures < MAX_WRONG_ANSWERS:
+        if failures < counted.policy.threshold:
             return failures, locked_until
         # The row stays locked by this transaction's UPDATE until the commit: a
         # parallel wrong answer waits, then counts towards the next lock.
@@ -200,7 +210,7 @@ class WrongAnswers:
             update(row).where(this).values(failures=0, locks=locks + 1, locked_until=locked_until)
             .execution_options(synchronize_session=False)
         )
-        return MAX_WRONG_ANSWERS, locked_until
+        return counted.policy.threshold, locked_until
 
 
 def _any_of(counters: Sequence[Counted]) -> Any:
@@ -225,8 +235,7 @@ class Identification:
         """Starts a check; the code goes by SMS only to the customer of that id, when
         the birth date is theirs and their code budget allows. The same answer in
         every case: nothing tells whether the customer exists or the date is right."""
-        counters = self._counters(asker)
-        await self.wrong_answers.refuse_if_locked(counters, now)
+        await self._count_check(asker, [], now)
         customer = await self.session.get(Customer, customer_id)
         # Asked for an unknown id too: the same queries whatever the answer.
         requester = await self._requester(customer_id, self._source_hash(asker), now)
@@ -244,7 +253,10 @@ class Identification:
         telephone line) answers the customer id at once."""
         phone = Counted(PHONE, self._hash("phone", phone_number))
         counters = [*self._counters(asker), phone]
-        await self.wrong_answers.refuse_if_locked(counters, now)
+        if send_code:
+            await self._count_check(asker, [phone], now)
+        else:
+            await self.wrong_answers.refuse_if_locked(counters, now)
         owners = (await self.session.execute(
             select(Customer).where(Customer.phone == phone_number)
         )).scalars().all()
@@ -305,6 +317,19 @@ class Identification:
         await self.wrong_answers.clear(counters[:1])  # the conversation's; a source's stay
         await self.session.commit()
         return check.customer_id
+
+    async def _count_check(self, asker: Asker, more: Sequence[Counted], now: datetime) -> None:
+        """Refuses a new check while the asker is locked; else counts it, which locks
+        past the number of checks allowed."""
+        started = [Counted(CONVERSATION_CHECKS, self._hash("conversation", asker.conversation_id))]
+        source_hash = self._source_hash(asker)
+        if source_hash is not None:
+            started.append(Counted(SOURCE_CHECKS, source_hash))
+        await self.wrong_answers.refuse_if_locked([*self._counters(asker), *more, *started], now)
+        _left, locked_until = await self.wrong_answers.count(started, now)
+        if locked_until is not None:
+            await self.session.commit()
+            raise locked_error(locked_until)
 
     def _hash(self, kind: str, value: str) -> str:
         return counter_key(self.secret, kind, value)

@@ -132,7 +132,8 @@ class OneTimeCode(Base):
 
 class IdentificationCounter(Base):
     """Wrong identification answers of one conversation, one source (the client's
-    address or platform user) or one phone number, and the lock they lead to.
+    address or platform user) or one phone number, or the checks a conversation or a
+    source started, and the lock they lead to.
 
     Never counted per customer id: a stranger's wrong answers must not lock the
     customer out. Keys are keyed hashes (no address or number in clear).
@@ -140,12 +141,13 @@ class IdentificationCounter(Base):
 
     __tablename__ = "identification_counters"
 
-    scope = Column(String(12), primary_key=True)  # conversation | source | phone
+    # conversation | source | phone: wrong answers; checks:conversation | checks:source
+    scope = Column(String(20), primary_key=True)
     key_hash = Column(String(64), primary_key=True)
-    failures = Column(Integer, nullable=False)  # since the last lock
+    failures = Column(Integer, nullable=False)  # counted since the last lock
     locks = Column(Integer, nullable=False)  # locks so far: each one lasts longer (sources)
     locked_until = Column(UtcDateTime)
-    updated_at = Column(UtcDateTime, nullable=False)  # the last wrong answer
+    updated_at = Column(UtcDateTime, nullable=False)  # the last one counted
 
 
 class CodeBudget(Base):

@@ -88,6 +88,15 @@ def conversation_key(asker):
     return counter_key(TEST_DOCUMENT_LINK_SECRET, "conversation", asker.conversation_id)
 
 
+def wrong_answers_from(services, source, count):
+    """`count` wrong answers from `source`, each in a conversation of its own; the last answer."""
+    for _ in range(count):
+        asker = Asker(source)
+        check_id = start(services, UNKNOWN_CUSTOMER, WRONG_BIRTH_DATE, asker).json()["check_id"]
+        last = verify(services, check_id, "123456", asker)
+    return last
+
+
 def lock_minutes(response):
     until = datetime.fromisoformat(response.json()["error"]["locked_until"])
     return round((until - datetime.now(timezone.utc)) / timedelta(minutes=1))
@@ -136,6 +145,11 @@ def test_a_strangers_wrong_answers_never_lock_the_customer_out(services):
         check_id = start(services, customer["customer_id"], WRONG_BIRTH_DATE, stranger).json()["check_id"]
         last = verify(services, check_id, "123456", stranger)
     assert error_of(last) == (423, "identification_locked")
+    for _ in range(2):  # from another conversation of the same source, up to its lock
+        other_conversation = stranger.in_same_source()
+        check_id = start(services, customer["customer_id"], WRONG_BIRTH_DATE, other_conversation).json()["check_id"]
+        last = verify(services, check_id, "123456", other_conversation)
+    assert error_of(last) == (423, "identification_locked")
     assert error_of(start(services, customer["customer_id"], customer["birth_date"],
                           stranger.in_same_source())) == (423, "identification_locked")
 
@@ -144,7 +158,7 @@ def test_a_strangers_wrong_answers_never_lock_the_customer_out(services):
         assert verify(services, check_id, sent_code(services, customer), own).status_code == 200
 
 
-def test_three_wrong_answers_lock_the_conversation_and_its_source_even_for_right_answers(services):
+def test_three_wrong_answers_lock_the_conversation_even_for_right_answers(services):
     customer, asker = new_customer(services), Asker.from_new_source()
     check_id = start(services, customer["customer_id"], customer["birth_date"], asker).json()["check_id"]
     code = sent_code(services, customer)
@@ -155,10 +169,20 @@ def test_three_wrong_answers_lock_the_conversation_and_its_source_even_for_right
     assert error_of(verify(services, check_id, code, asker)) == (423, "identification_locked")
     assert error_of(start(services, customer["customer_id"], customer["birth_date"], asker)) == (
         423, "identification_locked")
-    # Another conversation from the same source waits too; one without a source does not.
-    assert error_of(start(services, customer["customer_id"], customer["birth_date"],
-                          asker.in_same_source())) == (423, "identification_locked")
+    # Another conversation, from the same source or not, is not locked yet.
+    assert start(services, customer["customer_id"], customer["birth_date"],
+                 asker.in_same_source()).status_code == 201
     assert start(services, customer["customer_id"], customer["birth_date"], Asker()).status_code == 201
+
+
+def test_five_wrong_answers_from_one_source_lock_its_conversations_not_the_others(services):
+    source = Asker.from_new_source().source
+    answers = [wrong_answers_from(services, source, 1) for _ in range(5)]
+    assert [error_of(a) for a in answers] == [(401, "wrong_code")] * 4 + [(423, "identification_locked")]
+    assert [a.json()["error"]["attempts_left"] for a in answers[:4]] == [2, 2, 2, 1]
+    assert error_of(start(services, UNKNOWN_CUSTOMER, WRONG_BIRTH_DATE, Asker(source))) == (
+        423, "identification_locked")
+    assert start(services, UNKNOWN_CUSTOMER, WRONG_BIRTH_DATE, Asker.from_new_source()).status_code == 201
 
 
 def test_a_conversation_without_a_source_is_locked_by_its_own_wrong_answers(services):
@@ -170,35 +194,40 @@ def test_a_conversation_without_a_source_is_locked_by_its_own_wrong_answers(serv
 
 
 def test_a_source_that_keeps_failing_waits_longer_each_time_up_to_a_day(services):
-    asker = Asker.from_new_source()
+    source = Asker.from_new_source().source
     waits = []
     for _ in range(4):
-        conversation = asker.in_same_source()
-        for _ in range(3):
-            check_id = start(services, UNKNOWN_CUSTOMER, WRONG_BIRTH_DATE, conversation).json()["check_id"]
-            last = verify(services, check_id, "123456", conversation)
-        waits.append(lock_minutes(last))
+        waits.append(lock_minutes(wrong_answers_from(services, source, 5)))
         # The lock is over; the source's wrong answers are older than 15 minutes.
-        move_back(services, "identification_counters", "key_hash", source_key(asker.source), 16,
-                  "locked_until", "updated_at")
+        for key in (source_key(source),):
+            move_back(services, "identification_counters", "key_hash", key, 16, "locked_until", "updated_at")
+        execute(services, "DELETE FROM identification_counters WHERE scope = 'checks:source' AND key_hash = ?",
+                (source_key(source),))
     assert waits == [15, 30, 60, 120]
-    execute(services, "UPDATE identification_counters SET locks = 12 WHERE key_hash = ?",
-            (source_key(asker.source),))
-    conversation = asker.in_same_source()
-    for _ in range(3):
-        check_id = start(services, UNKNOWN_CUSTOMER, WRONG_BIRTH_DATE, conversation).json()["check_id"]
-        last = verify(services, check_id, "123456", conversation)
-    assert lock_minutes(last) == 24 * 60
+    execute(services, "UPDATE identification_counters SET locks = 12 WHERE scope = 'source' AND key_hash = ?",
+            (source_key(source),))
+    assert lock_minutes(wrong_answers_from(services, source, 5)) == 24 * 60
 
 
 def test_a_source_quiet_for_a_day_starts_again_from_fifteen_minutes(services):
-    asker = Asker.from_new_source()
+    source = Asker.from_new_source().source
     execute(services, "INSERT INTO identification_counters (scope, key_hash, failures, locks, updated_at)"
-                      " VALUES ('source', ?, 0, 5, ?)", (source_key(asker.source), minutes_ago(25 * 60)))
-    for _ in range(3):
-        check_id = start(services, UNKNOWN_CUSTOMER, WRONG_BIRTH_DATE, asker).json()["check_id"]
-        last = verify(services, check_id, "123456", asker)
-    assert lock_minutes(last) == 15
+                      " VALUES ('source', ?, 0, 5, ?)", (source_key(source), minutes_ago(25 * 60)))
+    assert lock_minutes(wrong_answers_from(services, source, 5)) == 15
+
+
+def test_checks_started_are_bounded_per_conversation_and_per_source_whatever_the_data(services):
+    customer, asker = new_customer(services), Asker.from_new_source()
+    data = [(customer["customer_id"], customer["birth_date"]), (customer["customer_id"], WRONG_BIRTH_DATE),
+            (UNKNOWN_CUSTOMER, WRONG_BIRTH_DATE)] * 2
+    answers = [start(services, customer_id, birth_date, asker) for customer_id, birth_date in data]
+    assert [a.status_code for a in answers] == [201] * 5 + [423]
+    assert lock_minutes(answers[-1]) == 15
+    # The source: thirty checks in 15 minutes, across its conversations.
+    source = Asker.from_new_source().source
+    answers = [start(services, UNKNOWN_CUSTOMER, WRONG_BIRTH_DATE, Asker(source)) for _ in range(31)]
+    assert [a.status_code for a in answers] == [201] * 30 + [423]
+    assert start(services, UNKNOWN_CUSTOMER, WRONG_BIRTH_DATE, Asker()).status_code == 201
 
 
 def test_the_conversation_lock_ends_after_fifteen_minutes(services):
@@ -230,11 +259,11 @@ def test_success_clears_the_conversations_wrong_answers_but_not_the_sources(serv
     verify(services, check_id, wrong(code), asker)
     verify(services, check_id, wrong(code), asker)
     assert verify(services, check_id, code, asker).status_code == 200
-    assert query(services, "SELECT failures FROM identification_counters WHERE key_hash = ?",
-                 (conversation_key(asker),)) == [(0,)]
+    assert query(services, "SELECT failures FROM identification_counters WHERE scope = 'conversation'"
+                           " AND key_hash = ?", (conversation_key(asker),)) == [(0,)]
     # A customer identifying as themselves does not wipe what their source did before.
-    assert query(services, "SELECT failures FROM identification_counters WHERE key_hash = ?",
-                 (source_key(asker.source),)) == [(2,)]
+    assert query(services, "SELECT failures FROM identification_counters WHERE scope = 'source'"
+                           " AND key_hash = ?", (source_key(asker.source),)) == [(2,)]
 
 
 def test_codes_sent_to_a_customer_are_bounded_per_hour_without_touching_their_own_device(services):

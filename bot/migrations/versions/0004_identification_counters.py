@@ -19,7 +19,7 @@ def upgrade() -> None:
     op.drop_table("identification_locks")
     op.create_table(
         "identification_counters",
-        sa.Column("scope", sa.String(12), nullable=False),
+        sa.Column("scope", sa.String(20), nullable=False),
         sa.Column("key_hash", sa.String(64), nullable=False),
         sa.Column("failures", sa.Integer(), nullable=False),
         sa.Column("locks", sa.Integer(), nullable=False),
