@@ -11,11 +11,14 @@ The gateway turns speech into text and speaks our replies; this channel
 - counts silences and unrecognised turns in a row: after `max_failures`, the caller is
   offered an adviser (the assistant's hand-off: a transfer in office hours), or the call ends;
 - sends the caller's number, E.164, as metadata `channel_phone` with every message
-  (identification by the phone on file plus the date of birth).
+  (identification by the phone on file plus the date of birth), and as the message's
+  source (connectors.guard.CLIENT_SOURCE: `ivr:<number>`, `ivr:hidden` for a hidden one).
+
+A call's conversation is `ivr:<call id>` (connectors.guard.conversation_id): no other
+channel can name it.
 """
 
 import asyncio
-import json
 import logging
 import os
 import time
@@ -30,7 +33,15 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from actions.parsing.spoken_numbers import normalise_spoken_numbers
-from connectors.guard import screen_text, without_shortcut
+from connectors.guard import (
+    CLIENT_SOURCE,
+    HIDDEN_CALLER,
+    UnreadableJson,
+    conversation_id,
+    read_json,
+    screen_text,
+    without_shortcut,
+)
 from connectors.ivr_actions import VoiceReply, hangup, listen, say, voice_reply
 from connectors.ivr_calls import DEFAULT_DATABASE_URL, Call, CallStore
 from connectors.ivr_events import CallEvent, InvalidEvent, Refused, authenticate, body_digest, parse_event
@@ -141,8 +152,8 @@ class IvrInput(InputChannel):
 
         if call is None:
             await self.store.purge()
-            call = Call(call_id=event.call_id, sender_id=f"ivr-{event.call_id}", caller=e164(event.caller),
-                        started_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+            call = Call(call_id=event.call_id, sender_id=conversation_id(CHANNEL, event.call_id),
+                        caller=e164(event.caller), started_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
         turn = _Turn(self, call, request, on_new_message)
         try:
             actions = await turn.handle(event)
@@ -221,7 +232,10 @@ class _Turn:
 
     async def tell_assistant(self, text: str, input_mode: str, confidence: Optional[float] = None) -> List[Dict[str, Any]]:
         """Sends `text` to the assistant as the caller's message; its answer as voice actions."""
-        metadata: Dict[str, Any] = {"call_id": self.call.call_id, "input_mode": input_mode}
+        metadata: Dict[str, Any] = {
+            "call_id": self.call.call_id, "input_mode": input_mode,
+            CLIENT_SOURCE: f"{CHANNEL}:{self.call.caller or HIDDEN_CALLER}",
+        }
         if self.call.caller:
             metadata["channel_phone"] = self.call.caller
         if confidence is not None:
@@ -266,9 +280,11 @@ def e164(number: Optional[str]) -> Optional[str]:
 
 def _decode(raw: bytes) -> Any:
     try:
-        return json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise InvalidEvent(400, "bad_request", "Le corps de la requête doit être un objet JSON.") from None
+        return read_json(raw)
+    except UnreadableJson as unreadable:
+        message = ("Le corps de la requête est imbriqué trop profondément." if unreadable.reason == "too_deep"
+                   else "Le corps de la requête doit être un objet JSON.")
+        raise InvalidEvent(400, "bad_request", message) from None
 
 
 def _error(status: int, code: str, message: str, details: Optional[Dict[str, str]] = None,

@@ -11,7 +11,6 @@ import asyncio
 import functools
 import hashlib
 import hmac
-import json
 import logging
 import os
 from collections import OrderedDict
@@ -24,7 +23,16 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from connectors.attachments import attach_document_message, file_sender, receive_file, upload_max_bytes
-from connectors.guard import REFUSALS, offered_payloads, screen_text, without_shortcut
+from connectors.guard import (
+    CLIENT_SOURCE,
+    REFUSALS,
+    UnreadableJson,
+    conversation_id,
+    offered_payloads,
+    read_json,
+    screen_text,
+    without_shortcut,
+)
 from connectors.rate_limit import check_rate, rate_limiter, refusal_text
 from connectors.upload_limits import upload_allowances
 from server_extensions.action_endpoint import answer_when_actions_fail
@@ -64,9 +72,10 @@ def meta_signature_valid(raw_body: bytes, header: Optional[str], app_secret: str
 
 
 def pseudonym(secret: str, platform: str, user_id: str) -> str:
-    """The conversation id of a platform user: stable, but not their number or account id."""
+    """The conversation id of a platform user, `<platform>:<digest>` (connectors.guard.
+    conversation_id): stable, but not their number or account id."""
     digest = hmac.new(secret.encode(), f"{platform}:{user_id}".encode(), hashlib.sha256).hexdigest()
-    return f"{platform}-{digest[:32]}"
+    return conversation_id(platform, digest[:32])
 
 
 def forbidden() -> HTTPResponse:
@@ -116,7 +125,8 @@ def add_meta_subscription_check(webhook: Blueprint, verify_token: str) -> None:
 
 def webhook_body(request: Request, authentic: Callable[[bytes], bool]) -> Union[Dict[str, Any], HTTPResponse]:
     """The JSON object a webhook request carries, or the answer refusing it: too large (413),
-    not `authentic` (403, checked on the raw body), not a JSON object (400)."""
+    not `authentic` (403, checked on the raw body), not a JSON object or nested deeper than
+    connectors.guard.MAX_BODY_DEPTH (400)."""
     raw = request.body or b""
     if len(raw) > MAX_WEBHOOK_BODY_BYTES:
         return too_large()
@@ -129,10 +139,10 @@ def webhook_body(request: Request, authentic: Callable[[bytes], bool]) -> Union[
 
 
 def json_object(raw_body: bytes) -> Optional[Dict[str, Any]]:
-    """The body as a JSON object; None when malformed, not UTF-8 or not an object."""
+    """The body as a JSON object; None when malformed, not UTF-8, too deep or not an object."""
     try:
-        value = json.loads(raw_body)
-    except (ValueError, RecursionError):
+        value = read_json(raw_body)
+    except UnreadableJson:
         return None
     return value if isinstance(value, dict) else None
 
@@ -339,7 +349,15 @@ async def handle_text(
         return
     text = await text_for_nlu(agent, sender, screened.text)
     _apologize_when_actions_fail(agent)
-    await on_new_message(UserMessage(text, output, sender, input_channel=input_channel, metadata=metadata))
+    await on_new_message(UserMessage(
+        text, output, sender, input_channel=input_channel, metadata=with_source(metadata, sender)
+    ))
+
+
+def with_source(metadata: Dict[str, Any], sender: str) -> Dict[str, Any]:
+    """The message's source (connectors.guard.CLIENT_SOURCE): the platform user, by the
+    pseudonym that names their conversation."""
+    return {**metadata, CLIENT_SOURCE: sender}
 
 
 async def refuse_too_many(output: OutputChannel, sender: str, wait_seconds: float) -> None:
@@ -379,5 +397,6 @@ async def handle_file(
     message = attach_document_message([received_file.attachment], metadata)
     _apologize_when_actions_fail(agent)
     await on_new_message(UserMessage(
-        message["text"], output, sender, input_channel=input_channel, metadata=message["metadata"]
+        message["text"], output, sender, input_channel=input_channel,
+        metadata=with_source(message["metadata"], sender),
     ))

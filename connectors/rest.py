@@ -1,15 +1,19 @@
 """The REST channel (`/webhooks/rest/webhook`), with the checks of connectors.guard.
 
 Same request and answer as Rasa's RestInput: `{"sender", "message", "metadata"}` in,
-a JSON list of messages out. Refused input gets a 400 JSON error (malformed body) or a
-polite answer that never reaches the NLU (empty or oversized message); too many
-messages from one address or one sender get a 429 with a polite answer
-(connectors.rate_limit).
+a JSON list of messages out, each with `recipient_id` the sender as the client sent it.
+Refused input gets a JSON error: 413 for a body over MAX_BODY_BYTES or metadata over
+connectors.guard.MAX_METADATA_BYTES, 400 for a malformed or too deeply nested body or
+metadata; or a polite answer that never reaches the NLU (empty or oversized message);
+too many messages from one address or one sender get a 429 with a polite answer
+(connectors.rate_limit). Nothing refused is processed or stored.
+
+The client chooses its sender; the conversation is `rest:<sender>` (connectors.guard.
+conversation_id), so no REST client can continue a conversation of another channel.
 """
 
-import json
 import logging
-from typing import Any, Awaitable, Callable, Dict, Text
+from typing import Any, Awaitable, Callable, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
@@ -17,7 +21,18 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from connectors.guard import REFUSALS, client_metadata, offered_payloads, screen_text, without_shortcut
+from connectors.guard import (
+    CLIENT_SOURCE,
+    METADATA_PROBLEMS,
+    REFUSALS,
+    UnreadableJson,
+    conversation_id,
+    offered_payloads,
+    read_json,
+    screen_metadata,
+    screen_text,
+    without_shortcut,
+)
 from connectors.rate_limit import check_rate, rate_limiter, refusal_text, retry_after
 from server_extensions.action_endpoint import answer_when_actions_fail
 from server_extensions.startup import prepare_rasa_server
@@ -25,20 +40,20 @@ from server_extensions.startup import prepare_rasa_server
 logger = logging.getLogger(__name__)
 
 MAX_SENDER_LENGTH = 128
+# As the balancer's client_max_body_size (deploy/nginx/oyat.conf): an oversized message
+# within it still gets the polite answer; the metadata has its own, smaller limit.
+MAX_BODY_BYTES = 1024 * 1024
+NOT_AN_OBJECT = "Le corps de la requête doit être un objet JSON."
+TOO_LARGE = f"Le corps de la requête dépasse {MAX_BODY_BYTES // (1024 * 1024)} Mo."
+TOO_DEEP = "Le corps de la requête est imbriqué trop profondément."
+
+
+def _error(status: int, code: str, message: str) -> HTTPResponse:
+    return response.json({"error": {"code": code, "message": message}}, status=status)
 
 
 def _bad_request(message: str) -> HTTPResponse:
-    return response.json({"error": {"code": "bad_request", "message": message}}, status=400)
-
-
-def _utf8(value: Any) -> bool:
-    """False when `value` holds lone surrogates (« \ud800 »): not text, and neither the
-    conversation store nor the answer could encode it."""
-    try:
-        json.dumps(value, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+    return _error(400, "bad_request", message)
 
 
 def _too_many_messages(wait_seconds: float, sender: Any = None) -> HTTPResponse:
@@ -70,19 +85,29 @@ class GuardedRestInput(RestInput):
             wait = check_rate(ip=ip)
             if wait is not None:
                 return _too_many_messages(wait)
+            raw = request.body or b""
+            if len(raw) > MAX_BODY_BYTES:
+                return _error(413, "payload_too_large", TOO_LARGE)
             try:
-                body = request.json
-            except Exception:  # sanic raises on invalid JSON or invalid UTF-8
-                return _bad_request("Le corps de la requête doit être un objet JSON.")
+                body = read_json(raw)
+            except UnreadableJson as unreadable:
+                if unreadable.reason == "too_deep":
+                    return _bad_request(TOO_DEEP)
+                return _bad_request(NOT_AN_OBJECT)
             if not isinstance(body, dict):
-                return _bad_request("Le corps de la requête doit être un objet JSON.")
-            sender, metadata = body.get("sender"), body.get("metadata") or {}
+                return _bad_request(NOT_AN_OBJECT)
+            sender = body.get("sender")
             if not isinstance(sender, str) or not 0 < len(sender) <= MAX_SENDER_LENGTH or not sender.isprintable():
                 return _bad_request("« sender » doit être un texte de 1 à 128 caractères imprimables.")
-            if not isinstance(metadata, dict) or not _utf8(metadata):
-                return _bad_request("« metadata » doit être un objet JSON.")
-            metadata = client_metadata(metadata)  # files and phone numbers: channels only
-            wait = check_rate(sender=sender)
+            screened_metadata = screen_metadata(body.get("metadata"))
+            if screened_metadata.problem:
+                status = 413 if screened_metadata.problem == "too_large" else 400
+                code = "metadata_too_large" if status == 413 else "bad_request"
+                return _error(status, code, METADATA_PROBLEMS[screened_metadata.problem])
+            # Files, phone numbers and the source: the channel's, never the client's.
+            metadata = {**screened_metadata.metadata, CLIENT_SOURCE: f"ip:{ip}"}
+            conversation = conversation_id(self.name(), sender)
+            wait = check_rate(sender=conversation)
             if wait is not None:
                 return _too_many_messages(wait, sender)
 
@@ -91,14 +116,15 @@ class GuardedRestInput(RestInput):
                 return response.json([{"recipient_id": sender, "text": REFUSALS[screened.refusal]}])
             text = screened.text
             if text.startswith("/"):
-                tracker = await request.app.ctx.agent.tracker_store.retrieve(sender)
+                tracker = await request.app.ctx.agent.tracker_store.retrieve(conversation)
                 text = without_shortcut(text, offered_payloads(tracker.events if tracker else []))
 
             collector = CollectingOutputChannel()
             answer_when_actions_fail(request.app.ctx.agent)  # again after a model reload
             await on_new_message(
-                UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata)
+                UserMessage(text, collector, conversation, input_channel=self.name(), metadata=metadata)
             )
-            return response.json(collector.messages)
+            # The client knows its conversation by the sender it chose.
+            return response.json([{**message, "recipient_id": sender} for message in collector.messages])
 
         return webhook

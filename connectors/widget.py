@@ -21,8 +21,16 @@ sent as `metadata.auth_token` with every message of that socket (spec §5); a to
 message's own `customData` (as rasa-webchat sends it) goes with that message instead.
 
 Session ids are 32 hexadecimal digits, chosen by the server when the widget has none: the
-id is the conversation's secret, and a widget can never name a conversation of a channel
-whose ids look different (a phone number...).
+id is the conversation's secret. The conversation itself is `widget:<session id>`
+(connectors.guard.conversation_id): no widget can name another channel's conversation.
+
+Bounded input: a socket.io message is at most MAX_SOCKET_MESSAGE_BYTES and its JSON at most
+connectors.guard.MAX_BODY_DEPTH levels deep, and `customData` is checked by
+connectors.guard.screen_metadata; beyond, a polite refusal and nothing processed.
+
+Only pages of the allowed origins (WIDGET_ALLOWED_ORIGINS, which the Rasa server's `--cors`
+lists too) may open a socket: a browser sends its page's origin, and a socket opened from
+another site is refused.
 """
 
 import json
@@ -38,6 +46,7 @@ from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
+from socketio.packet import Packet
 
 from connectors.attachments import (
     ATTACH_DOCUMENT_TEXT,
@@ -47,7 +56,18 @@ from connectors.attachments import (
     refusal_text,
     upload_max_bytes,
 )
-from connectors.guard import REFUSALS, client_metadata, offered_payloads, screen_text, without_shortcut
+from connectors.guard import (
+    CLIENT_SOURCE,
+    REFUSALS,
+    UnreadableJson,
+    allowed_origins,
+    conversation_id,
+    offered_payloads,
+    read_json,
+    screen_metadata,
+    screen_text,
+    without_shortcut,
+)
 from connectors.rate_limit import check_rate, rate_limiter, retry_after
 from connectors.rate_limit import refusal_text as too_many_messages
 from connectors.upload_limits import upload_allowances
@@ -58,6 +78,13 @@ logger = logging.getLogger(__name__)
 
 SESSION_ID = re.compile(r"[0-9a-f]{32}")  # matched whole (fullmatch)
 MAX_TOKEN_LENGTH = 4096
+# Well above a message (2000 characters) and its customData (connectors.guard.MAX_METADATA_BYTES),
+# so that oversized customData gets the polite refusal; engine.io drops a client sending more.
+MAX_SOCKET_MESSAGE_BYTES = 256 * 1024
+# The event a socket.io packet becomes when its JSON cannot be read (too deep, malformed).
+UNREADABLE_EVENT = "unreadable_message"
+# The page's origin a browser sends when it opens the socket, as the handshake's WSGI environ names it.
+ORIGIN_HEADER = "HTTP_ORIGIN"
 
 # Room for the multipart envelope and the form fields around the file.
 MULTIPART_OVERHEAD = 64 * 1024
@@ -67,6 +94,24 @@ WIDGET_REFUSALS = {
     "no_file": "Aucun fichier reçu : choisissez une photo ou un PDF.",
     "no_session": "La conversation n'est plus ouverte : rechargez la page, puis joignez à nouveau votre fichier.",
 }
+
+
+class _BoundedJson:
+    """The JSON of socket.io packets, read with connectors.guard.read_json: python-socketio's
+    own reading is recursive and fails deep inside its handler on deeply nested input."""
+
+    dumps = staticmethod(json.dumps)
+
+    @staticmethod
+    def loads(text: Text) -> Any:
+        try:
+            return read_json(text)
+        except UnreadableJson:  # answered as any refused input, never processed
+            return [UNREADABLE_EVENT]
+
+
+class _BoundedPacket(Packet):
+    json = _BoundedJson
 
 
 class WidgetOutput(SocketIOOutput):
@@ -124,6 +169,27 @@ def _session_id(requested: Any) -> Text:
     return uuid.uuid4().hex
 
 
+def _custom_data(raw: Any) -> Tuple[Dict[Text, Any], bool]:
+    """The customData of a widget event (an object, or JSON text as some widgets send it)
+    checked by connectors.guard, and whether it was refused."""
+    if isinstance(raw, str):
+        try:
+            raw = read_json(raw)
+        except UnreadableJson:
+            return {}, True
+    screened = screen_metadata(raw)
+    return screened.metadata, screened.problem is not None
+
+
+def _conversation(session_id: Text) -> Text:
+    return conversation_id("widget", session_id)
+
+
+def _source(request: Request) -> Text:
+    """connectors.guard.CLIENT_SOURCE of a message from the widget: its client's address."""
+    return f"ip:{request.remote_addr or request.ip}"
+
+
 def _auth_token(custom_data: Any) -> Optional[Text]:
     token = custom_data.get("auth_token") if isinstance(custom_data, dict) else None
     return token if isinstance(token, str) and 0 < len(token) <= MAX_TOKEN_LENGTH else None
@@ -177,8 +243,11 @@ class WidgetInput(SocketIOInput):
         return WidgetOutput(self.sio, self.bot_message_evt) if self.sio else None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> SocketBlueprint:
-        # CORS is Rasa's (`--cors`): the engine.io server adds no headers of its own.
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
+        # CORS headers are Rasa's (`--cors`): the engine.io server adds none of its own, and the
+        # socket's origin is checked on `connect`.
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], serializer=_BoundedPacket,
+                          max_http_buffer_size=MAX_SOCKET_MESSAGE_BYTES)
+        origins = allowed_origins()
         self.sio = sio
         webhook = SocketBlueprint(sio, self.socketio_path, "widget_webhook", __name__)
         webhook.listener("after_server_start")(prepare_rasa_server)
@@ -190,7 +259,7 @@ class WidgetInput(SocketIOInput):
             return (sio.get_environ(sid) or {})["sanic.request"]
 
         async def tracker_events(sid: Text, session_id: Text) -> List[Any]:
-            tracker = await handshake(sid).app.ctx.agent.tracker_store.retrieve(session_id)
+            tracker = await handshake(sid).app.ctx.agent.tracker_store.retrieve(_conversation(session_id))
             return list(tracker.events) if tracker else []
 
         async def process(app: Any, message: UserMessage) -> None:
@@ -204,27 +273,46 @@ class WidgetInput(SocketIOInput):
             finally:
                 await sio.emit("bot_typing", False, room=message.sender_id)
 
-        def say(text: Text, session_id: Text, metadata: Dict[Text, Any]) -> UserMessage:
+        def say(text: Text, session_id: Text, metadata: Dict[Text, Any], request: Request) -> UserMessage:
+            """The message of the widget whose session is `session_id`; the replies go to the
+            conversation's room."""
             return UserMessage(
-                text, WidgetOutput(sio, self.bot_message_evt), session_id,
-                input_channel=self.name(), metadata=metadata,
+                text, WidgetOutput(sio, self.bot_message_evt), _conversation(session_id),
+                input_channel=self.name(), metadata={**metadata, CLIENT_SOURCE: _source(request)},
             )
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
 
+        @sio.on("connect")
+        async def connect(sid: Text, environ: Dict[Text, Any], auth: Any = None) -> bool:
+            """A browser names the page that opens the socket: only the allowed sites' pages may."""
+            origin = environ.get(ORIGIN_HEADER)
+            if origin is not None and origin.lower().rstrip("/") not in origins:
+                logger.info("widget socket refused: origin not allowed")
+                return False
+            return True
+
+        @sio.on(UNREADABLE_EVENT)
+        async def unreadable_message(sid: Text, *_: Any) -> None:
+            await sio.emit(self.bot_message_evt, {"text": REFUSALS["metadata"]}, room=sid)
+
         @sio.on("session_request")
         async def session_request(sid: Text, data: Any = None) -> None:
             data = data if isinstance(data, dict) else {}
+            custom_data, refused = _custom_data(data.get("customData"))
+            if refused:
+                await sio.emit(self.bot_message_evt, {"text": REFUSALS["metadata"]}, room=sid)
+                return
             session_id = _session_id(data.get("session_id"))
             previous = (await sio.get_session(sid)).get("session_id")
             if previous and previous != session_id:
-                await sio.leave_room(sid, previous)
-            await sio.save_session(sid, {"session_id": session_id, "auth_token": _auth_token(data.get("customData"))})
+                await sio.leave_room(sid, _conversation(previous))
+            await sio.save_session(sid, {"session_id": session_id, "auth_token": _auth_token(custom_data)})
             # A coroutine since python-socketio 5.10; Rasa's channel does not await it (rasa#13027),
             # so its replies go to a room nobody is in.
-            await sio.enter_room(sid, session_id)
+            await sio.enter_room(sid, _conversation(session_id))
             await sio.emit("session_confirm", session_id, room=sid)
             await sio.emit("history", await conversation_history(await tracker_events(sid, session_id)), room=sid)
 
@@ -236,11 +324,15 @@ class WidgetInput(SocketIOInput):
                 await sio.emit(self.bot_message_evt, {"text": WIDGET_REFUSALS["no_session"]}, room=sid)
                 return
             request = handshake(sid)
-            wait = check_rate(ip=request.remote_addr or request.ip, sender=session_id)
+            wait = check_rate(ip=request.remote_addr or request.ip, sender=_conversation(session_id))
             if wait is not None:
                 await sio.emit(self.bot_message_evt, {"text": too_many_messages(wait)}, room=sid)
                 return
             data = data if isinstance(data, dict) else {}
+            metadata, refused = _custom_data(data.get("customData"))
+            if refused:
+                await sio.emit(self.bot_message_evt, {"text": REFUSALS["metadata"]}, room=sid)
+                return
             screened = screen_text(data.get("message"))
             if screened.refusal:
                 await sio.emit(self.bot_message_evt, {"text": REFUSALS[screened.refusal]}, room=sid)
@@ -248,17 +340,10 @@ class WidgetInput(SocketIOInput):
             text = screened.text
             if text.startswith("/"):
                 text = without_shortcut(text, offered_payloads(await tracker_events(sid, session_id)))
-            custom_data = data.get("customData")
-            if isinstance(custom_data, str):
-                try:
-                    custom_data = json.loads(custom_data)
-                except ValueError:
-                    custom_data = None
-            metadata = client_metadata(custom_data)
-            token = _auth_token(custom_data) or session.get("auth_token")
+            token = _auth_token(metadata) or session.get("auth_token")
             if token:
                 metadata["auth_token"] = token
-            await process(request.app, say(text, session_id, metadata))
+            await process(request.app, say(text, session_id, metadata, request))
 
         @webhook.route("/upload", methods=["POST"], stream=True)
         async def upload(request: Request) -> HTTPResponse:
@@ -286,11 +371,11 @@ class WidgetInput(SocketIOInput):
             session = await _socket_session(sio, socket_id)
             if not session_id or session.get("session_id") != session_id:
                 return _refusal(409, "no_session", WIDGET_REFUSALS["no_session"])
-            wait = check_rate(sender=session_id)
+            wait = check_rate(sender=_conversation(session_id))
             if wait is not None:
                 return _refusal(429, "too_many_requests", too_many_messages(wait), {"Retry-After": retry_after(wait)})
 
-            sender = await file_sender(request.app.ctx.agent, session_id, self.name(), address,
+            sender = await file_sender(request.app.ctx.agent, _conversation(session_id), self.name(), address,
                                        session.get("auth_token"))
             received = await receive_file(upload.body, upload.type, upload.name, sender)
             if received.code == "not_taken":
@@ -302,7 +387,7 @@ class WidgetInput(SocketIOInput):
                 return _refusal(422, "file_refused", received.refusal)
             sent_with = {"auth_token": session["auth_token"]} if session.get("auth_token") else {}
             message = attach_document_message([received.attachment], sent_with)
-            request.app.add_task(process(request.app, say(message["text"], session_id, message["metadata"])))
+            request.app.add_task(process(request.app, say(message["text"], session_id, message["metadata"], request)))
             return response.json({"attachment": received.attachment}, status=201)
 
         return webhook

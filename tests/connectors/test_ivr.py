@@ -140,7 +140,7 @@ def test_a_call_is_greeted_and_the_buttons_become_a_keypad_menu(line, assistant)
     assert listen["hints"] == ["Déclarer un sinistre", "Recevoir une attestation"]
     assert reply["actions"][0]["ssml"].startswith('<speak xml:lang="fr-FR">')
     message = assistant.received[-1]
-    assert (message.text, message.sender_id, message.input_channel) == ("/greet", "ivr-call-greeting", "ivr")
+    assert (message.text, message.sender_id, message.input_channel) == ("/greet", "ivr:call-greeting", "ivr")
     assert message.metadata["channel_phone"] == MARIE_MOBILE
 
 
@@ -149,12 +149,15 @@ def test_the_callers_number_goes_with_every_message_in_e164(line, assistant, cal
     line.send(call_id, "dtmf", digits="1")
     assert [m.metadata["channel_phone"] for m in assistant.received] == [MARIE_MOBILE, MARIE_MOBILE]
     assert all(m.metadata["call_id"] == call_id for m in assistant.received)
+    assert all(m.metadata["client_source"] == f"ivr:{MARIE_MOBILE}" for m in assistant.received)
+    assert all(m.sender_id == f"ivr:{call_id}" for m in assistant.received)
 
 
 def test_a_hidden_number_sends_no_channel_phone(line, assistant):
     line.send("call-hidden", "start", caller="anonymous")
     line.send("call-hidden", "utterance", **utterance(("bonjour", 0.9)))
     assert all("channel_phone" not in m.metadata for m in assistant.received)
+    assert [m.metadata["client_source"] for m in assistant.received] == ["ivr:hidden", "ivr:hidden"]
 
 
 # --- what the caller says or types -----------------------------------------------------
@@ -365,6 +368,9 @@ def test_a_bad_signature_is_refused_with_403(line, assistant, signature):
         (b"{not json", 400, "bad_request"),
         (b"\xff\xfe\x00binary", 400, "bad_request"),
         (b"[1, 2]", 400, "bad_request"),
+        (b"[" * 30_000 + b"]" * 30_000, 400, "bad_request"),  # beyond what Python's parser can nest
+        (b'{"event_id": "e1", "call_id": "c1", "type": "no_input", "extra": ' + b"[" * 200 + b"]" * 200 + b"}",
+         400, "bad_request"),  # readable, but nested beyond any gateway's event
         (b'{"event_id": "e1", "call_id": "c1", "type": "video"}', 422, "unknown_event"),
         (b'{"event_id": "e1", "call_id": "c1"}', 422, "validation_error"),
         (b'{"call_id": "c1", "type": "no_input"}', 422, "validation_error"),

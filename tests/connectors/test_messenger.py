@@ -86,8 +86,10 @@ def test_anything_but_a_right_sha256_signature_is_refused(messenger, fake_api, h
 def test_a_text_reaches_the_assistant_and_is_answered(messenger, fake_api):
     assert deliver(messenger, page_webhook(text_event("bonjour"))).status_code == 200
     [message] = messenger.agent.received
-    assert message.text == "bonjour" and message.input_channel == "messenger" and message.metadata == {}
-    assert PSID not in message.sender_id
+    assert message.text == "bonjour" and message.input_channel == "messenger"
+    # The conversation is the user's pseudonym, bound to the channel, and so is the source.
+    assert message.sender_id.startswith("messenger:") and PSID not in message.sender_id
+    assert message.metadata == {"client_source": message.sender_id}
     [call] = fake_api.sent("/v21.0/me/messages")
     assert call.query == {"access_token": PAGE_TOKEN}
     assert call.json == {"recipient": {"id": PSID}, "messaging_type": "RESPONSE", "message": {"text": "Bien reçu."}}
@@ -132,6 +134,13 @@ def test_echoes_deliveries_and_reads_are_ignored(messenger, fake_api):
 
 def test_malformed_json_is_a_bad_request(messenger):
     assert messenger.post(*signed(b'{"object": "page", ')).status_code == 400
+
+
+@pytest.mark.parametrize("depth", [100, 50_000])
+def test_a_deeply_nested_body_is_a_bad_request(messenger, depth):
+    raw = b'{"object": "page", "entry": ' + b"[" * depth + b"]" * depth + b"}"
+    assert messenger.post(*signed(raw)).status_code == 400
+    assert messenger.agent.received == []
 
 
 @pytest.mark.parametrize("text, refusal", [("x" * (MAX_MESSAGE_LENGTH + 1), "too_long"), ("\x00", "empty")])

@@ -79,8 +79,9 @@ def test_a_text_reaches_the_assistant_without_any_call_to_telegram(telegram, fak
     assert answer.status_code == 200
     [message] = telegram.agent.received
     assert message.text == "je veux déclarer un sinistre" and message.input_channel == "telegram"
-    assert message.metadata == {}  # Telegram verifies no phone number
-    assert str(CHAT_ID) not in message.sender_id
+    # Telegram verifies no phone number; the source is the chat, by its pseudonym.
+    assert message.metadata == {"client_source": message.sender_id}
+    assert message.sender_id.startswith("telegram:") and str(CHAT_ID) not in message.sender_id
     # The only call is the reply: nothing asked of Telegram to trust the update.
     assert [(c.method, c.path) for c in fake_api.calls] == [("POST", f"/bot{BOT_TOKEN}/sendMessage")]
     assert sent(fake_api) == [{"chat_id": CHAT_ID, "text": "Bien reçu."}]
@@ -145,6 +146,12 @@ def test_group_chats_and_other_updates_are_acknowledged_and_ignored(telegram, fa
 def test_malformed_json_is_a_bad_request(telegram):
     assert deliver(telegram, b'{"update_id": 1, "message": ').status_code == 400
     assert deliver(telegram, b"[]").status_code == 400
+
+
+@pytest.mark.parametrize("depth", [100, 50_000])
+def test_a_deeply_nested_update_is_a_bad_request(telegram, depth):
+    assert deliver(telegram, b'{"update_id": 1, "message": ' + b"[" * depth + b"]" * depth + b"}").status_code == 400
+    assert telegram.agent.received == []
 
 
 def test_buttons_become_an_inline_keyboard(telegram, fake_api):

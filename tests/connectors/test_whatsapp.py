@@ -148,6 +148,16 @@ def test_malformed_json_with_a_good_signature_is_a_bad_request(whatsapp):
     assert answer.status_code == 400
 
 
+@pytest.mark.parametrize("depth", [100, 100_000])
+def test_a_deeply_nested_body_with_a_good_signature_is_a_bad_request(whatsapp, fake_api, depth):
+    """Readable but deeper than any platform's event, or beyond Python's parser: 400, never a 500."""
+    raw = b'{"object": "whatsapp_business_account", "entry": ' + b"[" * depth + b"]" * depth + b"}"
+    answer = whatsapp.post(*signed(raw))
+    whatsapp.settle()
+    assert answer.status_code == 400 and answer.json()["error"]["code"] == "bad_request"
+    assert whatsapp.agent.received == [] and fake_api.calls == []
+
+
 def test_an_oversized_body_is_refused(whatsapp):
     answer = whatsapp.post(*signed(b"{" + b" " * (300 * 1024) + b"}"))
     assert answer.status_code == 413
@@ -162,8 +172,9 @@ def test_a_text_reaches_the_assistant_with_the_verified_phone_number(whatsapp, f
     [message] = whatsapp.agent.received
     assert message.text == "je veux déclarer un sinistre"
     assert message.input_channel == "whatsapp"
-    assert message.metadata == {"channel_phone": "+33612345678"}
-    assert WA_ID not in message.sender_id  # the conversation id is a pseudonym
+    assert message.metadata == {"channel_phone": "+33612345678", "client_source": message.sender_id}
+    # The conversation id is a pseudonym, bound to the channel.
+    assert message.sender_id.startswith("whatsapp:") and WA_ID not in message.sender_id
     [reply] = sent_messages(fake_api)
     assert reply == {"messaging_product": "whatsapp", "recipient_type": "individual", "to": WA_ID,
                      "type": "text", "text": {"body": "Bien reçu.", "preview_url": False}}
@@ -247,7 +258,7 @@ def test_an_oversized_or_empty_text_is_refused_without_reaching_the_assistant(wh
 
 def test_a_number_that_is_not_a_phone_number_is_not_passed_as_one(whatsapp):
     deliver(whatsapp, webhook([text_message("bonjour", wa_id="12")], wa_id="12"))
-    assert whatsapp.agent.received[0].metadata == {}
+    assert "channel_phone" not in whatsapp.agent.received[0].metadata
 
 
 def test_several_messages_of_one_conversation_are_handled_in_order(whatsapp):

@@ -220,6 +220,21 @@ def test_every_procfile_process_has_a_kubernetes_deployment_running_its_command(
     assert used <= {variable["name"] for variable in spec.get("env", [])}
 
 
+def test_the_rasa_server_answers_browsers_of_the_configured_web_sites_only():
+    """`--cors` takes WIDGET_ALLOWED_ORIGINS everywhere, never "*" (any page could then talk
+    to the assistant in its visitors' name)."""
+    commands = {
+        "Procfile": shlex.split(procfile()["rasa"]),
+        "systemd": exec_start(unit_path("rasa")),
+        "kubernetes": container(deployment("rasa"))["command"],
+    }
+    for where, command in commands.items():
+        cors = command[command.index("--cors") + 1]
+        assert "WIDGET_ALLOWED_ORIGINS" in cors, where
+        assert "*" not in " ".join(command), where
+    assert "WIDGET_ALLOWED_ORIGINS" in documented_variables()
+
+
 def test_every_unit_reads_the_one_environment_file():
     for path in sorted(SYSTEMD.glob("*.service")):
         assert unit_settings(path).get("EnvironmentFile") == [ENVIRONMENT_FILE], path.name

@@ -10,6 +10,7 @@ from typing import Optional, Tuple
 import pytest
 import requests
 
+from connectors.guard import conversation_id
 from tests.actions.helpers import JWT_SECRET
 from tests.connectors.fake_platform import FakePlatformApi
 from tests.processes import free_port, start, stop, wait_until_up
@@ -68,9 +69,12 @@ class RasaStack:
         answer.raise_for_status()
         return answer.json()
 
-    def tracker(self, sender: str) -> dict:
+    def tracker(self, sender: str, channel: str = "rest") -> dict:
+        """The conversation of `sender` (the channel's own id: REST sender, widget session...)
+        through Rasa's HTTP API."""
         answer = requests.get(
-            f"{self.url}/conversations/{sender}/tracker", params={"token": self.api_token}, timeout=10
+            f"{self.url}/conversations/{conversation_id(channel, sender)}/tracker",
+            params={"token": self.api_token}, timeout=10,
         )
         answer.raise_for_status()
         return answer.json()
@@ -88,7 +92,7 @@ def messaging_platform() -> FakePlatformApi:
 def rasa_stack(services, trained_model, tmp_path_factory, messaging_platform) -> RasaStack:
     """Action server and Rasa server on free ports, talking to the test services."""
     workdir = tmp_path_factory.mktemp("rasa")
-    actions_port, rasa_port = free_port(), free_port()
+    actions_port, rasa_port, site_port = free_port(), free_port(), free_port()
     jwt_secret = JWT_SECRET
     api_token = "test-rasa-api-token"
     env = {
@@ -143,7 +147,8 @@ def rasa_stack(services, trained_model, tmp_path_factory, messaging_platform) ->
             "--model", str(trained_model), "--endpoints", str(endpoints),
             "--credentials", str(credentials), "--port", str(rasa_port),
             "--enable-api", "--auth-token", api_token,
-            "--cors", "*",  # as in the Procfile: the widget's page is served from another origin
+            # As in the Procfile: the widget's pages are served from another origin.
+            "--cors", f"http://127.0.0.1:{site_port}",
             "--debug",
         ],
         cwd=ROOT, env=env, log_path=rasa_log,

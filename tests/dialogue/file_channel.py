@@ -1,6 +1,7 @@
 """A channel of the dialogue tests only (never in credentials.yml): a file posted as JSON
 takes the path every file-taking connector takes (connectors.attachments), so that the
-whole dialogue around received files runs against a real Rasa server."""
+whole dialogue around received files runs against a real Rasa server. The file goes to
+the REST conversation of `sender` (`rest:<sender>`), which takes no files of its own."""
 
 import base64
 from typing import Any, Awaitable, Callable, Text
@@ -11,6 +12,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from connectors.attachments import attach_document_message, file_sender, receive_file
+from connectors.guard import conversation_id
 
 
 class FileTestInput(InputChannel):
@@ -28,7 +30,8 @@ class FileTestInput(InputChannel):
         async def receive(request: Request) -> HTTPResponse:
             body = request.json
             metadata = body.get("metadata") or {}
-            sender = await file_sender(request.app.ctx.agent, body["sender"], self.name(), body.get("address"),
+            conversation = conversation_id("rest", body["sender"])
+            sender = await file_sender(request.app.ctx.agent, conversation, self.name(), body.get("address"),
                                        metadata.get("auth_token"))
             result = await receive_file(base64.b64decode(body["data"]), body.get("content_type"), body.get("filename"),
                                         sender)
@@ -37,7 +40,8 @@ class FileTestInput(InputChannel):
             message = attach_document_message([result.attachment], metadata)
             collector = CollectingOutputChannel()
             await on_new_message(
-                UserMessage(message["text"], collector, body["sender"], input_channel=self.name(), metadata=message["metadata"])
+                UserMessage(message["text"], collector, conversation, input_channel=self.name(),
+                            metadata=message["metadata"])
             )
             return response.json(collector.messages)
 

@@ -9,6 +9,7 @@ import uuid
 import pytest
 
 from connectors.espace_client import issue_session_token
+from connectors.guard import conversation_id
 from tests.bot.helpers import latest_code
 
 KARIM, MARIE = "10000002", "10000001"
@@ -29,7 +30,8 @@ def texts(messages):
 def stored(rasa_stack, sender) -> str:
     """The conversation's events as the database holds them (JSON decoded, accents included)."""
     with sqlite3.connect(rasa_stack.conversations_db) as connection:
-        rows = connection.execute("SELECT data FROM events WHERE sender_id = ? ORDER BY id", (sender,)).fetchall()
+        rows = connection.execute(
+            "SELECT data FROM events WHERE sender_id = ? ORDER BY id", (conversation_id("rest", sender),)).fetchall()
     assert rows
     return "\n".join(json.dumps(json.loads(data), ensure_ascii=False) for (data,) in rows)
 

@@ -121,3 +121,12 @@ def test_the_phone_simulator_places_a_call_as_the_gateway_would(rasa_stack, serv
     assert "(l'assistant raccroche" in shown
     sent = outbox(services, "s.martin@example.fr")
     assert len(sent) == len(before) + 1 and "PRO-700215" in sent[-1]["subject"]
+
+
+def test_an_event_nested_thirty_thousand_levels_deep_gets_a_400(rasa_stack):
+    body = b'{"event_id": "e", "call_id": "c", "type": "start", "caller": ' + b"[" * 30_000 + b"]" * 30_000 + b"}"
+    answer = requests.post(f"{rasa_stack.url}/webhooks/ivr/events", data=body, timeout=30,
+                           headers={"Authorization": f"Bearer {IVR_GATEWAY_TOKEN}"})
+    assert answer.status_code == 400 and answer.json()["error"]["code"] == "bad_request"
+    # The line still answers.
+    assert heard(PhoneCall(rasa_stack).event("start", caller="+33612345678")).startswith("Bonjour")

@@ -1,6 +1,7 @@
 """Hostile input on the REST channel: a clear answer or a 4xx, nothing written in the
 conversation store (read from its SQLite file), the server still answering."""
 
+import concurrent.futures
 import http.client
 import json
 import sqlite3
@@ -10,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from connectors.guard import MAX_MESSAGE_LENGTH
+from connectors.guard import MAX_MESSAGE_LENGTH, MAX_METADATA_DEPTH, conversation_id
 from connectors.rate_limit import RateLimiter
 
 MISSING = object()
@@ -31,7 +32,8 @@ def user_texts(rasa_stack, sender):
 
 def stored_events(rasa_stack, sender) -> int:
     with sqlite3.connect(rasa_stack.conversations_db) as connection:
-        return connection.execute("SELECT COUNT(*) FROM events WHERE sender_id = ?", (sender,)).fetchone()[0]
+        return connection.execute(
+            "SELECT COUNT(*) FROM events WHERE sender_id = ?", (conversation_id("rest", sender),)).fetchone()[0]
 
 
 def assert_alive(rasa_stack):
@@ -156,3 +158,85 @@ def test_an_address_over_the_limit_gets_a_429_whatever_the_sender(rasa_stack):
     assert status == 429 and accepted >= limit.messages
     assert int(retry_after) >= 1 and "Patientez" in answer[0]["text"]
     assert_alive(rasa_stack)  # from another address
+
+
+# --- bounded metadata ------------------------------------------------------------------
+
+
+def nested_metadata(depth: int) -> dict:
+    metadata: dict = {"page": "/contact"}
+    for _ in range(depth - 1):
+        metadata = {"a": metadata}
+    return metadata
+
+
+@pytest.mark.parametrize("size", [20_000, 90_000], ids=["20 KB", "90 KB"])
+def test_oversized_metadata_is_refused_at_once_while_other_conversations_are_answered(rasa_stack, sender, size):
+    # Phone-number-like text: what the masking of stored conversations works hardest on.
+    metadata = {"auth_token": "x", "page": "06 12 34 56 78 " * (size // 15)}
+    other = f"other-{uuid.uuid4()}"
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        refused = pool.submit(requests.post, webhook(rasa_stack), timeout=30,
+                              json={"sender": sender, "message": "bonjour", "metadata": metadata})
+        answered = pool.submit(rasa_stack.say, other, "bonjour")
+        refused, answered = refused.result(), answered.result()
+    assert refused.status_code == 413 and refused.json()["error"]["code"] == "metadata_too_large"
+    assert "8 Ko" in refused.json()["error"]["message"]
+    assert "Bonjour" in answered[0]["text"]
+    assert stored_events(rasa_stack, sender) == 0
+
+
+@pytest.mark.parametrize("depth", [6, 30, 900], ids=["6 levels", "30 levels", "900 levels"])
+def test_deeply_nested_metadata_gets_a_400_and_writes_nothing(rasa_stack, sender, depth):
+    body = '{"sender": "%s", "message": "bonjour", "metadata": %s}' % (
+        sender, "{\"a\": " * (depth - 1) + "{}" + "}" * (depth - 1))
+    answer = requests.post(webhook(rasa_stack), data=body.encode(), timeout=30)
+    assert answer.status_code == 400 and answer.json()["error"]["code"] == "bad_request"
+    assert "imbri" in answer.json()["error"]["message"]
+    assert stored_events(rasa_stack, sender) == 0
+    assert_alive(rasa_stack)
+
+
+def test_metadata_at_the_limits_is_processed(rasa_stack, sender):
+    rasa_stack.say(sender, "bonjour", **nested_metadata(MAX_METADATA_DEPTH))
+    assert user_texts(rasa_stack, sender) == ["bonjour"]
+
+
+def test_the_source_of_a_message_is_set_by_the_channel_not_the_client(rasa_stack, sender):
+    rasa_stack.say(sender, "bonjour", client_source="ip:203.0.113.7")
+    [message] = [event for event in rasa_stack.tracker(sender)["events"] if event["event"] == "user"]
+    assert message["metadata"]["client_source"] == "ip:127.0.0.1"
+
+
+def test_answers_name_the_sender_the_client_chose(rasa_stack, sender):
+    assert {message["recipient_id"] for message in rasa_stack.say(sender, "bonjour")} == {sender}
+
+
+# --- which web pages may call the REST channel ---------------------------------------------
+
+
+def preflight(rasa_stack, origin: str) -> requests.Response:
+    return requests.options(webhook(rasa_stack), timeout=10, headers={
+        "Origin": origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"})
+
+
+@pytest.mark.parametrize("origin", ["https://attacker.example", "null", "http://127.0.0.1:1"])
+def test_a_page_of_another_site_gets_no_cors_permission(rasa_stack, sender, origin):
+    assert "Access-Control-Allow-Origin" not in preflight(rasa_stack, origin).headers
+    answer = requests.post(webhook(rasa_stack), json={"sender": sender, "message": "bonjour"},
+                           headers={"Origin": origin}, timeout=30)
+    assert "Access-Control-Allow-Origin" not in answer.headers  # the browser keeps the answer from the page
+
+
+def test_a_page_of_the_web_site_may_call_the_assistant(rasa_stack):
+    answer = preflight(rasa_stack, rasa_stack.site_origin)
+    assert answer.headers["Access-Control-Allow-Origin"] == rasa_stack.site_origin
+    assert "POST" in answer.headers["Access-Control-Allow-Methods"]
+
+
+def test_a_body_over_a_megabyte_gets_a_413_and_writes_nothing(rasa_stack, sender):
+    body = {"sender": sender, "message": "bonjour " * 150_000}
+    answer = requests.post(webhook(rasa_stack), json=body, timeout=30)
+    assert answer.status_code == 413 and answer.json()["error"]["code"] == "payload_too_large"
+    assert stored_events(rasa_stack, sender) == 0
+    assert_alive(rasa_stack)

@@ -17,6 +17,7 @@ from bench.conversations import CLAIM_DECLARATION, MARIE
 from bench.engines import missing_engines
 from bench.stack import start_production
 from connectors.espace_client import issue_session_token
+from connectors.guard import conversation_id
 
 MISSING = missing_engines()
 
@@ -43,7 +44,8 @@ def stored_events(production, sender):
     try:
         with engine.connect() as connection:
             rows = connection.execute(text(
-                "SELECT id, type_name, data FROM events WHERE sender_id = :sender ORDER BY id"), {"sender": sender})
+                "SELECT id, type_name, data FROM events WHERE sender_id = :sender ORDER BY id"),
+                {"sender": conversation_id("rest", sender)})
             return [(row.type_name, json.loads(row.data)) for row in rows]
     finally:
         engine.dispose()
@@ -86,7 +88,7 @@ def test_a_conversation_whose_turns_alternate_between_replicas_keeps_every_event
         assert len([1 for type_name, _ in turn if type_name == "bot"]) == len(messages)
         assert ends_listening(turn)
     # Both replicas read the same conversation.
-    trackers = [requests.get(f"{url}/conversations/{sender}/tracker",
+    trackers = [requests.get(f"{url}/conversations/{conversation_id('rest', sender)}/tracker",
                              params={"token": production.api_token}, timeout=10).json() for url in replicas]
     assert trackers[0]["events"] == trackers[1]["events"]
     assert trackers[0]["slots"]["customer_identified"] is True

@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 from pypdf import PdfReader
 
 from tests.dialogue.widget_client import jpeg_photo
-from tests.processes import free_port, start, stop, wait_until_up
+from tests.processes import start, stop, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-results" / "widget"
@@ -33,7 +33,7 @@ MARIE = "10000001"
 @pytest.fixture(scope="module")
 def widget_site(rasa_stack, tmp_path_factory):
     """The pages, served by `python -m connectors.widget_site`, talking to the test Rasa."""
-    port, log = free_port(), tmp_path_factory.mktemp("widget_site") / "site.log"
+    port, log = rasa_stack.site_port, tmp_path_factory.mktemp("widget_site") / "site.log"
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
@@ -43,7 +43,7 @@ def widget_site(rasa_stack, tmp_path_factory):
     process = start([sys.executable, "-m", "connectors.widget_site", "--port", str(port)], ROOT, env, log)
     try:
         wait_until_up(f"http://127.0.0.1:{port}/favicon.ico", process, 30, log)
-        yield f"http://127.0.0.1:{port}"
+        yield rasa_stack.site_origin
     finally:
         stop(process)
 

@@ -44,7 +44,8 @@ def jpeg_photo(width: int = 320, height: int = 240) -> bytes:
 
 
 class WidgetClient:
-    def __init__(self, rasa_url: str, address: Optional[str] = None) -> None:
+    def __init__(self, rasa_url: str, address: Optional[str] = None, origin: Optional[str] = None) -> None:
+        """A socket to the widget channel; `origin`: the web page a browser would say opened it."""
         self.url = rasa_url
         self.address = address or new_loopback_address()
         self.http = requests.Session()
@@ -53,7 +54,8 @@ class WidgetClient:
         self.sio = socketio.Client(reconnection=False)
         for name in ("session_confirm", "history", "bot_uttered", "bot_typing"):
             self.sio.on(name, self._recorder(name))
-        self.sio.connect(rasa_url, transports=["polling"], socketio_path="/socket.io", wait_timeout=20)
+        self.sio.connect(rasa_url, transports=["polling"], socketio_path="/socket.io", wait_timeout=20,
+                         headers={"Origin": origin} if origin else {})
         self.session_id: Optional[str] = None
 
     def _recorder(self, name: str):
@@ -87,6 +89,11 @@ class WidgetClient:
 
     def emit(self, text: Any, **custom_data: Any) -> None:
         self.sio.emit("user_uttered", {"message": text, "customData": custom_data})
+
+    def emit_raw(self, event_json: str) -> None:
+        """An event whose JSON (`["name", data]`) is written by hand, for JSON the client library
+        would refuse to write; engine.io adds its message type, socket.io's is 2 (an event)."""
+        self.sio.eio.send("2" + event_json)
 
     def refusal(self) -> str:
         """The text of a polite refusal (no typing indicator: nothing reached the assistant)."""

@@ -59,7 +59,7 @@ class FaultStack:
         return answer.json()
 
     def tracker(self, sender: str) -> dict:
-        answer = requests.get(f"{self.url}/conversations/{sender}/tracker",
+        answer = requests.get(f"{self.url}/conversations/{conversation_id('rest', sender)}/tracker",
                               params={"token": "fault-api-token"}, timeout=10)
         answer.raise_for_status()
         return answer.json()

@@ -6,6 +6,7 @@ import uuid
 import pytest
 
 from connectors.espace_client import issue_session_token
+from connectors.guard import conversation_id
 from tests.actions.helpers import JWT_SECRET
 from tests.faults.conftest import SERVICES_TIMEOUT_SECONDS
 from tests.processes import wait_for
@@ -67,7 +68,8 @@ def test_a_claim_confirmed_while_the_claims_service_is_down_is_kept_then_filed_o
 
     assert "ne répond pas" in answer and "conservée" in answer and "par e-mail" in answer
     assert claims_at(fault_stack, place) == []
-    assert fault_stack.outbox_rows("SELECT status FROM pending_claims WHERE sender_id = ?", (sender,)) == [("pending",)]
+    assert fault_stack.outbox_rows(
+        "SELECT status FROM pending_claims WHERE sender_id = ?", (conversation_id("rest", sender),)) == [("pending",)]
 
     fault_stack.start("claims")
     [(number,)] = wait_for(lambda: claims_at(fault_stack, place), 60, "the worker files the queued claim")
@@ -94,7 +96,7 @@ def test_a_claim_confirmed_while_the_claims_service_is_slow_is_filed_once_not_tw
     fault_stack.set_claims_delay(0)
     wait_for(lambda: fault_stack.outbox_rows(
         "SELECT 1 FROM pending_claims WHERE sender_id = ? AND status = 'filed' AND claim_number = ?",
-        (sender, number)), 30, "the worker finds the claim already filed under its key")
+        (conversation_id("rest", sender), number)), 30, "the worker finds the claim already filed under its key")
     assert claims_at(fault_stack, place) == [(number,)]
     assert len(fault_stack.services_rows(
         "SELECT 1 FROM outbox WHERE subject LIKE ?", (f"%{number}",))) == 1  # acknowledged once
