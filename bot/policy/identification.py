@@ -79,11 +79,14 @@ CONVERSATION = LockPolicy("conversation", MAX_WRONG_ANSWERS, LOCK_DURATION, LOCK
 # (an address) may be shared by several people: a few more answers before its lock.
 SOURCE = LockPolicy("source", 5, LOCK_DURATION, DAY, DAY)
 PHONE = LockPolicy("phone", MAX_WRONG_ANSWERS, LOCK_DURATION, DAY, DAY)
-# Checks started, right or wrong alike (counting them tells nothing): 5 per
-# conversation and 30 per source in 15 minutes, so that nobody can repeat a
-# question at will (to time the answers, or fill the database).
-CONVERSATION_CHECKS = LockPolicy("checks:conversation", 6, LOCK_DURATION, LOCK_DURATION, LOCK_DURATION)
-SOURCE_CHECKS = LockPolicy("checks:source", 31, LOCK_DURATION, DAY, DAY)
+# Checks started, right or wrong alike (counting them tells nothing), so that
+# nobody can repeat a question at will (to time the answers, or fill the database).
+# The check past the number allowed in 15 minutes is the one refused and locking.
+CHECKS_PER_CONVERSATION = 5
+CHECKS_PER_SOURCE = 30
+CONVERSATION_CHECKS = LockPolicy("checks:conversation", CHECKS_PER_CONVERSATION + 1,
+                                 LOCK_DURATION, LOCK_DURATION, LOCK_DURATION)
+SOURCE_CHECKS = LockPolicy("checks:source", CHECKS_PER_SOURCE + 1, LOCK_DURATION, DAY, DAY)
 
 
 @dataclass(frozen=True)
