@@ -18,22 +18,47 @@ UNREADABLE = "caractères de contrôle ou invalides"
 _UNREADABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
+# The routes' bodies are records a few levels deep (a request's `details`); deeper JSON is
+# refused as unreadable before any code walks it: the parser, the checks here, the database
+# driver's encoder are recursive, and a few hundred levels exhaust Python's stack.
+MAX_BODY_DEPTH = 32
+
+
 def readable(value: Any) -> bool:
     """Whether every string in `value` (nested in lists and objects too) is text."""
-    if isinstance(value, str):
-        return not _UNREADABLE.search(value)
-    if isinstance(value, dict):
-        return all(readable(key) and readable(item) for key, item in value.items())
-    if isinstance(value, list):
-        return all(readable(item) for item in value)
+    pending = [value]
+    while pending:  # no recursion: the depth of `value` is the client's
+        item = pending.pop()
+        if isinstance(item, str):
+            if _UNREADABLE.search(item):
+                return False
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
     return True
+
+
+def nested_deeper_than(value: Any, max_depth: int) -> bool:
+    """Whether objects and arrays nest more than `max_depth` levels in `value`."""
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        if depth > max_depth:
+            return True
+        pending.extend((child, depth + 1) for child in children)
+    return False
 
 
 def read_json_object(request: Any) -> dict:
     """The request body as a JSON object; an empty body counts as `{}`.
 
-    Malformed JSON (or binary garbage) -> 400 invalid_json; any other JSON
-    value than an object -> 422 validation_error.
+    Malformed JSON (or binary garbage, or nested deeper than MAX_BODY_DEPTH) ->
+    400 invalid_json; any other JSON value than an object -> 422 validation_error.
     """
     raw = request.body or b""
     if not raw.strip():
@@ -42,6 +67,8 @@ def read_json_object(request: Any) -> dict:
         value = json.loads(raw)
     except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError
         raise ServiceError("invalid_json") from None
+    if nested_deeper_than(value, MAX_BODY_DEPTH):
+        raise ServiceError("invalid_json")
     if not isinstance(value, dict):
         raise validation_error({"body": "un objet JSON est attendu"})
     return value

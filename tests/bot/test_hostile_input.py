@@ -91,6 +91,17 @@ def test_a_225_kb_body_is_refused_before_any_handler(services):
     assert_refused_and_nothing_written(services, lambda: post(services, CLAIMS, body), 413, "payload_too_large")
 
 
+@pytest.mark.parametrize("depth", [33, 900, 5_000])
+@pytest.mark.parametrize("path, body", [
+    (REQUESTS, lambda nested: f'{{"kind": "quote", "details": {nested}}}'),
+    (HANDOFFS, lambda nested: f'{{"channel": "rest", "reason": "demande", "summary": {nested}}}'),
+    (CLAIMS, lambda nested: json.dumps(declaration())[:-1] + f', "witnesses": {nested}}}'),
+], ids=["request details", "hand-off summary", "claim witnesses"])
+def test_deeply_nested_json_is_refused_as_unreadable_and_nothing_is_written(services, path, body, depth):
+    nested = '{"a": ' * depth + "1" + "}" * depth  # under 64 KB: read, then refused for its depth
+    assert_refused_and_nothing_written(services, lambda: post(services, path, body(nested)), 400, "invalid_json")
+
+
 def test_unknown_fields_are_refused_rather_than_ignored(services):
     error = assert_refused_and_nothing_written(
         services, lambda: post(services, CLAIMS, {**declaration(), "amount_paid_eur": 10_000}), 422, "validation_error")

@@ -9,6 +9,7 @@ written into the repository), and each test sets its own `max_examples` and `dea
 that the whole folder runs in well under a minute.
 """
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -16,6 +17,7 @@ from hypothesis.configuration import set_hypothesis_home_dir
 from sanic import Sanic
 
 from connectors import rate_limit
+from tests.conftest import RunningServices, running_services
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,3 +47,12 @@ def generous_rate_limits():
     patch.setattr(rate_limit, "_limiter", None)
     yield
     patch.undo()
+
+
+@pytest.fixture(scope="session")
+def fuzzed_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServices]:
+    """Both services on a database of their own: fuzzing counts wrong identification answers,
+    files claims and uploads files that no other test should meet."""
+    workdir = tmp_path_factory.mktemp("fuzzed-services")
+    with running_services(workdir, f"sqlite:///{workdir / 'oyat.db'}") as running:
+        yield running
