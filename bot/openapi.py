@@ -250,15 +250,6 @@ def _policy_paths() -> dict:
              "404": _error_response("Jeton valide d'un client inconnu (customer_not_found)")},
             body="SessionTokenInput",
         )},
-        "/v1/outbox": {"get": _operation(
-            "listOutbox", "Messages envoyés (e-mails, SMS), dans l'ordre d'envoi", "policy",
-            {"200": _ok("Messages", "OutboxList"),
-             "422": _error_response("limit invalide")},
-            [_param("recipient", "Adresse e-mail ou téléphone E.164", "query"),
-             {**_param("limit", "Nombre de messages, les plus récents (1 à 1000, 500 par défaut)",
-                       "query"),
-              "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 500}}],
-        )},
     }
 
 
@@ -426,12 +417,6 @@ def _schemas() -> dict:
                                                             "chaque appel qui concerne ce client"},
             "identity_expires_at": DATETIME,
         }),
-        "OutboxMessage": _object({
-            "id": INTEGER, "channel": {"type": "string", "enum": ["email", "sms"]},
-            "recipient": STRING, "subject": _nullable(STRING), "body": STRING,
-            "status": STRING, "created_at": DATETIME,
-        }),
-        "OutboxList": _object({"messages": {"type": "array", "items": _ref("OutboxMessage")}}),
         "ClaimDeclaration": _object({
             "contract_number": STRING,
             "claim_type": {"type": "string", "enum": list(CLAIM_TYPES)},

@@ -14,7 +14,7 @@ from bot.auth import check_identity, queued_claim_grace
 from bot.clock import PARIS, days_after, isoformat_paris, now_utc, today_paris
 from bot.db import with_session
 from bot.documents.links import LinkCheck, check_link
-from bot.errors import ServiceError, validation_error
+from bot.errors import ServiceError
 from bot.masking import mask_email
 from bot.policy import notifications
 from bot.policy.attestations import KINDS, attestation_json, issue_attestation
@@ -22,7 +22,7 @@ from bot.policy.identification import Asker, Identification
 from bot.policy.models import CustomerRequest, Handoff
 from bot.policy.repository import PolicyRepository
 from bot.policy.request_kinds import REQUEST_DELAY_DAYS
-from bot.policy.serializers import contract_json, customer_json, outbox_json
+from bot.policy.serializers import contract_json, customer_json
 from bot.policy.session_tokens import customer_id_from_session_token
 from bot.references import commit_with_retries, next_yearly_reference
 from bot.responses import json_response
@@ -31,8 +31,6 @@ from bot.validation import BodyChecker, read_json_object
 logger = logging.getLogger(__name__)
 
 CUSTOMER = "/v1/customers/<customer_id:str>"
-OUTBOX_DEFAULT_MESSAGES = 500
-OUTBOX_MAX_MESSAGES = 1000
 
 
 def create_blueprint() -> Blueprint:
@@ -61,7 +59,6 @@ def create_blueprint() -> Blueprint:
         verify_identity_check, "/v1/identity-checks/<check_id:str>/verify", methods=["POST"]
     )
     bp.add_route(check_session_token, "/v1/espace-client-token-checks", methods=["POST"])
-    bp.add_route(list_outbox, "/v1/outbox", methods=["GET"])
     return bp
 
 
@@ -340,13 +337,3 @@ async def check_session_token(request: Any, session: AsyncSession) -> HTTPRespon
     await PolicyRepository(session).get_customer(customer_id)
     return json_response(_identified(request, customer_id, "espace_client_token", channel,
                                      conversation_id))
-
-
-@with_session
-async def list_outbox(request: Any, session: AsyncSession) -> HTTPResponse:
-    recipient = request.args.get("recipient")
-    limit_text = request.args.get("limit", str(OUTBOX_DEFAULT_MESSAGES))
-    if not limit_text.isdigit() or not 1 <= int(limit_text) <= OUTBOX_MAX_MESSAGES:
-        raise validation_error({"limit": f"nombre entre 1 et {OUTBOX_MAX_MESSAGES} attendu"})
-    messages = await PolicyRepository(session).list_outbox(recipient, int(limit_text))
-    return json_response({"messages": [outbox_json(message) for message in messages]})

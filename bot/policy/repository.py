@@ -2,13 +2,13 @@
 customer, so another customer's resource is simply "not found"."""
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import ServiceError
-from bot.policy.models import Contract, Customer, GeneratedDocument, OutboxMessage
+from bot.policy.models import Contract, Customer, GeneratedDocument
 
 
 class PolicyRepository:
@@ -47,10 +47,3 @@ class PolicyRepository:
             raise ServiceError("document_not_found")
         return document
 
-    async def list_outbox(self, recipient: Optional[str], limit: int) -> Sequence[OutboxMessage]:
-        """The `limit` most recent messages, in the order they were sent."""
-        query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
-        if recipient:
-            query = query.where(OutboxMessage.recipient == recipient)
-        newest_first = (await self.session.execute(query)).scalars().all()
-        return list(reversed(newest_first))

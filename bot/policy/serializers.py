@@ -4,9 +4,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Optional
 
-from bot.clock import isoformat_paris
 from bot.policy.coverage import covered_claim_types
-from bot.policy.models import Contract, Customer, OutboxMessage
+from bot.policy.models import Contract, Customer
 
 
 def euros(cents: Optional[int]) -> Optional[float]:
@@ -72,16 +71,4 @@ def contract_json(contract: Contract) -> dict:
         "covered_claim_types": (
             covered_claim_types(g["code"] for g in contract.guarantees) if active else []
         ),
-    }
-
-
-def outbox_json(message: OutboxMessage) -> dict:
-    return {
-        "id": message.id,
-        "channel": message.channel,
-        "recipient": message.recipient,
-        "subject": message.subject,
-        "body": message.body,
-        "status": message.status,
-        "created_at": isoformat_paris(message.created_at),
     }

@@ -5,6 +5,7 @@ from pypdf import PdfReader
 
 from actions.attestation import ActionAskAttestationContract, ActionGenerateAttestation, ValidateAttestationForm
 from tests.actions.helpers import KARIM, MARIE, SOPHIE, entity, identified, make_tracker, responses, slot_event, slot_sets
+from tests.bot.helpers import sent_messages
 
 
 async def run_form_validation(domain, dispatcher, customer, candidates=None, text="", entities=()):
@@ -114,8 +115,7 @@ async def test_a_car_attestation_comes_with_the_rule_that_replaced_the_green_car
 
 async def test_on_the_phone_the_attestation_is_emailed_to_the_address_on_file(domain, dispatcher, client, services):
     def outbox():
-        params = {"recipient": "marie.dupont@example.fr"}
-        return services.get("/v1/outbox", params=params).json()["messages"]
+        return sent_messages(services, "marie.dupont@example.fr")
 
     tracker = make_tracker(domain, slots=identified(MARIE, attestation_contract="HAB-120034"))
     tracker.events[0]["input_channel"] = "ivr"

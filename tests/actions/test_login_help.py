@@ -1,16 +1,6 @@
-import requests
-
 from actions.login_help import ActionSendIdentifierReminder, ActionSendPasswordReset
 from tests.actions.helpers import MARIE, identified, make_tracker, responses
-
-
-def outbox_for(services, recipient):
-    answer = requests.get(
-        f"{services.base_url}/v1/outbox", params={"recipient": recipient},
-        headers={"Authorization": f"Bearer {services.token}"}, timeout=5,
-    )
-    answer.raise_for_status()
-    return answer.json()["messages"]
+from tests.bot.helpers import sent_messages as outbox_for
 
 
 async def test_an_identified_customer_gets_a_real_password_reset_email(domain, dispatcher, client, services):

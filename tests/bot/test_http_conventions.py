@@ -18,7 +18,6 @@ PROTECTED_ROUTES = [
     ("POST", "/v1/handoffs"),
     ("POST", f"/v1/customers/{MARIE}/identity-checks"),
     ("POST", "/v1/identity-checks/0123456789abcdef/verify"),
-    ("GET", "/v1/outbox"),
     ("GET", f"/v1/customers/{MARIE}/claims"),
     ("POST", f"/v1/customers/{MARIE}/claims"),
     ("GET", f"/v1/customers/{MARIE}/claims/SIN-2026-000731"),

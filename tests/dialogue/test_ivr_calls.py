@@ -9,6 +9,7 @@ import uuid
 import requests
 
 from connectors.speech import to_speech
+from tests.bot.helpers import sent_messages
 from tests.dialogue.conftest import IVR_GATEWAY_TOKEN, ROOT
 
 MARIE = "10000001"
@@ -47,7 +48,7 @@ def last_action(reply: dict) -> str:
 
 
 def outbox(services, recipient: str) -> list:
-    return services.get("/v1/outbox", params={"recipient": recipient}).json()["messages"]
+    return sent_messages(services, recipient)
 
 
 def test_marie_calls_declares_a_water_leak_and_hears_her_claim_number(rasa_stack, services):

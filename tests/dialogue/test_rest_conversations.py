@@ -11,7 +11,7 @@ from pypdf import PdfReader
 
 from actions.common import clock
 from connectors.espace_client import issue_session_token
-from tests.bot.helpers import latest_code
+from tests.bot.helpers import latest_code, sent_messages
 
 MARIE = "10000001"
 
@@ -123,7 +123,7 @@ def test_karim_has_a_beneficiary_change_filed_with_a_reference(rasa_stack, sende
 def test_an_identified_customer_gets_the_password_reset_email(rasa_stack, services, sender):
     token = token_for(rasa_stack, MARIE)
     assert "Mot de passe oublié" in texts(rasa_stack.say(sender, "j'ai oublié mon mot de passe", auth_token=token))
-    before = len(services.get("/v1/outbox", params={"recipient": "marie.dupont@example.fr"}).json()["messages"])
+    before = len(sent_messages(services, "marie.dupont@example.fr"))
     assert "e-mail de réinitialisation vient d'être envoyé" in texts(rasa_stack.say(sender, "oui", auth_token=token))
-    after = services.get("/v1/outbox", params={"recipient": "marie.dupont@example.fr"}).json()["messages"]
+    after = sent_messages(services, "marie.dupont@example.fr")
     assert len(after) == before + 1
