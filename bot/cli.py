@@ -95,6 +95,8 @@ def serve(settings: Settings, service: str, host: str, port: int, access_log: bo
     app = create_app(SERVICE_CHOICES[service], settings)
     mask_every_log_handler(("sanic.root", "sanic.error", "sanic.access"))
     logger.info("starting %s service(s) on http://%s:%d", service, host, port)
+    if "policy" in SERVICE_CHOICES[service] and not settings.espace_client_jwt_secret:
+        logger.warning("ESPACE_CLIENT_JWT_SECRET is not set: every espace-client session token is refused")
     app.run(host=host, port=port, workers=1, access_log=access_log, motd=False)
 
 
