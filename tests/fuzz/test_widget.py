@@ -10,6 +10,7 @@ import uuid
 from typing import Any, List, Tuple
 
 import pytest
+import requests
 import socketio
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -205,4 +206,37 @@ def test_a_packet_that_is_no_event_is_refused_without_a_handler_error(widget, ha
     handler_errors.clear()
     send_raw(widget, packet)
     widget.open()
+    assert handler_errors == []
+
+
+# --- the upload route --------------------------------------------------------------------------
+
+form_texts = st.text(st.characters(min_codepoint=0x20, max_codepoint=0xff), max_size=60)
+
+
+@settings(max_examples=30, deadline=None)
+@given(use_own_session=st.booleans(), session_id=form_texts, socket_id=form_texts,
+       file=st.none() | st.tuples(form_texts, st.binary(max_size=300), form_texts),
+       raw=st.none() | st.tuples(st.sampled_from(["multipart/form-data; boundary=x", "multipart/form-data",
+                                                  "application/json", "text/plain"]), st.binary(max_size=300)))
+@example(use_own_session=True, session_id="", socket_id="", file=("photo.jpg", b"\xff\xd8\xff\x00", "image/jpeg"),
+         raw=None)
+@example(use_own_session=False, session_id="", socket_id="",
+         file=None, raw=("multipart/form-data; boundary=x", b"--x\r\nContent-Disposition: form-data; name=\"file\""))
+def test_any_upload_to_the_widget_gets_a_json_answer_and_reaches_the_assistant_only_when_taken(
+        server, widget, handler_errors, use_own_session, session_id, socket_id, file, raw):
+    if use_own_session:
+        session_id, socket_id = widget.open(), widget.sio.get_sid()
+    handler_errors.clear()
+    received_before = len(server.agent.received)
+    url = f"http://127.0.0.1:{server.port}/webhooks/widget/upload"
+    if raw is not None:
+        answer = requests.post(url, data=raw[1], headers={"Content-Type": raw[0]}, timeout=30)
+    else:
+        answer = requests.post(url, data={"session_id": session_id, "socket_id": socket_id},
+                               files={"file": file} if file else None, timeout=30)
+    assert answer.status_code < 500, answer.text
+    if answer.status_code != 201:
+        assert answer.json()["error"]["code"] and answer.json()["error"]["message"]
+        assert server.agent.received[received_before:] == []
     assert handler_errors == []
