@@ -114,4 +114,18 @@ def identity_refused_answer(action_call: Dict[str, Any]) -> Dict[str, Any]:
     ]
     if not str(action_call.get("next_action") or "").startswith("validate_"):
         events.append({"event": "followup", "name": "action_listen"})
-    return {"events": events, "responses": [{"response": IDENTITY_EXPIRED_RESPONSE}]}
+    said = _said_since_the_customers_message((action_call.get("tracker") or {}).get("events") or [])
+    responses = [] if IDENTITY_EXPIRED_RESPONSE in said else [{"response": IDENTITY_EXPIRED_RESPONSE}]
+    return {"events": events, "responses": responses}
+
+
+def _said_since_the_customers_message(events: List[Dict[str, Any]]) -> List[str]:
+    """The responses given since the customer's last message (a form may meet the refusal
+    twice in one turn: its check of the answer, then its next question)."""
+    said: List[str] = []
+    for event in reversed(events):
+        if not isinstance(event, dict) or event.get("event") == "user":
+            break
+        if event.get("event") == "bot":
+            said.append(str((event.get("metadata") or {}).get("utter_action")))
+    return said

@@ -135,3 +135,16 @@ async def test_the_same_customer_coming_back_keeps_their_declaration(domain, dis
     )
     assert slots["authenticated_customer_id"] == MARIE
     assert "claim_place" not in slots
+
+
+def test_a_refused_identity_is_announced_once_per_turn():
+    from actions.common.identity import identity_refused_answer
+
+    first = identity_refused_answer({"next_action": "validate_claim_form", "tracker": {"events": [
+        {"event": "user", "text": "dans la cuisine"}]}})
+    assert first["responses"] == [{"response": "utter_identity_expired"}]
+    assert {"event": "followup", "name": "action_listen"} not in first["events"]  # the form goes on
+    again = identity_refused_answer({"next_action": "action_ask_claim_contract", "tracker": {"events": [
+        {"event": "user", "text": "dans la cuisine"},
+        {"event": "bot", "text": "Par sécurité...", "metadata": {"utter_action": "utter_identity_expired"}}]}})
+    assert again["responses"] == [] and {"event": "followup", "name": "action_listen"} in again["events"]

@@ -97,3 +97,42 @@ def test_a_valid_token_of_an_unknown_customer_gets_a_clear_answer_every_time(ras
     slots = rasa_stack.tracker(sender)["slots"]
     assert slots["customer_identified"] is False and slots["session_customer_unknown"] is True
     assert slots["identity_assertion"] is None
+
+
+def identified_with(rasa_stack, sender, assertion):
+    """A REST conversation where Karim identified earlier and holds `assertion`, written
+    through Rasa's HTTP API as if the turns had happened."""
+    from connectors.guard import conversation_id
+
+    conversation = conversation_id("rest", sender)
+    events = [{"event": "slot", "name": name, "value": value} for name, value in (
+        ("authenticated_customer_id", KARIM), ("customer_identified", True), ("procedure_owner", KARIM),
+        ("identity_assertion", assertion(conversation)))]
+    answer = requests.post(f"{rasa_stack.url}/conversations/{conversation}/tracker/events",
+                           params={"token": rasa_stack.api_token}, json=events, timeout=30)
+    answer.raise_for_status()
+
+
+def expired_for(conversation):
+    return identity_assertion(KARIM, conversation_id=conversation, minutes=60, issued_minutes_ago=61)
+
+
+def test_when_the_identity_expires_the_customer_is_asked_to_identify_again(rasa_stack):
+    sender = f"test-{uuid.uuid4()}"
+    rasa_stack.say(sender, "bonjour")
+    identified_with(rasa_stack, sender, expired_for)
+    answer = texts(rasa_stack.say(sender, "quel est mon bonus malus ?"))
+    assert "identification a expiré" in answer and not any(data in answer for data in KARIMS_DATA)
+    assert rasa_stack.tracker(sender)["slots"]["customer_identified"] is False
+    assert "identifiant client" in texts(rasa_stack.say(sender, "quel est mon bonus malus ?"))
+
+
+def test_an_espace_client_customer_whose_assertion_expired_gets_a_new_one_from_the_token(rasa_stack):
+    sender = f"test-{uuid.uuid4()}"
+    token = issue_session_token(KARIM, rasa_stack.jwt_secret)
+    rasa_stack.say(sender, "bonjour", auth_token=token)
+    identified_with(rasa_stack, sender, expired_for)
+    answer = texts(rasa_stack.say(sender, "quels sont mes contrats ?", auth_token=token))
+    assert "AUT-559120" in answer and "expiré" not in answer
+    slots = rasa_stack.tracker(sender)["slots"]
+    assert slots["customer_identified"] is True and slots["identity_assertion"] not in (None, expired_for(sender))

@@ -92,8 +92,10 @@ def test_a_conversation_whose_turns_alternate_between_replicas_keeps_every_event
                              params={"token": production.api_token}, timeout=10).json() for url in replicas]
     assert trackers[0]["events"] == trackers[1]["events"]
     assert trackers[0]["slots"]["customer_identified"] is True
+    # Read with the identity assertion the conversation holds: the service token alone reads nothing.
     claim = requests.get(f"{production.env['CLAIMS_SERVICE_URL']}/v1/customers/{MARIE}/claims/{claim_number}",
-                         headers={"Authorization": f"Bearer {production.env['SERVICES_API_TOKEN']}"}, timeout=10)
+                         headers={"Authorization": f"Bearer {production.env['SERVICES_API_TOKEN']}",
+                                  "X-Identity-Assertion": trackers[0]["slots"]["identity_assertion"]}, timeout=10)
     assert claim.status_code == 200 and claim.json()["contract_number"] == "HAB-120034"
 
 
