@@ -7,7 +7,7 @@ from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common.messages import latest_intent
-from actions.common.slots import IDENTITY_SLOTS
+from actions.common.slots import IDENTITY_ASSERTION, IDENTITY_SLOTS
 from bot.masking import MARKERS
 
 
@@ -32,7 +32,9 @@ def session_start_events(slots: Dict[Text, Any]) -> List[EventType]:
         for name, value in slots.items()
         if name not in IDENTITY_SLOTS and name != "requested_slot" and value is not None
     ]
-    return [SessionStarted(), *carried_over, ActionExecuted("action_listen")]
+    # Said explicitly: the conversation store then masks the assertion it kept (held slot).
+    dropped = [SlotSet(IDENTITY_ASSERTION, None)] if slots.get(IDENTITY_ASSERTION) is not None else []
+    return [SessionStarted(), *carried_over, *dropped, ActionExecuted("action_listen")]
 
 
 class ActionRepeatLastAnswer(Action):

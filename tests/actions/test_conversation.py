@@ -9,6 +9,7 @@ async def test_a_new_session_keeps_the_declaration_but_not_the_identity(domain, 
     carried = slot_sets(events)
     assert carried["claim_place"] == "dans ma cuisine" and carried["procedure_owner"] == MARIE
     assert "authenticated_customer_id" not in carried and "customer_identified" not in carried
+    assert carried["identity_assertion"] is None  # dropped, so that the conversation store masks it
 
 
 async def test_repeat_says_the_last_answer_again_with_its_buttons(domain, dispatcher):
