@@ -11,7 +11,7 @@ import jwt
 
 logger = logging.getLogger(__name__)
 
-_CUSTOMER_ID = re.compile(r"\d{8}")
+_CUSTOMER_ID = re.compile(r"[0-9]{8}")  # ASCII digits only (\d matches those of other scripts too)
 
 
 def customer_id_from_session_token(token: Any, secret: str) -> Optional[str]:

@@ -43,6 +43,8 @@ def test_a_valid_token_of_a_customer_the_insurer_does_not_know_is_a_clear_404(se
     pytest.param(jwt.encode({"sub": MARIE}, TEST_ESPACE_CLIENT_JWT_SECRET, algorithm="HS256"), id="no-expiry"),
     pytest.param(jwt.encode({"sub": "10000001\n", "exp": 4102444800}, TEST_ESPACE_CLIENT_JWT_SECRET,
                             algorithm="HS256"), id="subject-with-a-newline"),
+    pytest.param(jwt.encode({"sub": "١٠٠٠٠٠٠١", "exp": 4102444800}, TEST_ESPACE_CLIENT_JWT_SECRET,
+                            algorithm="HS256"), id="subject-in-other-digits"),
     pytest.param("not a token", id="garbage"),
 ])
 def test_a_bad_token_is_refused(services, token):
