@@ -8,7 +8,6 @@ platform's HTTP API, whose base URL is configurable (tests use a local fake).
 """
 
 import asyncio
-import functools
 import hashlib
 import hmac
 import logging
@@ -34,6 +33,7 @@ from connectors.guard import (
     without_shortcut,
 )
 from connectors.rate_limit import check_rate, rate_limiter, refusal_text
+from connectors.shared_state import KEY_PREFIX, SharedRedis, Unavailable, shared_redis
 from connectors.upload_limits import upload_allowances
 from server_extensions.action_endpoint import answer_when_actions_fail
 
@@ -41,8 +41,11 @@ logger = logging.getLogger(__name__)
 
 # Webhook bodies are small JSON documents (media come by reference, not inline).
 MAX_WEBHOOK_BODY_BYTES = 256 * 1024
-# Message ids remembered to drop the platforms' redeliveries.
+# Message ids remembered to drop the platforms' redeliveries: the last ones in each process,
+# and those of the last day in Redis for every replica (the platforms redeliver within
+# minutes a webhook that was not acknowledged, and this one acknowledges at once).
 REMEMBERED_MESSAGE_IDS = 10_000
+REDELIVERY_WINDOW_SECONDS = 24 * 3600
 PLATFORM_TIMEOUT_SECONDS = 15
 FILE_NOT_RECEIVED = (
     "Je n'ai pas pu récupérer ce fichier. Renvoyez-le dans quelques instants, "
@@ -171,18 +174,41 @@ def split_text(text: str, limit: int) -> List[str]:
     return pieces
 
 
-class RecentIds:
-    """The last `size` message ids seen: a redelivered message is recognised, memory stays bounded."""
+_FROM_ENVIRONMENT: Any = object()
 
-    def __init__(self, size: int = REMEMBERED_MESSAGE_IDS) -> None:
+
+class RecentIds:
+    """The message ids a platform sent lately, so that a redelivered message is recognised,
+    whichever replica it reaches: in Redis for REDELIVERY_WINDOW_SECONDS (a key set only if
+    absent, atomic), when `shared` (by default the Redis of the environment,
+    connectors.shared_state); in any case the last `size` ids in the process, which is all
+    there is without Redis or while it fails."""
+
+    def __init__(self, platform: str, size: int = REMEMBERED_MESSAGE_IDS,
+                 shared: Optional[SharedRedis] = _FROM_ENVIRONMENT) -> None:
+        self._prefix = f"{KEY_PREFIX}seen:{platform}:"
+        self._shared = shared_redis() if shared is _FROM_ENVIRONMENT else shared
         self._size = size
         self._ids: "OrderedDict[str, None]" = OrderedDict()
 
-    def first_time(self, message_id: Any) -> bool:
+    async def first_time(self, message_id: Any) -> bool:
         """True the first time an id is seen (and for messages without an id)."""
         if not isinstance(message_id, (str, int)) or message_id == "":
             return True
         key = str(message_id)
+        if not self._first_time_here(key):
+            return False
+        if self._shared is not None and self._shared.available():
+            # Hashed: a key of bounded length whatever the platform's id.
+            shared_key = self._prefix + hashlib.sha256(key.encode()).hexdigest()[:32]
+            try:
+                return bool(await self._shared.run(
+                    lambda client: client.set(shared_key, 1, nx=True, ex=REDELIVERY_WINDOW_SECONDS)))
+            except Unavailable:
+                pass
+        return True
+
+    def _first_time_here(self, key: str) -> bool:
         if key in self._ids:
             return False
         self._ids[key] = None
@@ -229,9 +255,14 @@ def queue_message(
 ) -> None:
     """Queues a platform user's message behind their earlier ones, as `handle(sender, wait)`:
     `sender` is the user's pseudonym, `wait` None or the seconds the rate limit asks them to
-    wait (counted now, in the order the messages arrived)."""
+    wait (counted from now, in the order the messages arrived)."""
     sender = pseudonym(secret, platform, user_id)
-    in_order.submit(sender, functools.partial(handle, sender, check_rate(sender=sender)))
+    wait = asyncio.ensure_future(check_rate(sender=sender))
+
+    async def work() -> None:
+        await handle(sender, await wait)
+
+    in_order.submit(sender, work)
 
 
 async def text_for_nlu(agent: Any, sender: str, text: str) -> str:

@@ -145,7 +145,7 @@ class MessengerInput(InputChannel):
         self.app_secret = app_secret
         self.verify_token = verify_token
         self.api = PlatformApi(api_url)
-        self.seen = RecentIds()
+        self.seen = RecentIds(self.name())
         self.in_order = InOrder()
         if not (page_access_token and app_secret and verify_token):
             logger.warning("Messenger channel not configured: its webhook refuses every request")
@@ -162,7 +162,7 @@ class MessengerInput(InputChannel):
                 return body
             agent = getattr(request.app.ctx, "agent", None)
             for psid, event in messaging_events(body):
-                if not _from_the_user(event) or not self.seen.first_time(event_id(psid, event)):
+                if not _from_the_user(event) or not await self.seen.first_time(event_id(psid, event)):
                     continue
                 queue_message(self.in_order, self.app_secret, self.name(), psid,
                               functools.partial(self._handle, on_new_message, agent, psid, event))

@@ -1,4 +1,4 @@
-"""Per-sender and per-IP rate limiting, for every channel: token buckets in process.
+"""Per-sender and per-IP rate limiting, for every channel: token buckets.
 
 Limits come from the environment as `<messages>/<seconds>`: that many messages at
 once, then refilled evenly over that many seconds.
@@ -7,11 +7,13 @@ once, then refilled evenly over that many seconds.
 - `RATE_LIMIT_PER_IP`: default 300/60 (an office or a mobile network shares one
   address; a load test from one machine needs it raised).
 
-A channel calls `check_rate(ip=..., sender=...)` before handling a message: None
+A channel awaits `check_rate(ip=..., sender=...)` before handling a message: None
 lets it through, otherwise it is the number of seconds to wait, and the channel
-answers `refusal_text(wait)` (a webhook: HTTP 429 with `Retry-After`). Each Rasa
-process counts its own traffic: behind a load balancer with N replicas a client
-may get up to N times the limit.
+answers `refusal_text(wait)` (a webhook: HTTP 429 with `Retry-After`).
+
+In production the buckets are in Redis, shared by every Rasa replica (one limit
+however many replicas the balancer spreads a client over); without Redis, and while
+it fails, each process keeps its own (connectors.shared_state).
 """
 import math
 import os
@@ -19,6 +21,8 @@ import threading
 import time
 from dataclasses import dataclass
 from typing import Callable, Dict, Mapping, Optional, Tuple
+
+from connectors.shared_state import KEY_PREFIX, SharedRedis, Unavailable, shared_redis
 
 DEFAULT_PER_SENDER = "20/60"
 DEFAULT_PER_IP = "300/60"
@@ -75,31 +79,95 @@ class TokenBuckets:
             del self._buckets[key]
 
 
+# Takes a token from a bucket kept in Redis, atomically (one script: no other replica
+# reads the bucket between the refill and the take), with Redis's clock (the replicas'
+# may differ). KEYS[1]: the bucket; ARGV: capacity, tokens per second, lifetime (ms:
+# the time to refill, after which a full bucket and no bucket are the same). Answers
+# the seconds to wait, "0" when a token was taken.
+TAKE_TOKEN_SCRIPT = """
+local now = redis.call('TIME')
+now = tonumber(now[1]) + tonumber(now[2]) / 1000000
+local capacity, rate = tonumber(ARGV[1]), tonumber(ARGV[2])
+local bucket = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens, at = tonumber(bucket[1]), tonumber(bucket[2])
+if tokens == nil or at == nil then tokens, at = capacity, now end
+tokens = math.min(capacity, tokens + math.max(0, now - at) * rate)
+local wait = 0
+if tokens < 1 then wait = (1 - tokens) / rate else tokens = tokens - 1 end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return tostring(wait)
+"""
+
+
+class SharedTokenBuckets:
+    """TokenBuckets kept in Redis for every replica; those of the process while it fails."""
+
+    def __init__(self, kind: str, in_process: TokenBuckets, shared: SharedRedis) -> None:
+        self.limit = in_process.limit
+        self.in_process = in_process
+        self._shared = shared
+        self._prefix = f"{KEY_PREFIX}rate:{kind}:"
+        self._lifetime_ms = str(math.ceil(self.limit.seconds * 1000))
+        self._script = shared.client.register_script(TAKE_TOKEN_SCRIPT)
+
+    async def take(self, key: str) -> Optional[float]:
+        if self._shared.available():
+            try:
+                wait = float(await self._shared.run(lambda _: self._script(
+                    keys=[self._prefix + key],
+                    args=[self.limit.messages, repr(self.limit.messages / self.limit.seconds), self._lifetime_ms],
+                )))
+                return wait if wait > 0 else None
+            except Unavailable:
+                pass
+        return self.in_process.take(key)
+
+
+class InProcessBuckets:
+    """TokenBuckets behind the same awaitable `take` as SharedTokenBuckets."""
+
+    def __init__(self, in_process: TokenBuckets) -> None:
+        self.limit = in_process.limit
+        self.in_process = in_process
+
+    async def take(self, key: str) -> Optional[float]:
+        return self.in_process.take(key)
+
+
 class RateLimiter:
-    """The per-IP and per-sender buckets of one process."""
+    """The per-IP and per-sender buckets: in Redis when `shared` is given, else in process."""
 
     def __init__(self, per_sender: Limit, per_ip: Limit,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.senders = TokenBuckets(per_sender, clock)
-        self.ips = TokenBuckets(per_ip, clock)
+                 clock: Callable[[], float] = time.monotonic, shared: Optional[SharedRedis] = None) -> None:
+        def buckets(kind: str, limit: Limit):
+            in_process = TokenBuckets(limit, clock)
+            return SharedTokenBuckets(kind, in_process, shared) if shared else InProcessBuckets(in_process)
+
+        self.senders = buckets("sender", per_sender)
+        self.ips = buckets("ip", per_ip)
 
     @classmethod
     def from_environment(cls, environ: Optional[Mapping[str, str]] = None) -> "RateLimiter":
+        """Limits from `RATE_LIMIT_PER_SENDER` and `RATE_LIMIT_PER_IP`, in the Redis of
+        `REDIS_HOST` when set (the process's own connection when `environ` is os.environ)."""
+        shared = shared_redis() if environ is None else SharedRedis.from_environment(environ)
         environ = os.environ if environ is None else environ
         return cls(
             Limit.parse(environ.get("RATE_LIMIT_PER_SENDER") or DEFAULT_PER_SENDER, "RATE_LIMIT_PER_SENDER"),
             Limit.parse(environ.get("RATE_LIMIT_PER_IP") or DEFAULT_PER_IP, "RATE_LIMIT_PER_IP"),
+            shared=shared,
         )
 
-    def check(self, *, ip: Optional[str] = None, sender: Optional[str] = None) -> Optional[float]:
+    async def check(self, *, ip: Optional[str] = None, sender: Optional[str] = None) -> Optional[float]:
         """None when a message from this address and sender may go through, else the
         seconds to wait. Pass what is known: the address first, the sender once read."""
         if ip:
-            wait = self.ips.take(ip)
+            wait = await self.ips.take(ip)
             if wait is not None:
                 return wait
         if sender:
-            return self.senders.take(sender)
+            return await self.senders.take(sender)
         return None
 
 
@@ -130,6 +198,6 @@ def rate_limiter() -> RateLimiter:
     return _limiter
 
 
-def check_rate(*, ip: Optional[str] = None, sender: Optional[str] = None) -> Optional[float]:
+async def check_rate(*, ip: Optional[str] = None, sender: Optional[str] = None) -> Optional[float]:
     """`RateLimiter.check` on the process-wide limiter."""
-    return rate_limiter().check(ip=ip, sender=sender)
+    return await rate_limiter().check(ip=ip, sender=sender)

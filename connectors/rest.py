@@ -82,7 +82,7 @@ class GuardedRestInput(RestInput):
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             ip = request.remote_addr or request.ip
-            wait = check_rate(ip=ip)
+            wait = await check_rate(ip=ip)
             if wait is not None:
                 return _too_many_messages(wait)
             raw = request.body or b""
@@ -107,7 +107,7 @@ class GuardedRestInput(RestInput):
             # Files, phone numbers and the source: the channel's, never the client's.
             metadata = {**screened_metadata.metadata, CLIENT_SOURCE: f"ip:{ip}"}
             conversation = conversation_id(self.name(), sender)
-            wait = check_rate(sender=conversation)
+            wait = await check_rate(sender=conversation)
             if wait is not None:
                 return _too_many_messages(wait, sender)
 

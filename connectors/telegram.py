@@ -118,7 +118,7 @@ class TelegramInput(InputChannel):
         self.secret_token = secret_token
         self.api = PlatformApi(api_url)
         self.bot_path = f"/bot{bot_token}"
-        self.seen = RecentIds()
+        self.seen = RecentIds(self.name())
         self.in_order = InOrder()
         if not (bot_token and secret_token):
             logger.warning("Telegram channel not configured: its webhook refuses every request")
@@ -134,7 +134,7 @@ class TelegramInput(InputChannel):
             if isinstance(update, HTTPResponse):
                 return update
             chat_id = _private_chat_id(update)
-            if chat_id is not None and self.seen.first_time(update.get("update_id")):
+            if chat_id is not None and await self.seen.first_time(update.get("update_id")):
                 agent = getattr(request.app.ctx, "agent", None)
                 queue_message(self.in_order, self.secret_token, self.name(), str(chat_id),
                               functools.partial(self._handle, on_new_message, agent, update, chat_id))

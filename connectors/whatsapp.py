@@ -202,7 +202,7 @@ class WhatsAppInput(InputChannel):
         self.verify_token = verify_token
         self.phone_number_id = phone_number_id
         self.api = PlatformApi(api_url, {"Authorization": f"Bearer {access_token}"})
-        self.seen = RecentIds()
+        self.seen = RecentIds(self.name())
         self.in_order = InOrder()
         if not (access_token and app_secret and verify_token and phone_number_id):
             logger.warning("WhatsApp channel not configured: its webhook refuses every request")
@@ -219,7 +219,7 @@ class WhatsAppInput(InputChannel):
                 return body
             agent = getattr(request.app.ctx, "agent", None)
             for message, reply_to, phone in incoming_messages(body):
-                if not self.seen.first_time(message.get("id")):
+                if not await self.seen.first_time(message.get("id")):
                     continue
                 queue_message(self.in_order, self.app_secret, self.name(), reply_to,
                               functools.partial(self._handle, on_new_message, agent, message, reply_to, phone))

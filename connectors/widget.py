@@ -324,7 +324,7 @@ class WidgetInput(SocketIOInput):
                 await sio.emit(self.bot_message_evt, {"text": WIDGET_REFUSALS["no_session"]}, room=sid)
                 return
             request = handshake(sid)
-            wait = check_rate(ip=request.remote_addr or request.ip, sender=_conversation(session_id))
+            wait = await check_rate(ip=request.remote_addr or request.ip, sender=_conversation(session_id))
             if wait is not None:
                 await sio.emit(self.bot_message_evt, {"text": too_many_messages(wait)}, room=sid)
                 return
@@ -351,7 +351,7 @@ class WidgetInput(SocketIOInput):
             is `socket_id` (multipart: `session_id`, `socket_id`, `file`). The assistant answers
             over socket.io; a refused file gets the reason and changes nothing."""
             address = request.remote_addr or request.ip
-            wait = check_rate(ip=address)
+            wait = await check_rate(ip=address)
             if wait is not None:
                 return _refusal(429, "too_many_requests", too_many_messages(wait), {"Retry-After": retry_after(wait)})
             body, too_large = await _bounded_body(request, upload_max_bytes() + MULTIPART_OVERHEAD)
@@ -371,7 +371,7 @@ class WidgetInput(SocketIOInput):
             session = await _socket_session(sio, socket_id)
             if not session_id or session.get("session_id") != session_id:
                 return _refusal(409, "no_session", WIDGET_REFUSALS["no_session"])
-            wait = check_rate(sender=_conversation(session_id))
+            wait = await check_rate(sender=_conversation(session_id))
             if wait is not None:
                 return _refusal(429, "too_many_requests", too_many_messages(wait), {"Retry-After": retry_after(wait)})
 

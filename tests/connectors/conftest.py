@@ -47,3 +47,25 @@ def fresh_rate_limits(monkeypatch):
 def fresh_upload_allowances(monkeypatch):
     """Each test starts with no file counted against the process-wide allowances."""
     monkeypatch.setattr(upload_limits, "_allowances", None)
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """A Redis server of the tests' own, as production's (password, nothing saved)."""
+    from bench.engines import RedisServer, missing_engines
+
+    if "redis-server" in missing_engines():
+        pytest.skip("Debian package redis-server not installed")
+    server = RedisServer().start(tmp_path_factory.mktemp("redis") / "redis.log")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def unreachable_redis():
+    """SharedRedis clients of a Redis that does not answer (nothing listens on its port)."""
+    from connectors.shared_state import SharedRedis
+    from tests.processes import free_port
+
+    port = free_port()
+    return lambda: SharedRedis.from_environment({"REDIS_HOST": "127.0.0.1", "REDIS_PORT": str(port)})

@@ -235,6 +235,27 @@ def test_the_rasa_server_answers_browsers_of_the_configured_web_sites_only():
     assert "WIDGET_ALLOWED_ORIGINS" in documented_variables()
 
 
+def test_the_rasa_replicas_count_rate_limits_and_redeliveries_together_in_the_lock_store_redis():
+    """connectors/shared_state.py: with REDIS_HOST set, as production sets it, every replica keeps
+    its rate limits and the messaging apps' message ids in the Redis of the lock store."""
+    from connectors.shared_state import REDIS_DATABASE, SharedRedis
+
+    example = dict(re.findall(r"^([A-Z][A-Z0-9_]*)=(.*)$", ENV_EXAMPLE.read_text(), re.MULTILINE))
+    assert SharedRedis.from_environment(example) is not None
+    lock_store = yaml.safe_load((ROOT / "endpoints.production.yml").read_text())["lock_store"]
+    assert (lock_store["url"], lock_store["port"], lock_store["password"], lock_store["db"]) == (
+        "${REDIS_HOST}", "${REDIS_PORT}", "${REDIS_PASSWORD}", REDIS_DATABASE)
+    assert "EnvironmentFile" in unit_settings(unit_path("rasa"))
+    config = next(d for d in kubernetes_documents() if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "oyat-config")
+    secrets = next(d for d in kubernetes_documents(KUBERNETES / "secret.example.yaml")
+                   if d["metadata"]["name"] == "oyat-secrets")
+    assert {"REDIS_HOST", "REDIS_PORT"} <= set(config["data"]) and "REDIS_PASSWORD" in secrets["stringData"]
+    sources = container(deployment("rasa"))["envFrom"]
+    assert {"configMapRef": {"name": "oyat-config"}} in sources and {"secretRef": {"name": "oyat-secrets"}} in sources
+    production = (ROOT / "docs" / "production.md").read_text()
+    assert "connectors/shared_state.py" in production and "counts alone" in production
+
+
 def test_every_unit_reads_the_one_environment_file():
     for path in sorted(SYSTEMD.glob("*.service")):
         assert unit_settings(path).get("EnvironmentFile") == [ENVIRONMENT_FILE], path.name

@@ -6,6 +6,7 @@ import io
 import json
 import re
 import threading
+import time
 import uuid
 
 import pytest
@@ -18,15 +19,26 @@ from bench.engines import missing_engines
 from bench.stack import start_production
 from connectors.espace_client import issue_session_token
 from connectors.guard import conversation_id
+from connectors.messaging import pseudonym
+from connectors.rate_limit import DEFAULT_PER_SENDER, Limit
+from tests.dialogue.conftest import TELEGRAM_BOT_TOKEN, TELEGRAM_SECRET_TOKEN
+from tests.dialogue.messaging_user import unique_id
 
 MISSING = missing_engines()
 
 
 @pytest.fixture(scope="module")
-def production(trained_model, tmp_path_factory):
+def production(trained_model, tmp_path_factory, messaging_platform):
     if MISSING:
         pytest.skip(f"Debian packages not installed: {', '.join(MISSING)}")
-    stack = start_production(trained_model, tmp_path_factory.mktemp("production"), replicas=2, action_servers=2)
+    telegram = pytest.MonkeyPatch()  # the Telegram channel on, talking to the fake platform API
+    for name, value in (("TELEGRAM_BOT_TOKEN", TELEGRAM_BOT_TOKEN), ("TELEGRAM_SECRET_TOKEN", TELEGRAM_SECRET_TOKEN),
+                        ("TELEGRAM_API_URL", messaging_platform.url)):
+        telegram.setenv(name, value)
+    try:
+        stack = start_production(trained_model, tmp_path_factory.mktemp("production"), replicas=2, action_servers=2)
+    finally:
+        telegram.undo()
     yield stack
     stack.stop()
 
@@ -133,3 +145,52 @@ def test_the_load_balancer_serves_a_whole_conversation_with_its_document(product
     pdf = requests.get(link, timeout=10)
     assert pdf.status_code == 200
     assert "AUT-482913" in "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+
+
+def test_one_sender_spreading_messages_over_both_replicas_gets_the_limit_once(production):
+    """The replicas count in Redis together: alone, each would let the whole limit through."""
+    limit = Limit.parse(production.env.get("RATE_LIMIT_PER_SENDER") or DEFAULT_PER_SENDER, "RATE_LIMIT_PER_SENDER")
+    sender = f"scale-{uuid.uuid4()}"
+
+    def status(number):
+        return requests.post(f"{production.rasa_urls[number % 2]}/webhooks/rest/webhook", timeout=30,
+                             json={"sender": sender, "message": "bonjour"}).status_code
+
+    assert [status(number) for number in range(limit.messages)] == [200] * limit.messages
+    assert status(limit.messages) == 429 and status(limit.messages + 1) == 429
+
+
+def test_a_telegram_update_redelivered_to_the_other_replica_is_handled_once(production, messaging_platform):
+    chat = {"id": int(unique_id() % 10**9), "first_name": "Karim", "type": "private"}
+    headers = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET_TOKEN}
+
+    def update(text):
+        return json.dumps({"update_id": unique_id(), "message": {
+            "message_id": unique_id(), "from": {"id": chat["id"], "is_bot": False, "first_name": "Karim"},
+            "chat": chat, "date": int(time.time()), "text": text}}).encode()
+
+    def replies():
+        return [call for call in messaging_platform.sent(f"/bot{TELEGRAM_BOT_TOKEN}/sendMessage")
+                if call.json.get("chat_id") == chat["id"]]
+
+    conversation = pseudonym(TELEGRAM_SECRET_TOKEN, "telegram", str(chat["id"]))
+
+    def user_messages():
+        tracker = requests.get(f"{production.rasa_urls[0]}/conversations/{conversation}/tracker",
+                               params={"token": production.api_token}, timeout=10).json()
+        return [event["text"] for event in tracker["events"] if event["event"] == "user"]
+
+    def deliver(replica, body):
+        answer = requests.post(f"{production.rasa_urls[replica]}/webhooks/telegram/webhook", data=body,
+                               headers=headers, timeout=10)
+        assert answer.status_code == 200
+
+    first = update("bonjour")
+    deliver(0, first)
+    messaging_platform.wait_for(lambda: user_messages() == ["bonjour"] and replies(), seconds=60)
+    deliver(1, first)  # redelivered, to the other replica
+    deliver(1, update("merci beaucoup"))
+    # Replica 2 handles one user's messages in their order: once the later one is stored,
+    # the redelivered one was dropped or handled before it.
+    messaging_platform.wait_for(lambda: "merci beaucoup" in user_messages(), seconds=60)
+    assert user_messages() == ["bonjour", "merci beaucoup"]
