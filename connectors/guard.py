@@ -64,8 +64,9 @@ CHANNELS = ("rest", "widget", "ivr", "whatsapp", "telegram", "messenger")
 
 # The site make run serves the widget on, when WIDGET_ALLOWED_ORIGINS is not set.
 DEFAULT_ALLOWED_ORIGINS = ("http://localhost:8080",)
-_ORIGIN = re.compile(r"https?://(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*"
-                     r"|\[[0-9a-f:.]+\])(?::[0-9]{1,5})?")
+# A site's origin: scheme, host name and port. Nothing Rasa's CORS extension would read as a
+# regular expression (it does so for values with `]`, `?`, `*` or `\`): origins match whole.
+_ORIGIN = re.compile(r"https?://[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*(?::[0-9]{1,5})?")
 
 # Control characters (but tab and new line) and lone surrogates: never meaningful text.
 _UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
@@ -247,12 +248,6 @@ def conversation_id(channel: str, local_id: str) -> str:
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r}")
     return f"{channel}:{local_id}"
-
-
-def local_id(channel: str, conversation: str) -> Optional[str]:
-    """The channel's own id of one of its conversations; None for another channel's."""
-    prefix = conversation_id(channel, "")
-    return conversation[len(prefix):] if conversation.startswith(prefix) else None
 
 
 # --- the web site's origins -------------------------------------------------------------------
