@@ -161,3 +161,22 @@ def test_every_button_payload_comes_out_of_rasa_as_the_intent_and_entities_it_st
         assert message.get("intent", {}).get("name") in domain.intents, (name, payload)
         assert "{" not in payload or message.get("entities"), (name, payload)
         assert all(entity["entity"] in domain.entities for entity in message.get("entities") or []), (name, payload)
+
+
+def test_every_regex_of_the_training_data_takes_linear_time_on_adversarial_text():
+    """Rasa runs them on every message (RegexFeaturizer, RegexEntityExtractor), in the
+    server's turn."""
+    import yaml
+
+    from tests.adversarial_text import PERSONAL_DATA, slow_texts
+
+    patterns = {
+        block["regex"]: example.strip()[2:]
+        for path in sorted((ROOT / "data" / "nlu").glob("*.yml"))
+        for block in yaml.safe_load(path.read_text()).get("nlu", [])
+        if "regex" in block
+        for example in block["examples"].strip().splitlines()
+    }
+    assert patterns
+    for name, pattern in patterns.items():
+        assert slow_texts(re.compile(pattern, re.IGNORECASE), PERSONAL_DATA) == {}, name
