@@ -73,8 +73,14 @@ def _digit_run(match: re.Match) -> str:
 
 
 def _as_date(groups: list) -> str:
-    """« 12/03/1985 » for day, month, year groups (« douze zéro trois mille neuf cent ... »)."""
+    """« 12/03/1985 » for day, month, year groups (« douze zéro trois mille neuf cent ... »).
+
+    A year of four digits is one of the last two centuries: « trente zéro cinq zéro zéro
+    zéro zéro » is the id 30050000 (the zeros said in pairs come out as one « 0000 »), not
+    a date in year 0."""
     if len(groups) != 3 or len(groups[0]) > 2 or len(groups[1]) != 2 or len(groups[2]) not in (2, 4):
+        return ""
+    if len(groups[2]) == 4 and groups[2][:2] not in ("19", "20"):
         return ""
     day, month = int(groups[0]), int(groups[1])
     if 1 <= day <= 31 and 1 <= month <= 12:

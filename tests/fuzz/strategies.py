@@ -55,7 +55,7 @@ def json_bytes(value: Any) -> bytes:
 
 
 @st.composite
-def deep_json(draw: st.DrawFn, min_depth: int = 1, max_depth: int = 20_000) -> str:
+def deep_json(draw: st.DrawFn, min_depth: int = 1, max_depth: int = 10_000) -> str:
     """JSON text nested `depth` levels: arrays, objects or both."""
     depth = draw(st.integers(min_depth, max_depth))
     kind = draw(st.sampled_from(["array", "object", "mixed"]))
@@ -67,7 +67,7 @@ def deep_json(draw: st.DrawFn, min_depth: int = 1, max_depth: int = 20_000) -> s
 
 
 @st.composite
-def wide_json(draw: st.DrawFn, max_items: int = 20_000) -> str:
+def wide_json(draw: st.DrawFn, max_items: int = 2_000) -> str:
     """A JSON array or object of many small items."""
     items = draw(st.integers(1, max_items))
     if draw(st.booleans()):
@@ -76,7 +76,7 @@ def wide_json(draw: st.DrawFn, max_items: int = 20_000) -> str:
 
 
 huge_text = st.builds(lambda piece, times: piece * times, st.sampled_from(["a", "é", "x ", "\U0001f600", "0"]),
-                      st.integers(2_001, 100_000))
+                      st.integers(2_001, 20_000))
 
 
 # --- personal data planted in noise --------------------------------------------------------

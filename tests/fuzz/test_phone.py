@@ -168,7 +168,7 @@ def assert_refused_cleanly(answer, received_before, line):
 
 @settings(max_examples=40, deadline=5000)
 @given(raw=st.binary(max_size=300) | json_values.map(json_bytes) | events().map(json_bytes)
-       | deep_json(max_depth=20_000).map(str.encode) | wide_json(max_items=5_000).map(str.encode))
+       | deep_json().map(str.encode) | wide_json().map(str.encode))
 @example(raw=b"[" * 100_000)
 @example(raw=b'{"event_id": "e", "call_id": "c", "type": "start", "caller": "\\ud800"}')
 def test_any_body_from_the_gateway_gets_a_json_answer_never_a_server_error(line, raw):
@@ -179,7 +179,7 @@ def test_any_body_from_the_gateway_gets_a_json_answer_never_a_server_error(line,
         assert_refused_cleanly(answer, before, line)
 
 
-@settings(max_examples=40, deadline=5000)
+@settings(max_examples=30, deadline=5000)
 @given(event=events(event_ids=st.just("set below"), call_ids=st.just("set below")))
 @example(event={"event_id": "", "call_id": "", "type": "utterance", "final": True,
                 "alternatives": [{"transcript": "/request_human", "confidence": 0.9}]})

@@ -53,9 +53,9 @@ bodies = (
     st.binary(max_size=300)
     | json_values.map(json_bytes)
     | rest_bodies.map(json_bytes)
-    | deep_json(max_depth=20_000).map(str.encode)
+    | deep_json().map(str.encode)
     | st.builds(raw_rest_body, st.uuids().map(str), st.just("bonjour"),
-                deep_json(max_depth=5_000) | wide_json(max_items=5_000))
+                deep_json(max_depth=5_000) | wide_json())
 )
 
 

@@ -30,6 +30,8 @@ from tests.adversarial_text import DICTATED_NUMBERS_AND_DATES, patterns_of, slow
         ("mon identifiant est un zéro zéro zéro zéro zéro zéro deux", "mon identifiant est 10000002"),
         ("dix millions un", "10000001"),
         ("le code est un deux trois quatre cinq six", "le code est 123456"),
+        ("mon identifiant trente zéro cinq zéro zéro zéro zéro", "mon identifiant 30050000"),
+        ("mon identifiant douze zéro trois zéro zéro quinze", "mon identifiant 12030015"),
         # dates and quantities stay readable
         ("je suis née le douze mars mille neuf cent quatre-vingt-cinq", "je suis née le 12 mars 1985"),
         ("douze zéro trois dix-neuf cent quatre-vingt-cinq", "12/03/1985"),
