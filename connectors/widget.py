@@ -46,7 +46,7 @@ from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
-from socketio.packet import Packet
+from socketio.packet import BINARY_EVENT, EVENT, Packet
 
 from connectors.attachments import (
     ATTACH_DOCUMENT_TEXT,
@@ -81,7 +81,8 @@ MAX_TOKEN_LENGTH = 4096
 # Well above a message (2000 characters) and its customData (connectors.guard.MAX_METADATA_BYTES),
 # so that oversized customData gets the polite refusal; engine.io drops a client sending more.
 MAX_SOCKET_MESSAGE_BYTES = 256 * 1024
-# The event a socket.io packet becomes when its JSON cannot be read (too deep, malformed).
+# The event a socket.io packet becomes when its JSON cannot be read (too deep, malformed) or
+# names no event.
 UNREADABLE_EVENT = "unreadable_message"
 # The page's origin a browser sends when it opens the socket, as the handshake's WSGI environ names it.
 ORIGIN_HEADER = "HTTP_ORIGIN"
@@ -111,7 +112,17 @@ class _BoundedJson:
 
 
 class _BoundedPacket(Packet):
+    """A socket.io packet read with _BoundedJson; an event packet that names no event (`2[]`,
+    `2{}`, `2` alone...) becomes UNREADABLE_EVENT, where python-socketio would fail on it."""
+
     json = _BoundedJson
+
+    def decode(self, encoded_packet: Any) -> Any:
+        attachments = super().decode(encoded_packet)
+        if self.packet_type in (EVENT, BINARY_EVENT) and not (
+                isinstance(self.data, list) and self.data and isinstance(self.data[0], str)):
+            self.data = [UNREADABLE_EVENT]
+        return attachments
 
 
 class WidgetOutput(SocketIOOutput):
@@ -299,7 +310,7 @@ class WidgetInput(SocketIOInput):
             await sio.emit(self.bot_message_evt, {"text": REFUSALS["metadata"]}, room=sid)
 
         @sio.on("session_request")
-        async def session_request(sid: Text, data: Any = None) -> None:
+        async def session_request(sid: Text, data: Any = None, *_: Any) -> None:
             data = data if isinstance(data, dict) else {}
             custom_data, refused = _custom_data(data.get("customData"))
             if refused:
@@ -317,7 +328,7 @@ class WidgetInput(SocketIOInput):
             await sio.emit("history", await conversation_history(await tracker_events(sid, session_id)), room=sid)
 
         @sio.on(self.user_message_evt)
-        async def user_message(sid: Text, data: Any = None) -> None:
+        async def user_message(sid: Text, data: Any = None, *_: Any) -> None:
             session = await sio.get_session(sid)
             session_id = session.get("session_id")
             if session_id is None:  # the widget always opens a session first

@@ -192,11 +192,6 @@ def test_after_any_socket_io_event_the_socket_still_works(server, widget, handle
     assert handler_errors == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "connectors/widget.py: a socket.io EVENT packet whose JSON is not a list starting with the event "
-    "(« 2[] », « 2null », « 2{} », « 21 », « 2true », or « 2 » alone) fails in python-socketio's handler "
-    "(IndexError, TypeError, KeyError: « message async handler error » logged with its traceback, "
-    "once per packet a client sends); _BoundedJson.loads could answer them as UNREADABLE_EVENT"))
 @settings(max_examples=10, deadline=15_000)
 @given(packet=st.sampled_from(["", "[]", "null", "{}", "1", "true"]) | json_values.filter(
     lambda value: not isinstance(value, (list, str))).map(json.dumps))
