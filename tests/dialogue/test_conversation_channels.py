@@ -185,8 +185,10 @@ def test_an_identity_established_on_a_messaging_app_is_not_usable_from_rest(rasa
         assert_a_stranger_on_rest(rasa_stack, sender, customer["customer_id"], customer["email"])
 
 
-def test_a_rest_sender_is_its_own_conversation_whatever_it_looks_like(rasa_stack):
-    """Two REST clients choosing ids of other channels' forms each get a REST conversation."""
-    sender = f"ivr:{uuid.uuid4()}"
-    rasa_stack.say(sender, "bonjour")
-    assert rasa_stack.tracker(sender)["sender_id"] == f"rest:{sender}"
+@pytest.mark.parametrize("form", ["ivr:{}", "widget:{}", "whatsapp:{}", "rest:{}"])
+def test_a_rest_sender_is_a_rest_conversation_whatever_it_looks_like(rasa_stack, form):
+    sender = form.format(uuid.uuid4().hex)
+    assert all(message["recipient_id"] == sender for message in rasa_stack.say(sender, "bonjour"))
+    tracker = rasa_stack.tracker(sender)
+    assert tracker["sender_id"] == f"rest:{sender}"
+    assert [event["text"] for event in tracker["events"] if event["event"] == "user"] == ["bonjour"]
