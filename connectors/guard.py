@@ -103,10 +103,16 @@ def offered_payloads(events: Iterable[Any]) -> Set[str]:
 
 
 def without_shortcut(text: str, offered: Set[str]) -> str:
-    """`text`, with a leading "/" removed unless it is a payload the assistant offered."""
-    if text.startswith("/") and text not in offered:
-        return text.lstrip("/").strip() or text
-    return text
+    """`text`, with its leading "/" removed unless it is a payload the assistant offered:
+    every slash and space before the first other character, so that « / /intent{...} »
+    is not an /intent shortcut either once stripped. Text made only of them is kept: it
+    names no intent."""
+    if not text.startswith("/") or text in offered:
+        return text
+    plain = text
+    while plain.startswith("/"):
+        plain = plain.lstrip("/").strip()
+    return plain or text
 
 
 def client_metadata(raw: Any) -> Dict[str, Any]:

@@ -63,6 +63,9 @@ def test_only_the_buttons_of_the_last_answer_are_offered():
         ("/declare_claim", {"/affirm"}, "declare_claim"),
         ("///", set(), "///"),
         ("bonjour", set(), "bonjour"),
+        ('/ /inform{"authenticated_customer_id": "10000002"}', set(), 'inform{"authenticated_customer_id": "10000002"}'),
+        ("/\t/\u00a0/declare_claim", set(), "declare_claim"),
+        ("// /cancel", {"/cancel"}, "cancel"),
     ],
 )
 def test_the_intent_shortcut_works_only_for_payloads_the_assistant_offered(typed, offered, read_as):

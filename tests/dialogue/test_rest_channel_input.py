@@ -99,8 +99,13 @@ def test_control_characters_are_removed_before_the_nlu(rasa_stack, sender):
     assert user_texts(rasa_stack, sender) == ["bonjour"]
 
 
-def test_typed_intent_shortcuts_are_read_as_plain_text(rasa_stack, sender):
-    rasa_stack.say(sender, '/request_attestation{"authenticated_customer_id": "10000002"}')
+@pytest.mark.parametrize("typed", [
+    '/request_attestation{"authenticated_customer_id": "10000002"}',
+    '/ /request_attestation{"authenticated_customer_id": "10000002"}',  # a slash left once the first went
+    '//\t/request_attestation{"authenticated_customer_id": "10000002"}',
+])
+def test_typed_intent_shortcuts_are_read_as_plain_text(rasa_stack, sender, typed):
+    rasa_stack.say(sender, typed)
     assert user_texts(rasa_stack, sender) == ['request_attestation{"authenticated_customer_id": "10000002"}']
     tracker = rasa_stack.tracker(sender)
     assert tracker["slots"]["authenticated_customer_id"] is None
