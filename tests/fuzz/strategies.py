@@ -2,7 +2,8 @@
 
 - `hostile_text`: any Unicode, with the characters that break parsers more often than
   chance would draw them (control characters, lone surrogates, separators, quotes,
-  braces, the `/intent` shortcut's slash, right-to-left marks, digits of other scripts).
+  braces, the `/intent` shortcut's slash, right-to-left marks, digits of other scripts);
+  `shortcut_text`: Rasa's `/intent{...}` shortcut typed with slashes and spaces around.
 - `json_values`: any JSON value, nested a few levels; `deep_json` and `wide_json`: raw
   JSON text nested thousands of levels, or holding thousands of items (written as text:
   Python's own encoder is recursive and would fail before the server does).
@@ -74,6 +75,15 @@ def wide_json(draw: st.DrawFn, max_items: int = 2_000) -> str:
         return "[" + ",".join(["0"] * items) + "]"
     return "{" + ",".join(f'"k{n}":{n}' for n in range(items)) + "}"
 
+
+# What someone typing Rasa's /intent{"slot": value} shortcut by hand tries: a slash, more
+# slashes and spaces, an intent, slots.
+shortcut_text = st.builds(
+    lambda lead, intent, slots: "/" + lead + intent + slots,
+    st.text(st.sampled_from("/ \t\n\u00a0\u200b"), max_size=6),
+    st.sampled_from(["inform", "greet", "request_attestation", ""]),
+    st.sampled_from(["", '{"claim_type": "vol"}', '{"authenticated_customer_id": "10000002"}', "{"]),
+)
 
 huge_text = st.builds(lambda piece, times: piece * times, st.sampled_from(["a", "é", "x ", "\U0001f600", "0"]),
                       st.integers(2_001, 20_000))

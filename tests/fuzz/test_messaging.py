@@ -21,7 +21,7 @@ from connectors.whatsapp import WhatsAppInput
 from tests.connectors.channel_server import ChannelServer
 from tests.connectors.fake_platform import FakePlatformApi, meta_signed
 from tests.fuzz.storing_agent import StoringAgent
-from tests.fuzz.strategies import deep_json, hostile_text, json_bytes, json_values, wide_json
+from tests.fuzz.strategies import deep_json, hostile_text, json_bytes, json_values, shortcut_text, wide_json
 
 APP_SECRET = "test-fuzz-app-secret-0123456789"
 VERIFY_TOKEN = "test-fuzz-verify-token"
@@ -45,7 +45,7 @@ def payloads(either: Callable[[st.SearchStrategy], st.SearchStrategy]) -> Dict[s
     `either`: `documented` keeps the shapes (whole messages reach the assistant, any text in
     them), `anything_instead` may put any JSON value in place of any field."""
     texts = either(st.sampled_from(["bonjour", "/greet", '/inform{"claim_type": "vol"}', "", "#" + "0" * 32])
-                   | hostile_text | st.text(min_size=2_001, max_size=5_000))
+                   | hostile_text | shortcut_text | st.text(min_size=2_001, max_size=5_000))
     platform_ids = st.from_regex(r"[1-9][0-9]{7,14}", fullmatch=True) | hostile_text
     # Message and update ids: the platforms never reuse one (a reused one is a redelivery, which
     # is dropped), and examples drawn again must not be taken for redeliveries.
@@ -268,6 +268,9 @@ def check_delivery(platform: Platform, errors: List[logging.LogRecord], raw: byt
         phone = message.metadata.get("channel_phone")
         assert phone is None or E164.fullmatch(phone), phone
         assert "attachments" not in message.metadata or message.text == "/attach_document"
+        # No button was offered to these users: no /intent shortcut reaches the assistant.
+        assert not message.text.startswith("/") or not message.text.replace("/", "").strip() or (
+            message.text == "/attach_document" and "attachments" in message.metadata), message.text
 
 
 @settings(max_examples=40, deadline=5000)

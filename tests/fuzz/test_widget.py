@@ -19,7 +19,7 @@ from connectors.guard import MAX_MESSAGE_LENGTH, screen_text
 from connectors.widget import WidgetInput
 from tests.connectors.channel_server import ChannelServer
 from tests.fuzz.storing_agent import StoringAgent
-from tests.fuzz.strategies import deep_json, hostile_text, huge_text, json_values, wide_json
+from tests.fuzz.strategies import deep_json, hostile_text, huge_text, json_values, shortcut_text, wide_json
 
 SESSION_ID = re.compile(r"[0-9a-f]{32}")
 ANSWER_TIMEOUT_SECONDS = 10  # an example waits at most this for each answer (deadline: 15 s)
@@ -36,7 +36,7 @@ session_requests = socket_values | st.fixed_dictionaries({}, optional={
     "customData": custom_data | json_values.map(str),
 })
 messages = st.sampled_from(["bonjour", "/greet", '/inform{"claim_type": "vol"}']) | hostile_text | huge_text \
-    | socket_values
+    | shortcut_text | socket_values
 user_uttered = socket_values | st.fixed_dictionaries({}, optional={"message": messages, "customData": custom_data})
 
 
@@ -160,6 +160,8 @@ def test_any_message_is_answered_and_only_screened_text_reaches_the_assistant(se
         (message,) = server.agent.received[received_before:]
         assert 0 < len(message.text) <= MAX_MESSAGE_LENGTH and screen_text(message.text).text == message.text
         assert "attachments" not in message.metadata and "channel_phone" not in message.metadata
+        # No button was offered in this conversation: no /intent shortcut reaches the assistant.
+        assert not message.text.startswith("/") or not message.text.replace("/", "").strip(), message.text
         assert json.loads(json.dumps(message.metadata)) == message.metadata  # plain JSON, storable
     assert handler_errors == []
 
