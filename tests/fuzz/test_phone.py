@@ -29,7 +29,7 @@ from connectors.ivr_events import (
 from connectors.speech import to_speech
 from tests.connectors.test_ivr import GREETING, TOKEN, Line
 from tests.fuzz.conftest import REPO_ROOT
-from tests.fuzz.strategies import deep_json, hostile_text, json_bytes, json_values, wide_json
+from tests.fuzz.strategies import deep_json, hostile_text, json_bytes, json_values, shortcut_text, wide_json
 
 SIGNING_SECRET = "test-ivr-signing-secret-0123456789"
 IDENTIFIER = r"[A-Za-z0-9._:-]{1,100}"
@@ -38,7 +38,7 @@ GREETING_PAYLOADS = {button["payload"] for button in GREETING["buttons"]}
 
 ids = st.uuids().map(str) | st.from_regex(IDENTIFIER, fullmatch=True) | hostile_text
 alternatives = st.lists(
-    st.fixed_dictionaries({"transcript": hostile_text | json_values,
+    st.fixed_dictionaries({"transcript": hostile_text | shortcut_text | json_values,
                            "confidence": st.floats(0, 1) | st.floats() | st.integers() | json_values}),
     max_size=12,
 ) | json_values
