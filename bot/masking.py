@@ -35,6 +35,10 @@ SECRET_KEYS = frozenset({
     "auth_token", "access_token", "token", "password", "secret", "authorization", "jeton",
 })
 
+# Keys whose values point at a person whatever they look like: the address a message came
+# from (set by the channels for the identification lock-out) is personal data once stored.
+PERSONAL_KEYS = {"client_source": "[source]"}
+
 # The insurer's own numbers are no one's personal data.
 PUBLIC_PHONE_NUMBERS = frozenset({"0825071122"})
 
@@ -129,14 +133,18 @@ def mask_value(value: Any, mask: Callable[[str], str] = mask_personal_data) -> A
     if isinstance(value, str):
         return mask(value)
     if isinstance(value, dict):
-        return {
-            key: (MARKERS["token"] if str(key).lower() in SECRET_KEYS and item else
-                  mask_value(item, mask))
-            for key, item in value.items()
-        }
+        return {key: _masked_item(str(key).lower(), item, mask) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
         return [mask_value(item, mask) for item in value]
     return value
+
+
+def _masked_item(key: str, item: Any, mask: Callable[[str], str]) -> Any:
+    if key in SECRET_KEYS and item:
+        return MARKERS["token"]
+    if key in PERSONAL_KEYS and item:
+        return PERSONAL_KEYS[key]
+    return mask_value(item, mask)
 
 
 class MaskingLogFilter(logging.Filter):

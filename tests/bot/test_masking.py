@@ -64,6 +64,11 @@ def test_secret_keys_are_hidden_whole_and_every_string_is_masked():
                                  "items": [{"text": "[e-mail]"}, 3, None], "token": None}
 
 
+def test_the_address_a_message_came_from_is_hidden_whole():
+    assert mask_value({"client_source": "ip:203.0.113.7", "channel": "rest"}) == {
+        "client_source": "[source]", "channel": "rest"}
+
+
 def test_the_log_filter_masks_arguments_and_tracebacks(caplog):
     logger = logging.getLogger("tests.masking")
     logger.addFilter(MaskingLogFilter())

@@ -58,6 +58,8 @@ def test_an_identification_and_a_change_request_are_stored_without_personal_data
     for secret in secrets:
         assert secret not in conversation
     assert "[date de naissance]" in conversation and "[code]" in conversation and "[IBAN]" in conversation
+    # The address the messages came from (kept for the lock-out of identification) is not stored either.
+    assert "ip:127.0.0.1" not in conversation and '"client_source": "[source]"' in conversation
     # The service got the request whole; the conversation goes on, identified, with nothing sensitive left in a slot.
     slots = rasa_stack.tracker(sender)["slots"]
     assert slots["customer_identified"] is True and slots["authenticated_customer_id"] == KARIM

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bot.masking import MARKERS, SECRET_KEYS, mask_for_logs, mask_personal_data, mask_value
+from bot.masking import MARKERS, PERSONAL_KEYS, SECRET_KEYS, mask_for_logs, mask_personal_data, mask_value
 from tests.fuzz.strategies import hostile_text, json_values, phones, planted_personal_data
 
 MASKS = [mask_personal_data, mask_for_logs]
@@ -34,6 +34,8 @@ def test_masking_a_json_value_keeps_its_shape_and_hides_every_secret_key(value):
             for key, item in original.items():
                 if str(key).lower() in SECRET_KEYS and item:
                     assert copy[key] == MARKERS["token"]
+                elif str(key).lower() in PERSONAL_KEYS and item:
+                    assert copy[key] == PERSONAL_KEYS[str(key).lower()]
                 else:
                     pending.append((item, copy[key]))
         elif isinstance(original, list):
