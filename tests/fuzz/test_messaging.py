@@ -273,7 +273,7 @@ def check_delivery(platform: Platform, errors: List[logging.LogRecord], raw: byt
             message.text == "/attach_document" and "attachments" in message.metadata), message.text
 
 
-@settings(max_examples=40, deadline=5000)
+@settings(max_examples=30, deadline=5000)
 @given(data=st.data())
 def test_any_signed_payload_shaped_like_the_platforms_is_acknowledged_and_handled_without_failure(
         platform, errors, data):

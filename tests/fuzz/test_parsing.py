@@ -30,7 +30,7 @@ def dateparser_loaded():
     resolve_french_date("hier", TODAY)
 
 
-@settings(max_examples=200, deadline=1000)
+@settings(max_examples=100, deadline=1000)
 @given(text=hostile_text)
 @example(text="il y a 99999999999 jours")
 @example(text="le 31/02/2026")
@@ -43,7 +43,7 @@ def test_any_text_resolves_to_a_date_or_none_without_raising(text):
 
 
 @pytest.mark.parametrize("find", CANONICAL, ids=lambda find: find.__name__)
-@settings(max_examples=200, deadline=1000)
+@settings(max_examples=100, deadline=1000)
 @given(text=hostile_text)
 @example(text="mon identifiant est ١٢٣٤٥٦٧٨, contrat aut ١٢٣٤٥٦, dossier sin ٢٠٢٦ ١٢٣٤٥٦")
 def test_an_identifier_found_in_any_text_is_canonical(find, text):
@@ -65,7 +65,7 @@ claim_numbers = st.builds(lambda year, number: f"SIN-{year}-{number:06d}", st.in
                           st.integers(0, 999_999))
 
 
-@settings(max_examples=150, deadline=1000)
+@settings(max_examples=100, deadline=1000)
 @given(before=WORDS, after=WORDS, contract=contract_numbers, claim=claim_numbers, customer=st.integers(0, 99_999_999),
        case=typed_case, separator=typed_separator)
 def test_identifiers_typed_loosely_among_words_are_found_in_canonical_form(before, after, contract, claim, customer,
@@ -76,7 +76,7 @@ def test_identifiers_typed_loosely_among_words_are_found_in_canonical_form(befor
     assert find_customer_id(f"{before} {customer_id[:4]} {customer_id[4:]} {after}") == customer_id
 
 
-@settings(max_examples=200, deadline=1000)
+@settings(max_examples=100, deadline=1000)
 @given(text=hostile_text)
 @example(text="s i n deux mille vingt-six sept cent trente et un")
 @example(text="zéro six douze trente-quatre cinquante-six soixante-dix-huit")

@@ -61,7 +61,7 @@ def events(event_ids=ids, call_ids=ids):
 # --- parsing and authentication -------------------------------------------------------------
 
 
-@settings(max_examples=150, deadline=1000)
+@settings(max_examples=100, deadline=1000)
 @given(body=json_values | events())
 @example(body={"event_id": "e1", "call_id": "c1", "type": "utterance", "final": True,
                "alternatives": [{"transcript": "oui", "confidence": 10 ** 400}]})
@@ -92,7 +92,7 @@ def test_any_body_is_an_event_in_its_documented_form_or_a_4xx(body):
 header_text = st.text(st.characters(min_codepoint=0x20, max_codepoint=0xFF), max_size=120)
 
 
-@settings(max_examples=150, deadline=1000)
+@settings(max_examples=100, deadline=1000)
 @given(authorization=st.none() | header_text | header_text.map(lambda text: "Bearer " + text),
        signature=st.none() | header_text | st.builds(lambda t, digest: f"t={t},v1={digest}",
                                                      st.integers(0, 10 ** 13), st.text("0123456789abcdef", max_size=70)),
@@ -131,7 +131,7 @@ def test_a_signed_body_is_accepted_and_any_other_body_refused_with_its_signature
 # --- what is spoken back ---------------------------------------------------------------------
 
 
-@settings(max_examples=150, deadline=1000)
+@settings(max_examples=100, deadline=1000)
 @given(written=hostile_text)
 @example(written="Votre dossier SIN-2026-000731 : [le suivi](https://oyat.fr/s) **412,00 €** le 03/12/2026 à 9h30")
 @example(written="<break time='9s'/> & </speak>")
