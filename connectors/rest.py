@@ -10,6 +10,9 @@ too many messages from one address or one sender get a 429 with a polite answer
 
 The client chooses its sender; the conversation is `rest:<sender>` (connectors.guard.
 conversation_id), so no REST client can continue a conversation of another channel.
+The sender is also the conversation's only key on this channel (whoever sends it again
+continues the conversation, identity included): it must be one nobody can guess, a UUID
+or as random; short or repetitive senders are refused (`unguessable_sender`).
 """
 
 import logging
@@ -40,12 +43,27 @@ from server_extensions.startup import prepare_rasa_server
 logger = logging.getLogger(__name__)
 
 MAX_SENDER_LENGTH = 128
+# A UUID has 32 hex digits: 16 characters with 8 different ones keeps out names
+# (« demo », « marie »), counters and runs a stranger would try first.
+MIN_SENDER_LENGTH = 16
+MIN_SENDER_DISTINCT_CHARACTERS = 8
 # As the balancer's client_max_body_size (deploy/nginx/oyat.conf): an oversized message
 # within it still gets the polite answer; the metadata has its own, smaller limit.
 MAX_BODY_BYTES = 1024 * 1024
 NOT_AN_OBJECT = "Le corps de la requête doit être un objet JSON."
 TOO_LARGE = f"Le corps de la requête dépasse {MAX_BODY_BYTES // (1024 * 1024)} Mo."
 TOO_DEEP = "Le corps de la requête est imbriqué trop profondément."
+
+
+def unguessable_sender(sender: Any) -> bool:
+    """Whether `sender` can key a conversation: printable text of 16 to 128 characters,
+    at least 8 of them different."""
+    return (
+        isinstance(sender, str)
+        and MIN_SENDER_LENGTH <= len(sender) <= MAX_SENDER_LENGTH
+        and sender.isprintable()
+        and len(set(sender)) >= MIN_SENDER_DISTINCT_CHARACTERS
+    )
 
 
 def _error(status: int, code: str, message: str) -> HTTPResponse:
@@ -97,8 +115,10 @@ class GuardedRestInput(RestInput):
             if not isinstance(body, dict):
                 return _bad_request(NOT_AN_OBJECT)
             sender = body.get("sender")
-            if not isinstance(sender, str) or not 0 < len(sender) <= MAX_SENDER_LENGTH or not sender.isprintable():
-                return _bad_request("« sender » doit être un texte de 1 à 128 caractères imprimables.")
+            if not unguessable_sender(sender):
+                return _bad_request(
+                    "« sender » doit être un identifiant que personne ne peut deviner, de 16 à 128 caractères "
+                    "imprimables (un UUID par exemple) : il donne accès à la conversation.")
             screened_metadata = screen_metadata(body.get("metadata"))
             if screened_metadata.problem:
                 status = 413 if screened_metadata.problem == "too_large" else 400

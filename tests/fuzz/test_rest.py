@@ -67,11 +67,11 @@ def post(rest: ChannelServer, raw: bytes) -> requests.Response:
 @settings(max_examples=60, deadline=5000)
 @given(raw=bodies)
 @example(raw=b"[" * 100_000)
-@example(raw=raw_rest_body("fuzz-deep", "bonjour", '{"a":' * 900 + "1" + "}" * 900))
-@example(raw=raw_rest_body("fuzz-wide", "bonjour", "[" + ",".join(["0"] * 50_000) + "]"))
-@example(raw=json_bytes({"sender": "fuzz-surrogate", "message": "bonjour", "metadata": {"auth_token": "\udc00"}}))
-@example(raw=json_bytes({"sender": "fuzz-huge-int", "message": "bonjour", "metadata": {"n": 10 ** 4000}}))
-@example(raw=json_bytes({"sender": "fuzz-reserved", "message": "bonjour",
+@example(raw=raw_rest_body("fuzz-deep-7c1e4b9a2f", "bonjour", '{"a":' * 900 + "1" + "}" * 900))
+@example(raw=raw_rest_body("fuzz-wide-7c1e4b9a2f", "bonjour", "[" + ",".join(["0"] * 50_000) + "]"))
+@example(raw=json_bytes({"sender": "fuzz-surrogate-7c1e4b9a2f", "message": "bonjour", "metadata": {"auth_token": "\udc00"}}))
+@example(raw=json_bytes({"sender": "fuzz-huge-int-7c1e4b9a2f", "message": "bonjour", "metadata": {"n": 10 ** 4000}}))
+@example(raw=json_bytes({"sender": "fuzz-reserved-7c1e4b9a2f", "message": "bonjour",
                          "metadata": {"attachments": [{"upload_id": "0" * 32}], "channel_phone": "+33612345678"}}))
 def test_any_body_gets_a_json_answer_and_nothing_refused_is_stored(rest, raw):
     received_before, stored_before = len(rest.agent.received), set(rest.agent.tracker_store.store)
