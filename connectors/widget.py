@@ -351,7 +351,10 @@ class WidgetInput(SocketIOInput):
             text = screened.text
             if text.startswith("/"):
                 text = without_shortcut(text, offered_payloads(await tracker_events(sid, session_id)))
+            # The message's own token when it is one (bounded), else the session's: never a
+            # client's value the checks above refused.
             token = _auth_token(metadata) or session.get("auth_token")
+            metadata.pop("auth_token", None)
             if token:
                 metadata["auth_token"] = token
             await process(request.app, say(text, session_id, metadata, request))

@@ -16,7 +16,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from connectors.guard import MAX_MESSAGE_LENGTH, screen_text
-from connectors.widget import WidgetInput
+from connectors.widget import MAX_TOKEN_LENGTH, WidgetInput
 from tests.connectors.channel_server import ChannelServer
 from tests.fuzz.storing_agent import StoringAgent
 from tests.fuzz.strategies import deep_json, hostile_text, huge_text, json_values, shortcut_text, wide_json
@@ -160,6 +160,9 @@ def test_any_message_is_answered_and_only_screened_text_reaches_the_assistant(se
         (message,) = server.agent.received[received_before:]
         assert 0 < len(message.text) <= MAX_MESSAGE_LENGTH and screen_text(message.text).text == message.text
         assert "attachments" not in message.metadata and "channel_phone" not in message.metadata
+        # A token reaches the assistant only as the channel bounds it.
+        token = message.metadata.get("auth_token")
+        assert token is None or isinstance(token, str) and 0 < len(token) <= MAX_TOKEN_LENGTH
         # No button was offered in this conversation: no /intent shortcut reaches the assistant.
         assert not message.text.startswith("/") or not message.text.replace("/", "").strip(), message.text
         assert json.loads(json.dumps(message.metadata)) == message.metadata  # plain JSON, storable
