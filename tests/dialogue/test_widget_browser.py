@@ -215,13 +215,26 @@ def test_the_attestation_is_a_pdf_the_customer_can_open(page, widget_site):
     assert "AUT-482913" in "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
 
 
-def test_a_refused_file_is_explained_in_the_conversation(page, widget_site):
-    page.goto(widget_site + "/")
-    open_widget(page)
+def choose_file(page: Page, name: str, mime_type: str, content: bytes) -> None:
+    """Picks a file to send, without waiting for an answer (a refused one gets an alert)."""
     with page.expect_file_chooser() as chooser:
         page.get_by_role("button", name="Joindre une photo ou un PDF").click()
-    chooser.value.set_files({"name": "notes.txt", "mimeType": "text/plain", "buffer": b"pas une photo"})
+    chooser.value.set_files({"name": name, "mimeType": mime_type, "buffer": content})
+
+
+def test_a_refused_file_is_explained_in_the_conversation(page, widget_site):
+    page.goto(f"{widget_site}/espace-client?client={MARIE}")
+    open_widget(page)
+    choose_file(page, "notes.txt", "text/plain", b"pas une photo")
     expect(page.get_by_role("alert")).to_contain_text("photos (JPEG", timeout=TURN_TIMEOUT_MS)
+    expect(page.locator(".oyat-user .oyat-file-status").last).to_have_text("Non envoyé")
+
+
+def test_an_anonymous_visitor_is_told_files_come_with_a_claim_declaration(page, widget_site):
+    page.goto(widget_site + "/")
+    open_widget(page)
+    choose_file(page, "cuisine.jpg", "image/jpeg", jpeg_photo())
+    expect(page.get_by_role("alert")).to_contain_text("déclaration de sinistre", timeout=TURN_TIMEOUT_MS)
     expect(page.locator(".oyat-user .oyat-file-status").last).to_have_text("Non envoyé")
 
 
