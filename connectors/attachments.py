@@ -184,7 +184,7 @@ async def receive_file(
         logger.info("file refused: %s", why_not)
         return _refused(why_not)
     allowances = upload_allowances(max_bytes)
-    wait = allowances.take(sender.conversation_id, sender.address, len(data))
+    wait = await allowances.take(sender.conversation_id, sender.address, len(data))
     if wait is not None:
         logger.info("file refused: beyond the files a conversation or an address may send")
         return ReceivedFile(refusal=too_many_files_text(wait), code="too_many_files", retry_after=wait)
@@ -194,7 +194,7 @@ async def receive_file(
         logger.info("file refused by the claims service: %s", refusal.code)
         return ReceivedFile(refusal=refusal_text(refusal.code, refusal.details.get("max_bytes")), code=refusal.code)
     except ServiceUnavailable:
-        allowances.give_back(sender.conversation_id, sender.address, len(data))
+        await allowances.give_back(sender.conversation_id, sender.address, len(data))
         return _refused("service_unavailable")
     attachment = {key: stored[key] for key in ("upload_id", "filename", "content_type", "size")}
     return ReceivedFile(attachment=attachment)

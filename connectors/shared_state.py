@@ -1,13 +1,14 @@
 """What the Rasa replicas count together: in Redis in production, in the process otherwise.
 
-Rate limits (connectors.rate_limit) and the messaging apps' message ids already seen
-(connectors.messaging.RecentIds) only hold when every replica counts in one place: with N
-replicas, counters of their own would let a client send N times the limit, and a message
-the platform redelivers to another replica would be handled twice.
+Rate limits (connectors.rate_limit), upload allowances (connectors.upload_limits) and the
+messaging apps' message ids already seen (connectors.messaging.RecentIds) only hold when
+every replica counts in one place: with N replicas, counters of their own would let a
+client send N times the limit or the files, and a message the platform redelivers to
+another replica would be handled twice.
 
 - `REDIS_HOST` set (the production configuration, the Redis of the lock store, with
   `REDIS_PORT` and `REDIS_PASSWORD`): the counters are kept in that Redis, database 1 as
-  the lock store's, under keys of their own (`oyat:rate:...`, `oyat:seen:...`).
+  the lock store's, under keys of their own (`oyat:rate:...`, `oyat:upload:...`, `oyat:seen:...`).
 - `REDIS_HOST` not set (`make run`, one Rasa process): each process counts alone.
 
 Redis unreachable or failing: each replica counts alone meanwhile (the limits hold per

@@ -235,13 +235,18 @@ def test_the_rasa_server_answers_browsers_of_the_configured_web_sites_only():
     assert "WIDGET_ALLOWED_ORIGINS" in documented_variables()
 
 
-def test_the_rasa_replicas_count_rate_limits_and_redeliveries_together_in_the_lock_store_redis():
+def test_the_rasa_replicas_count_rate_limits_uploads_and_redeliveries_together_in_the_lock_store_redis():
     """connectors/shared_state.py: with REDIS_HOST set, as production sets it, every replica keeps
-    its rate limits and the messaging apps' message ids in the Redis of the lock store."""
+    its rate limits, upload allowances and the messaging apps' message ids in the Redis of the
+    lock store."""
+    from connectors.rate_limit import RateLimiter, SharedTokenBuckets
     from connectors.shared_state import REDIS_DATABASE, SharedRedis
+    from connectors.upload_limits import UploadAllowances
 
     example = dict(re.findall(r"^([A-Z][A-Z0-9_]*)=(.*)$", ENV_EXAMPLE.read_text(), re.MULTILINE))
     assert SharedRedis.from_environment(example) is not None
+    assert isinstance(RateLimiter.from_environment(example).senders, SharedTokenBuckets)
+    assert UploadAllowances.from_environment(example).shared
     lock_store = yaml.safe_load((ROOT / "endpoints.production.yml").read_text())["lock_store"]
     assert (lock_store["url"], lock_store["port"], lock_store["password"], lock_store["db"]) == (
         "${REDIS_HOST}", "${REDIS_PORT}", "${REDIS_PASSWORD}", REDIS_DATABASE)
@@ -254,6 +259,7 @@ def test_the_rasa_replicas_count_rate_limits_and_redeliveries_together_in_the_lo
     assert {"configMapRef": {"name": "oyat-config"}} in sources and {"secretRef": {"name": "oyat-secrets"}} in sources
     production = (ROOT / "docs" / "production.md").read_text()
     assert "connectors/shared_state.py" in production and "counts alone" in production
+    assert all(f"`oyat:{counters}:" in production for counters in ("rate", "upload", "seen"))
 
 
 def test_every_unit_reads_the_one_environment_file():

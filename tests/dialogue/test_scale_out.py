@@ -23,22 +23,31 @@ from connectors.messaging import pseudonym
 from connectors.rate_limit import DEFAULT_PER_SENDER, Limit
 from tests.dialogue.conftest import TELEGRAM_BOT_TOKEN, TELEGRAM_SECRET_TOKEN
 from tests.dialogue.messaging_user import unique_id
+from tests.dialogue.widget_client import WidgetClient, jpeg_photo
 
 MISSING = missing_engines()
+UPLOAD_FILES_PER_CONVERSATION = "3/86400"
+UPLOAD_FILES_PER_ADDRESS = "4/3600"
 
 
 @pytest.fixture(scope="module")
 def production(trained_model, tmp_path_factory, messaging_platform):
     if MISSING:
         pytest.skip(f"Debian packages not installed: {', '.join(MISSING)}")
-    telegram = pytest.MonkeyPatch()  # the Telegram channel on, talking to the fake platform API
-    for name, value in (("TELEGRAM_BOT_TOKEN", TELEGRAM_BOT_TOKEN), ("TELEGRAM_SECRET_TOKEN", TELEGRAM_SECRET_TOKEN),
-                        ("TELEGRAM_API_URL", messaging_platform.url)):
-        telegram.setenv(name, value)
+    environment = pytest.MonkeyPatch()
+    for name, value in (
+        # The Telegram channel on, talking to the fake platform API.
+        ("TELEGRAM_BOT_TOKEN", TELEGRAM_BOT_TOKEN), ("TELEGRAM_SECRET_TOKEN", TELEGRAM_SECRET_TOKEN),
+        ("TELEGRAM_API_URL", messaging_platform.url),
+        # Upload allowances small enough to go beyond in a few files.
+        ("UPLOAD_FILES_PER_CONVERSATION", UPLOAD_FILES_PER_CONVERSATION),
+        ("UPLOAD_FILES_PER_ADDRESS", UPLOAD_FILES_PER_ADDRESS),
+    ):
+        environment.setenv(name, value)
     try:
         stack = start_production(trained_model, tmp_path_factory.mktemp("production"), replicas=2, action_servers=2)
     finally:
-        telegram.undo()
+        environment.undo()
     yield stack
     stack.stop()
 
@@ -194,3 +203,42 @@ def test_a_telegram_update_redelivered_to_the_other_replica_is_handled_once(prod
     # the redelivered one was dropped or handled before it.
     messaging_platform.wait_for(lambda: "merci beaucoup" in user_messages(), seconds=60)
     assert user_messages() == ["bonjour", "merci beaucoup"]
+
+
+def test_files_spread_over_both_replicas_are_refused_beyond_one_allowance(production):
+    """The replicas count uploads in Redis together: alone, each would take 3 files of the
+    conversation and 4 of the address (UPLOAD_FILES_PER_*, set for this stack)."""
+    clients = []
+
+    def widget(replica, address=None, session_id=None):
+        client = WidgetClient(production.rasa_urls[replica], address=address)
+        clients.append(client)
+        client.open(session_id=session_id)
+        if session_id is None:
+            client.say("je veux déclarer un sinistre")  # files are taken during a declaration
+        return client
+
+    def upload(client):
+        answer = client.upload("photo.jpg", photo, "image/jpeg")
+        if answer.status_code == 201:
+            client.answer()  # the photo's turn over before the next file
+        return answer
+
+    photo = jpeg_photo()
+    try:
+        on_first = widget(0)
+        on_second = widget(1, on_first.address, on_first.session_id)  # the same conversation, on the other replica
+        assert [upload(client).status_code for client in (on_first, on_second, on_first)] == [201] * 3
+        for client in (on_second, on_first):
+            refused = upload(client)
+            assert refused.status_code == 429 and refused.json()["error"]["code"] == "too_many_files"
+            assert 0 < int(refused.headers["Retry-After"]) <= 86400 // 3
+
+        # The address's fourth file, in another conversation, then none on either replica.
+        assert upload(widget(1, on_first.address)).status_code == 201
+        refused = upload(widget(0, on_first.address))
+        assert refused.status_code == 429 and refused.json()["error"]["code"] == "too_many_files"
+        assert 0 < int(refused.headers["Retry-After"]) <= 3600 // 4
+    finally:
+        for client in clients:
+            client.close()
