@@ -144,6 +144,7 @@ def test_a_session_id_followed_by_a_new_line_is_replaced(widget, session_id):
 @example(data={"message": "bonjour", "customData": {"attachments": [{"upload_id": "0" * 32}],
                                                     "channel_phone": "+33612345678"}})
 @example(data={"message": "bonjour", "customData": '{"auth_token": "' + "x" * 5000 + '"}'})
+@example(data={"message": "bonjour", "customData": {"client_source": "ip:203.0.113.7"}})
 def test_any_message_is_answered_and_only_screened_text_reaches_the_assistant(server, widget, handler_errors, data):
     widget.open()
     handler_errors.clear()
@@ -160,6 +161,8 @@ def test_any_message_is_answered_and_only_screened_text_reaches_the_assistant(se
         (message,) = server.agent.received[received_before:]
         assert 0 < len(message.text) <= MAX_MESSAGE_LENGTH and screen_text(message.text).text == message.text
         assert "attachments" not in message.metadata and "channel_phone" not in message.metadata
+        # The source is the widget's own reading of the socket's address, never the client's.
+        assert message.metadata["client_source"] == "ip:127.0.0.1"
         # A token reaches the assistant only as the channel bounds it.
         token = message.metadata.get("auth_token")
         assert token is None or isinstance(token, str) and 0 < len(token) <= MAX_TOKEN_LENGTH
