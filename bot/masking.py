@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Dict, Iterable, Optional, Tuple
 
-from phonenumbers import Leniency, PhoneNumberMatcher
+import phonenumbers
+from phonenumbers import Leniency, PhoneMetadata, PhoneNumberMatcher, ValidationResult
 
 MARKERS = {
     "email": "[e-mail]",
@@ -83,6 +84,20 @@ _NAMED_CODE = re.compile(r"(\bcode\b[^\d\n]{0,30})(\d(?: ?\d){5})(?!\d)", re.IGN
 _ANY_DATE = re.compile(rf"(?<![\w-])(?:{_DATE})(?![\w-])", re.IGNORECASE)
 _SIX_DIGITS = re.compile(r"(?<![\w.-])\d{3} ?\d{3}(?![\w-])")
 _DIGIT = re.compile(r"\d")
+# French phone numbers in their usual spellings (« 06 12 34 56 78 », « 06.12.34.56.78 »,
+# « 0612345678 », « +33 6 12 34 56 78 », « +33 (0)6… », « 0033 6… »), found whatever
+# follows or precedes them: the phone matcher reads « 06 12 34 56 78 2 fois » as one
+# eleven-digit number and finds none. The last four pairs share one separator, so that a
+# date and an hour (« 01.02.2026 12:30 ») are no phone number.
+_FRENCH_PHONE = re.compile(
+    r"(?<![\w-])(?:0|(?:\+|00)33[ .-]?(?:\(0\)[ .-]?)?)[1-9][ .-]?\d\d([ .-]?)\d\d(?:\1\d\d){2}(?![\w-])")
+# Where an international number may start (« +44 20 7946 0958 », « 0044 20… »), and the
+# digits that may follow: one digit per step, so that the pattern cannot backtrack. Up to
+# 15 digits (the longest international number) and its national prefix written « (0) ».
+# A « + » may follow a digit (« …0958+44 20… » is two numbers), not a letter.
+_INTERNATIONAL_PHONE = re.compile(r"(?<![^\W\d]|[+-])\+[1-9](?:[ .-]?\(?\d\)?){5,15}"
+                                  r"|(?<![\w+-])00[1-9](?:[ .-]?\(?\d\)?){5,15}")
+_DIGIT_GROUP_END = re.compile(r"\d(?!\d)")
 # One word of hex digits and dashes with a letter in it (message and model ids): every
 # number the phone matcher could find in it is inside the word, so none is masked.
 _HEX_WORD = re.compile(r"(?<![0-9a-f-])(?=[0-9a-f-]*[a-f])[0-9a-f-]+", re.IGNORECASE)
@@ -177,15 +192,98 @@ def mask_every_log_handler(loggers: Iterable[str] = ()) -> None:
 def _mask_phone_numbers(text: str) -> str:
     if _digits(text) < 8 or _HEX_WORD.fullmatch(text):  # no phone number, spare the matcher
         return text
+    text = _FRENCH_PHONE.sub(_phone_marker, text)
+    text = _mask_international_numbers(text)
+    if _digits(text) < 8:
+        return text
     pieces, end = [], 0
     for match in PhoneNumberMatcher(text, "FR", leniency=Leniency.POSSIBLE):
-        inside_a_word = (match.start > 0 and _word_char(text[match.start - 1])) or (
-            match.end < len(text) and _word_char(text[match.end]))
-        if inside_a_word or _only_digits(match.raw_string) in PUBLIC_PHONE_NUMBERS:
+        # A match may start or end on a bracket, which parts it from a word: « x(06 12 34 56 78 ».
+        inside_a_word = (match.start > 0 and _word_char(text[match.start - 1]) and text[match.start] not in "([") or (
+            match.end < len(text) and _word_char(text[match.end]) and text[match.end - 1] not in ")]")
+        if inside_a_word or _is_public(match.raw_string):
             continue
         pieces += [text[end:match.start], MARKERS["phone"]]
         end = match.end
     return "".join(pieces) + text[end:]
+
+
+def _phone_marker(match: "re.Match[str]") -> str:
+    return match.group(0) if _is_public(match.group(0)) else MARKERS["phone"]
+
+
+def _is_public(number: str) -> bool:
+    """Whether a French number, national or international (« +33 825 07 11 22 »), is the insurer's."""
+    digits = _only_digits(number)
+    if number.lstrip("([ ").startswith(("+33", "0033")):
+        digits = digits[2:] if digits.startswith("33") else digits[4:]
+        digits = digits if digits.startswith("0") else "0" + digits  # « +33 (0)8… » or « +33 8… »
+    return digits in PUBLIC_PHONE_NUMBERS
+
+
+def _mask_international_numbers(text: str) -> str:
+    """International numbers, followed by other digits or not (« +44 20 7946 0958 2 fois »):
+    the longest run of their digit groups that is a possible number."""
+    pieces, end = [], 0
+    candidate = _INTERNATIONAL_PHONE.search(text)
+    while candidate:
+        stop = _international_number_end(text, candidate)
+        if stop is not None and not _is_public(text[candidate.start():stop]):
+            pieces += [text[end:candidate.start()], MARKERS["phone"]]
+            end = stop
+        # The next number may start inside this candidate's digits (« +44 20 7946 0958 0044 20… »).
+        candidate = _INTERNATIONAL_PHONE.search(text, stop or candidate.start() + 1)
+    return "".join(pieces) + text[end:]
+
+
+def _international_number_end(text: str, candidate: "re.Match[str]") -> Optional[int]:
+    """Where the possible number starting `candidate` ends, if any: tried from its longest
+    run of whole digit groups down, parsed only when its length may be one of its country's."""
+    dialled_from_france = candidate.group(0).startswith("00")  # « 0044 » is « +44 »
+    digits = _only_digits(candidate.group(0))[2 if dialled_from_france else 0:]
+    country_code = next((int(digits[:size]) for size in (1, 2, 3)
+                         if int(digits[:size]) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE), None)
+    if country_code is None:
+        return None
+    shortest, longest = _national_lengths(country_code)
+    ends = [candidate.start() + group.end() for group in _DIGIT_GROUP_END.finditer(candidate.group(0))]
+    if ends and ends[-1] < len(text) and text[ends[-1]].isdigit():
+        ends.pop()  # the run goes on beyond the longest number: its last group is cut
+    for stop in reversed(ends):
+        written = text[candidate.start():stop]
+        national_length = len(_only_digits(written)) - len(str(country_code)) - (2 if dialled_from_france else 0)
+        if national_length < shortest:
+            return None
+        # One digit more than the longest: a national prefix written after the country code.
+        if national_length > longest + 1 or (stop < len(text) and _word_char(text[stop])):
+            continue
+        if dialled_from_france:
+            written = "+" + written[2:]
+        try:
+            number = phonenumbers.parse(written, None)
+        except phonenumbers.NumberParseException:
+            return None
+        reason = phonenumbers.is_possible_number_with_reason(number)
+        if reason in (ValidationResult.IS_POSSIBLE, ValidationResult.IS_POSSIBLE_LOCAL_ONLY):
+            return stop
+        if reason not in (ValidationResult.TOO_LONG, ValidationResult.INVALID_LENGTH):
+            return None  # shorter is no better: too short, or no such country code
+    return None
+
+
+_NATIONAL_LENGTHS: Dict[int, Tuple[int, int]] = {}
+
+
+def _national_lengths(country_code: int) -> Tuple[int, int]:
+    """The shortest and longest national numbers of a country code (its regions' metadata,
+    read once)."""
+    if country_code not in _NATIONAL_LENGTHS:
+        lengths = [length for region in phonenumbers.COUNTRY_CODE_TO_REGION_CODE[country_code]
+                   for metadata in [PhoneMetadata.metadata_for_region_or_calling_code(country_code, region)] if metadata
+                   for length in (*metadata.general_desc.possible_length,
+                                  *metadata.general_desc.possible_length_local_only) if length > 0]
+        _NATIONAL_LENGTHS[country_code] = (min(lengths), max(lengths)) if lengths else (1, 17)
+    return _NATIONAL_LENGTHS[country_code]
 
 
 def _mask_ibans(text: str) -> str:

@@ -55,6 +55,8 @@ PERSONAL_DATA = {
     "codes": _repeat("code 1 2 3 4 5 ", "x"),
     "months": _repeat("1 janvier ", "x"),
     "plus signs": _repeat("+33 ", "x"),
+    "international numbers then digits": _repeat("+44 20 7946 0958 1 ", "x"),
+    "plus then spaced digits": _repeat("+1 1 1 1 1 1 1 ", "x"),
     "hex words": _repeat("a1-", "!"),
 }
 WRITTEN_ANSWERS = {

@@ -32,6 +32,35 @@ def test_personal_data_is_masked(text, masked):
     assert mask_personal_data(text) == masked
 
 
+@pytest.mark.parametrize("text, masked", [
+    ("appelez le 06 12 34 56 78 2 fois", "appelez le [téléphone] 2 fois"),
+    ("01 00 00 00 00  01 00 00 00 00", "[téléphone]  [téléphone]"),
+    ("06.12.34.56.78 12", "[téléphone] 12"),
+    ("+33 (0)6 12 34 56 78 1er", "[téléphone] 1er"),
+    ("0033 6 12 34 56 78 2 fois", "[téléphone] 2 fois"),
+    ("x () 06 12 34 56 78", "x () [téléphone]"),
+    ("x( 06 12 34 56 78", "x( [téléphone]"),
+    ("x[0612345678]", "x[[téléphone]]"),
+    ("+44 20 7946 0958 2 fois", "[téléphone] 2 fois"),
+    ("x () +41 44 668 18 00", "x () [téléphone]"),
+    ("x(+32 470 12 34 56 12", "x([téléphone] 12"),
+    ("0044 20 7946 0958 12", "[téléphone] 12"),
+])
+def test_a_phone_number_followed_by_other_numbers_or_after_brackets_is_masked(text, masked):
+    assert mask_personal_data(text) == masked
+    assert mask_for_logs(text) == masked
+
+
+@pytest.mark.parametrize("text", [
+    "appelez le 0825 07 11 22 2 fois, (0825 07 11 22), +33 825 07 11 22 ou +33 (0)8 25 07 11 22 1er",
+    "sinistre SIN-2026-000731 12, contrat AUT-482913 06, client 10000001 12 34",
+    "le 01/02/2026 à 12 h 30, 1 250 € 00",
+    "message 0612345678ab, ref-0612345678, 06123456-7812-4abc-8def-0123456789ab",
+])
+def test_numbers_next_to_identifiers_the_insurer_s_number_or_inside_words_stay(text):
+    assert mask_personal_data(text) == text
+
+
 @pytest.mark.parametrize("text", [
     "contrat AUT-482913, aut 482913, sinistre SIN-2026-000731, client 10000001",
     "plaque AB-123-CD, demande DEM-2026-000001, attestation ATT-2026-ABCD1234",
@@ -87,7 +116,8 @@ def test_every_masking_pattern_takes_linear_time_on_adversarial_text(name, patte
 
 
 def test_long_texts_are_masked_in_linear_time_phone_numbers_included():
-    for text in (PERSONAL_DATA["phone numbers"], PERSONAL_DATA["spaced digits"], PERSONAL_DATA["letters"]):
+    for text in (PERSONAL_DATA["phone numbers"], PERSONAL_DATA["spaced digits"], PERSONAL_DATA["letters"],
+                 PERSONAL_DATA["international numbers then digits"], PERSONAL_DATA["plus then spaced digits"]):
         start = time.perf_counter()
         mask_for_logs(text)
         # 1 s at most measured for 100 KB: the phone number matcher goes through them all.

@@ -71,6 +71,15 @@ async def test_contact_details_bank_details_and_addresses_are_masked_in_every_me
     assert "[e-mail]" in stored and "[téléphone]" in stored and "[IBAN]" in stored and "[adresse]" in stored
 
 
+async def test_phone_numbers_followed_by_other_numbers_or_after_brackets_are_masked(tracker_store):
+    await turn(tracker_store, "s", said("appelez le 06 12 34 56 78 2 fois, ou (+44 20 7946 0958) 12 h"),
+               BotUttered("C'est noté : x( 07 98 76 54 32  01 00 00 00 00"))
+    stored = stored_text(tracker_store)
+    for number in ("06 12 34 56 78", "7946 0958", "07 98 76 54 32", "01 00 00 00 00"):
+        assert number not in stored
+    assert "appelez le [téléphone] 2 fois" in stored
+
+
 async def test_the_claim_being_declared_survives_the_turns_and_is_masked_once_filed(tracker_store):
     place = "12 rue des Lilas, 79000 Niort"
     witness = "Mme Roux, 06 11 22 33 44"
