@@ -24,7 +24,7 @@ from actions.services import CustomerIdentity
 
 logger = logging.getLogger(__name__)
 
-_E164 = re.compile(r"^\+[1-9]\d{7,14}$")
+_E164 = re.compile(r"\+[1-9][0-9]{7,14}")
 IDENTITY_EXPIRED_RESPONSE = "utter_identity_expired"
 
 
@@ -55,7 +55,7 @@ def message_channel_phone(tracker: Tracker) -> Optional[str]:
     caller's number); the REST channel drops it from client metadata."""
     metadata: Dict[str, Any] = (tracker.latest_message or {}).get("metadata") or {}
     phone = metadata.get("channel_phone") if isinstance(metadata, dict) else None
-    return phone if isinstance(phone, str) and _E164.match(phone) else None
+    return phone if isinstance(phone, str) and _E164.fullmatch(phone) else None
 
 
 def identified_customer(tracker: Tracker) -> Optional[CustomerIdentity]:

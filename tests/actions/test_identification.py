@@ -3,7 +3,7 @@ import datetime as dt
 import jwt
 import pytest
 
-from actions.common.identity import identified_customer
+from actions.common.identity import identified_customer, message_channel_phone
 from actions.identification import RENEW_BEFORE_SECONDS, ActionIdentifyFromToken
 from tests.actions.helpers import (
     CONVERSATION,
@@ -148,3 +148,14 @@ def test_a_refused_identity_is_announced_once_per_turn():
         {"event": "user", "text": "dans la cuisine"},
         {"event": "bot", "text": "Par sécurité...", "metadata": {"utter_action": "utter_identity_expired"}}]}})
     assert again["responses"] == [] and {"event": "followup", "name": "action_listen"} in again["events"]
+
+
+@pytest.mark.parametrize("phone, verified", [
+    ("+33612345678", "+33612345678"),
+    ("+33612345678\n", None),
+    (" +33612345678", None),
+    ("+３３６１２３４５６７８", None),  # full-width digits are no number a channel verified
+    ("+336", None),
+])
+def test_only_a_whole_e164_number_counts_as_the_channels_verified_phone(domain, phone, verified):
+    assert message_channel_phone(make_tracker(domain, metadata={"channel_phone": phone})) == verified
