@@ -1,7 +1,8 @@
 """Identification in the dialogue (spec §5): customer id and date of birth, then a
 six-digit code sent by SMS to the phone on file. When the channel verified the
 customer's phone number (`channel_phone` in the message metadata), that number
-replaces the customer id; on the telephone line it suffices with the date of birth.
+replaces the customer id; on the telephone line it suffices with the date of birth,
+on the number as the line signed it (`channel_phone_assertion`), passed on as it came.
 No answer tells whether a customer id exists or a birth date is right: the code is
 « sent if the information is right », and a wrong birth date shows as a wrong code.
 The policy service counts wrong answers per conversation and per source (the client's
@@ -9,7 +10,7 @@ address or platform user, reserved metadata `client_source` set by the channels)
 locks identification for 15 minutes after three (docs/identification.md)."""
 
 import hashlib
-
+import logging
 import re
 from typing import Any, Dict, List, Optional, Text
 
@@ -36,8 +37,14 @@ from actions.services import ServiceRefusal, ServiceUnavailable, services
 
 # Stored instead of the birth date and the code: they are checked, not kept.
 CHECKED = "vérifié"
+logger = logging.getLogger(__name__)
+
 # Input channel of the telephone line: the caller's number and the birth date suffice.
 TELEPHONE_CHANNEL = "ivr"
+# Its caller's number signed by the line (reserved metadata, bot/channel_assertion.py), and
+# the policy service's refusals of it.
+CHANNEL_PHONE_ASSERTION = "channel_phone_assertion"
+CHANNEL_ASSERTION_REFUSALS = frozenset({"channel_assertion_required", "channel_assertion_invalid"})
 # The longest source the policy service takes; a longer one is passed as its hash.
 MAX_SOURCE_LENGTH = 255
 
@@ -130,13 +137,21 @@ class ValidateIdentificationForm(FormValidationAction):
     ) -> Dict[Text, Any]:
         """Birth date of the customer whose phone on file is the channel's number."""
         telephone = tracker.get_latest_input_channel() == TELEPHONE_CHANNEL
+        signed = _message_metadata(tracker).get(CHANNEL_PHONE_ASSERTION) if telephone else None
         try:
-            check = await services().start_phone_identity_check(phone, birth_date, not telephone, **_asked(tracker))
+            check = await services().start_phone_identity_check(
+                phone, birth_date, not telephone, **_asked(tracker),
+                channel_assertion=signed if isinstance(signed, str) else None)
         except ServiceUnavailable:
             return _stop_identification(dispatcher, "utter_identification_unavailable")
         except ServiceRefusal as refusal:
             if refusal.code == "identification_locked":
                 return _stop_identification(dispatcher, "utter_identification_locked")
+            if refusal.code in CHANNEL_ASSERTION_REFUSALS:
+                # Not the caller's answer: the line's signature is missing or refused (its secret
+                # is not the policy service's). No retry helps the caller.
+                logger.warning("the policy service refused the telephone line's signed number: %s", refusal.code)
+                return _stop_identification(dispatcher, "utter_identification_unavailable")
             if refusal.code == "identity_ambiguous":
                 dispatcher.utter_message(response="utter_identification_phone_ambiguous")
                 return {IDENTIFICATION_BY_CUSTOMER_ID: True, IDENTIFICATION_BIRTH_DATE: None}
@@ -199,11 +214,15 @@ class ValidateIdentificationForm(FormValidationAction):
         return {"identification_code": None, "identification_birth_date": None, "identification_check_id": None}
 
 
+def _message_metadata(tracker: Tracker) -> Dict[str, Any]:
+    metadata = (tracker.latest_message or {}).get("metadata") or {}
+    return metadata if isinstance(metadata, dict) else {}
+
+
 def _asked(tracker: Tracker) -> Dict[str, Any]:
     """Where the answer comes from, as the policy service counts wrong answers: the
     conversation, its channel, and its source when the channel gave one."""
-    metadata = (tracker.latest_message or {}).get("metadata") or {}
-    source = metadata.get("client_source") if isinstance(metadata, dict) else None
+    source = _message_metadata(tracker).get("client_source")
     if not isinstance(source, str) or not source:
         source = None
     elif len(source) > MAX_SOURCE_LENGTH:

@@ -143,14 +143,17 @@ class ServicesClient:
 
     async def start_phone_identity_check(
         self, phone_number: str, birth_date: str, send_code: bool, conversation_id: str, channel: str,
-        source: Optional[str] = None,
+        source: Optional[str] = None, channel_assertion: Optional[str] = None,
     ) -> Dict[str, Any]:
         """Matches a phone number a channel verified and the birth date to a customer: then a
         one-time code goes by SMS (`check_id`, the same answer when nothing matched), or
         without `send_code` the customer id comes back with the identity assertion for this
-        conversation."""
+        conversation. Without a code the policy service wants `channel_assertion`, the number
+        as the channel signed it (ServiceRefusal `channel_assertion_required` or `_invalid`)."""
         body = {"phone_number": phone_number, "birth_date": birth_date, "send_code": send_code,
                 **_asked(conversation_id, channel, source)}
+        if not send_code and channel_assertion:
+            body["channel_assertion"] = channel_assertion
         return await self._send("POST", f"{self.policy_url}/v1/phone-identity-checks", body, retry=False)
 
     async def verify_identity_check(

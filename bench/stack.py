@@ -78,6 +78,7 @@ def base_env(workdir: Path) -> Dict[str, str]:
         "IVR_GATEWAY_TOKEN": secrets.token_urlsafe(32),
         "ACTION_SERVER_TOKEN": secrets.token_urlsafe(32),
         "IDENTITY_ASSERTION_SECRET": secrets.token_urlsafe(32),
+        "CHANNEL_ASSERTION_SECRET": secrets.token_urlsafe(32),
         "RATE_LIMIT_PER_IP": UNLIMITED_RATE,
         "UPLOADS_DIR": str(workdir / "uploads"),
         "DATABASE_URL": f"sqlite:///{workdir / 'oyat.db'}",

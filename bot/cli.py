@@ -89,9 +89,13 @@ def print_outbox(
 
 
 def serve(settings: Settings, service: str, host: str, port: int, access_log: bool) -> None:
-    """Run one or both services in this process (single worker)."""
+    """Run one or both services in this process (single worker). SettingsError: the
+    policy service without CHANNEL_ASSERTION_SECRET (it could identify no caller)."""
     from bot.app import create_app  # sanic is only needed to serve
 
+    if "policy" in SERVICE_CHOICES[service] and not settings.channel_assertion_secret:
+        raise SettingsError("CHANNEL_ASSERTION_SECRET is missing: set it to a long random string "
+                            "(the Rasa servers and the policy service only)")
     app = create_app(SERVICE_CHOICES[service], settings)
     mask_every_log_handler(("sanic.root", "sanic.error", "sanic.access"))
     logger.info("starting %s service(s) on http://%s:%d", service, host, port)
@@ -187,7 +191,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print("database ready; demo data " + ("loaded" if loaded else
                                               "left out" if args.without_demo_data else "already present"))
     elif args.command == "serve":
-        serve(settings, args.service, args.host, args.port, args.access_log)
+        try:
+            serve(settings, args.service, args.host, args.port, args.access_log)
+        except SettingsError as error:
+            print(f"bot.cli: cannot start: {error}", file=sys.stderr)
+            return 2
     elif args.command == "outbox":
         print_outbox(settings, args.recipient)
     elif args.command == "privacy":

@@ -29,8 +29,14 @@ ERRORS: Mapping[str, tuple[int, str]] = {
     "identity_required": (401, "Cet appel concerne un client : son assertion d'identité est requise."),
     "identity_invalid": (401, "L'assertion d'identité n'est pas valide."),
     "identity_expired": (401, "L'assertion d'identité a expiré : le client doit s'identifier à nouveau."),
+    "channel_assertion_required": (
+        401, "Sans code, seul le numéro que le canal a vérifié et signé identifie un client.",
+    ),
     "session_token_invalid": (401, "Ce jeton de session de l'espace client n'est pas valide ou a expiré."),
     "identity_forbidden": (403, "L'assertion d'identité est celle d'un autre client."),
+    "channel_assertion_invalid": (
+        403, "L'assertion du canal n'est pas valide pour ce numéro et cette conversation.",
+    ),
     "invalid_link": (403, "Ce lien de téléchargement n'est pas valide."),
     "not_found": (404, "Cette adresse n'existe pas."),
     "customer_not_found": (404, "Aucun client ne correspond à cet identifiant."),

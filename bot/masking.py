@@ -31,9 +31,11 @@ MARKERS = {
     "date": "[date]",
 }
 
-# Keys whose values are secrets whatever they look like.
+# Keys whose values are secrets whatever they look like (`channel_phone_assertion`: the
+# caller's number signed by the phone line, bot/channel_assertion.py).
 SECRET_KEYS = frozenset({
     "auth_token", "access_token", "token", "password", "secret", "authorization", "jeton",
+    "channel_phone_assertion",
 })
 
 # Keys whose values point at a person whatever they look like: the address a message came

@@ -222,7 +222,10 @@ def _policy_paths() -> dict:
              "201": _ok("Vérification démarrée, code envoyé ou non sans distinction (send_code "
                         "true)", "IdentityCheckStarted"),
              "401": _error_response("Téléphone ou date de naissance faux, sans distinction "
-                                    "(identity_mismatch, attempts_left ; send_code false)"),
+                                    "(identity_mismatch, attempts_left ; send_code false), ou "
+                                    "numéro sans l'assertion du canal (channel_assertion_required)"),
+             "403": _error_response("Assertion du canal fausse, expirée, ou d'un autre numéro ou "
+                                    "d'une autre conversation (channel_assertion_invalid)"),
              "409": _error_response("Plusieurs clients correspondent (identity_ambiguous)"),
              "423": _error_response("Conversation, source ou numéro bloqués "
                                     "(identification_locked, locked_until)")},
@@ -397,6 +400,10 @@ def _schemas() -> dict:
             "phone_number": {**STRING, "description": "E.164, ou numéro français (06 12 34 56 78)"},
             "birth_date": DATE,
             "send_code": {**BOOLEAN, "default": True},
+            "channel_assertion": {**STRING, "description": "Le numéro signé par la ligne "
+                                                           "téléphonique pour cette conversation "
+                                                           "(JWT, CHANNEL_ASSERTION_SECRET) : requis "
+                                                           "sans code (send_code false)"},
             **IDENTIFIED_WHERE,
             **ASKED_FROM,
         }, required=["phone_number", "birth_date", *IDENTIFIED_WHERE], additionalProperties=False),

@@ -48,6 +48,9 @@ class Settings:
     identity_assertion_secret: str = ""
     identity_assertion_ttl_seconds: int = DEFAULT_IDENTITY_ASSERTION_TTL_SECONDS
     queued_claim_identity_grace_seconds: int = DEFAULT_QUEUED_CLAIM_IDENTITY_GRACE_SECONDS
+    # Verifies the phone numbers the channels signed (bot/channel_assertion.py): known to the
+    # Rasa servers and the policy service only, required by the policy service (bot.cli serve).
+    channel_assertion_secret: str = ""
     # Verifies the espace-client session tokens (spec §5); none: every token is refused.
     espace_client_jwt_secret: str = ""
 
@@ -115,6 +118,7 @@ class Settings:
             identity_assertion_ttl_seconds=assertion_ttl,
             queued_claim_identity_grace_seconds=filing_grace,
             espace_client_jwt_secret=environ.get("ESPACE_CLIENT_JWT_SECRET", "").strip(),
+            channel_assertion_secret=environ.get("CHANNEL_ASSERTION_SECRET", "").strip(),
         )
 
 

@@ -47,9 +47,10 @@ CLIENT_SOURCE = "client_source"
 HIDDEN_CALLER = "hidden"
 
 # Metadata only the channels themselves set: the files they stored (`attachments`), the
-# caller's number on the phone line (`channel_phone`), the message's source
+# caller's number on the phone line (`channel_phone`) and its signature
+# (`channel_phone_assertion`, bot/channel_assertion.py), the message's source
 # (`client_source`). Sent by a client, they are dropped.
-RESERVED_METADATA_KEYS = frozenset({"attachments", "channel_phone", CLIENT_SOURCE})
+RESERVED_METADATA_KEYS = frozenset({"attachments", "channel_phone", "channel_phone_assertion", CLIENT_SOURCE})
 
 # What a client's metadata may be: an espace-client session token (`auth_token`, at most
 # 4 KB) and little else. Serialized JSON (UTF-8) and nesting (the object itself is level 1).

@@ -11,8 +11,10 @@ The gateway turns speech into text and speaks our replies; this channel
 - counts silences and unrecognised turns in a row: after `max_failures`, the caller is
   offered an adviser (the assistant's hand-off: a transfer in office hours), or the call ends;
 - sends the caller's number, E.164, as metadata `channel_phone` with every message
-  (identification by the phone on file plus the date of birth), and as the message's
-  source (connectors.guard.CLIENT_SOURCE: `ivr:<number>`, `ivr:hidden` for a hidden one).
+  (identification by the phone on file plus the date of birth), signed for this call
+  (`channel_phone_assertion`, bot/channel_assertion.py: the policy service identifies
+  without a code only on it), and as the message's source
+  (connectors.guard.CLIENT_SOURCE: `ivr:<number>`, `ivr:hidden` for a hidden one).
 
 A call's conversation is `ivr:<call id>` (connectors.guard.conversation_id): no other
 channel can name it.
@@ -23,6 +25,7 @@ import logging
 import os
 import time
 import zlib
+from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 import phonenumbers
@@ -33,6 +36,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from actions.parsing.spoken_numbers import normalise_spoken_numbers
+from bot import channel_assertion
 from connectors.guard import (
     CLIENT_SOURCE,
     HIDDEN_CALLER,
@@ -81,6 +85,7 @@ class IvrInput(InputChannel):
         return cls(
             token=os.environ.get("IVR_GATEWAY_TOKEN", ""),
             signing_secret=os.environ.get("IVR_SIGNING_SECRET", ""),
+            phone_assertion_secret=os.environ.get(channel_assertion.SECRET_VARIABLE, "").strip(),
             store=CallStore(os.environ.get("IVR_DATABASE_URL") or DEFAULT_DATABASE_URL),
             adviser_line=str(credentials.get("adviser_line", "+33825071122")),
             min_confidence=float(credentials.get("min_confidence", 0.5)),
@@ -88,11 +93,15 @@ class IvrInput(InputChannel):
         )
 
     def __init__(self, token: str, signing_secret: str, store: CallStore, adviser_line: str,
-                 min_confidence: float = 0.5, max_failures: int = 2) -> None:
+                 min_confidence: float = 0.5, max_failures: int = 2, phone_assertion_secret: str = "") -> None:
         if not token and not signing_secret:
             logger.warning("IVR_GATEWAY_TOKEN and IVR_SIGNING_SECRET are not set: the telephone line refuses every event")
+        if not phone_assertion_secret:
+            logger.warning("%s is not set: callers cannot be identified by their number",
+                           channel_assertion.SECRET_VARIABLE)
         self.token = token
         self.signing_secret = signing_secret
+        self.phone_assertion_secret = phone_assertion_secret
         self.store = store
         self.adviser_line = adviser_line
         self.min_confidence = min_confidence
@@ -238,6 +247,10 @@ class _Turn:
         }
         if self.call.caller:
             metadata["channel_phone"] = self.call.caller
+            if self.channel.phone_assertion_secret:
+                metadata[channel_assertion.METADATA_KEY] = channel_assertion.issue(
+                    self.channel.phone_assertion_secret, self.call.caller, CHANNEL, self.call.sender_id,
+                    datetime.now(timezone.utc))
         if confidence is not None:
             metadata["asr_confidence"] = round(confidence, 3)
         collector = VoiceOutput()

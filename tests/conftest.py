@@ -26,6 +26,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 TEST_SERVICES_API_TOKEN = "test-services-token-0123456789"
 TEST_DOCUMENT_LINK_SECRET = "test-document-link-secret-0123456789"
 TEST_IDENTITY_ASSERTION_SECRET = "test-identity-assertion-secret-0123456789"
+# The secret the telephone line signs the caller's number with (Rasa server and policy service).
+TEST_CHANNEL_ASSERTION_SECRET = "test-channel-assertion-secret-0123456789"
 # The secret of the espace-client session tokens, which the policy service verifies.
 TEST_ESPACE_CLIENT_JWT_SECRET = "test-espace-client-secret-of-32-bytes-at-least"
 # The customer a path is about, whose identity assertion a call carries by default.
@@ -45,6 +47,16 @@ def identity_assertion(customer_id: str, *, minutes: float = 60, issued_minutes_
     token, _ = assertions.issue(secret, customer_id, verified_by, channel, conversation_id,
                                 issued_at, timedelta(minutes=minutes))
     return token
+
+
+def channel_phone_assertion(phone: str, conversation_id: str, *, channel: str = "ivr", minutes: float = 5,
+                            secret: str = TEST_CHANNEL_ASSERTION_SECRET) -> str:
+    """The caller's number as the telephone line signs it for the policy service (another
+    `secret`: a forgery); a negative lifetime gives an expired one."""
+    from bot import channel_assertion
+
+    return channel_assertion.issue(secret, phone, channel, conversation_id, datetime.now(timezone.utc),
+                                   timedelta(minutes=minutes))
 
 
 def as_customer(customer_id: str, **assertion: Any) -> dict:
@@ -108,6 +120,7 @@ def running_services(workdir: Path, database_url: str) -> Iterator[RunningServic
         "DOCUMENT_LINK_SECRET": TEST_DOCUMENT_LINK_SECRET,
         "IDENTITY_ASSERTION_SECRET": TEST_IDENTITY_ASSERTION_SECRET,
         "ESPACE_CLIENT_JWT_SECRET": TEST_ESPACE_CLIENT_JWT_SECRET,
+        "CHANNEL_ASSERTION_SECRET": TEST_CHANNEL_ASSERTION_SECRET,
         "DOCUMENTS_PUBLIC_URL": base_url,
         "PYTHONPATH": str(REPO_ROOT),
     }

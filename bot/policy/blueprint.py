@@ -9,7 +9,7 @@ from sanic import Blueprint
 from sanic.response import HTTPResponse, raw
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import identity_assertion
+from bot import channel_assertion, identity_assertion
 from bot.auth import check_identity, queued_claim_grace
 from bot.clock import PARIS, days_after, isoformat_paris, now_utc, today_paris
 from bot.db import with_session
@@ -284,14 +284,25 @@ async def start_identity_check(
 @with_session
 async def start_phone_identity_check(request: Any, session: AsyncSession) -> HTTPResponse:
     checker = BodyChecker(read_json_object(request), {"phone_number", "birth_date", "send_code",
-                                                      "conversation_id", "channel", "source"})
+                                                      "conversation_id", "channel", "source",
+                                                      "channel_assertion"})
     phone_number = checker.phone_number("phone_number")
     birth_date = checker.date("birth_date")
     send_code = checker.boolean("send_code", default=True)
     # Without a code the customer is identified at once: for that conversation.
     conversation_id, channel = _where_identified(checker)
     asker = _asker(checker, conversation_id)
+    signed_by_channel = checker.text("channel_assertion", required=False, max_length=4000)
     checker.raise_if_invalid()
+    if not send_code:
+        # The number alone identifies only when the channel that verified it says so: a
+        # refusal here is no customer's wrong answer, so nothing is counted.
+        try:
+            channel_assertion.verify(
+                signed_by_channel, _settings(request).channel_assertion_secret, phone=phone_number,
+                channel=channel, conversation_id=conversation_id, now=now_utc())
+        except channel_assertion.ChannelAssertionRefused as refused:
+            raise ServiceError(refused.code) from None
     outcome = await Identification(session, _settings(request).document_link_secret
                                    ).start_from_phone(phone_number, birth_date, send_code, asker,
                                                       now_utc())

@@ -7,6 +7,7 @@ import pytest
 from actions.identification_dialogue import CHECKED, ActionRememberRequest, ValidateIdentificationForm
 from tests.actions.helpers import make_tracker, responses, slot_event, slot_sets
 from tests.bot.helpers import count, execute, latest_code, new_customer
+from tests.conftest import channel_phone_assertion
 
 FORM = "identification_form"
 # Each test its own conversation: the policy service counts wrong answers per conversation.
@@ -18,14 +19,20 @@ def own_conversation():
     conversation["sender_id"] = f"test-{uuid.uuid4()}"
 
 
-def phone_tracker(domain, phone, *, channel="whatsapp", slot=None, text="", slots=None, active=True):
-    """A message from a channel that verified `phone`; `slot` is the answer being validated."""
+def phone_tracker(domain, phone, *, channel="whatsapp", slot=None, text="", slots=None, active=True,
+                  signature=None):
+    """A message from a channel that verified `phone`; `slot` is the answer being validated.
+    The telephone line signs the number for the call (`signature`: another one, "" for none)."""
+    metadata = {"channel_phone": phone}
+    if channel == "ivr":
+        metadata["channel_phone_assertion"] = (
+            channel_phone_assertion(phone, conversation["sender_id"]) if signature is None else signature)
     tracker = make_tracker(
         domain,
         slots={**(slots or {}), **({slot: text, "requested_slot": slot} if slot else {})},
         text=text,
         intent="inform",
-        metadata={"channel_phone": phone},
+        metadata=metadata,
         events=[slot_event(slot, text)] if slot else [],
         active_loop=FORM if active else None,
         sender_id=conversation["sender_id"],
@@ -90,6 +97,28 @@ async def test_on_the_telephone_line_phone_and_birth_date_identify_without_a_cod
     assert slots["requested_slot"] is None
     assert responses(dispatcher) == ["utter_identification_done"]
     assert count(services, "outbox", "recipient = ?", (customer["phone"],)) == sms_before
+
+
+@pytest.mark.parametrize("signature", ["", "forged", "another call"])
+async def test_on_the_telephone_line_a_number_the_line_did_not_sign_identifies_nobody(
+    domain, dispatcher, client, services, signature
+):
+    """No retry helps the caller: the form stops as when the service is down, nothing counted."""
+    customer = new_customer(services)
+    signature = {"": "", "forged": channel_phone_assertion(customer["phone"], conversation["sender_id"],
+                                                           secret="forged-" + "x" * 40),
+                 "another call": channel_phone_assertion(customer["phone"], "ivr:another-call")}[signature]
+    for _ in range(3):
+        slots = await validate(domain, dispatcher, phone_tracker(
+            domain, customer["phone"], channel="ivr", slot="identification_birth_date", text="17 avril 1992",
+            signature=signature))
+        assert "authenticated_customer_id" not in slots and "identity_assertion" not in slots
+        assert slots["requested_slot"] is None
+        assert responses(dispatcher)[-1] == "utter_identification_unavailable"
+    # Nothing was counted: the signed number of the call still identifies the caller.
+    slots = await validate(domain, dispatcher, phone_tracker(
+        domain, customer["phone"], channel="ivr", slot="identification_birth_date", text="17 avril 1992"))
+    assert slots["authenticated_customer_id"] == customer["customer_id"]
 
 
 @pytest.mark.parametrize("wrong", ["birth date", "unknown phone"])

@@ -7,21 +7,24 @@ from tests.bot.helpers import count, execute, minutes_ago, new_customer, query
 from tests.bot.test_identification import (
     WRONG_BIRTH_DATE, Asker, answer_shape, error_of, lock_minutes, sent_code, sms_count, verify,
 )
-from tests.conftest import TEST_DOCUMENT_LINK_SECRET
+from tests.conftest import TEST_DOCUMENT_LINK_SECRET, channel_phone_assertion
 
 UNKNOWN_PHONE = "+33799999999"
 
 
-def start(services, phone, birth_date, asker=None, send_code=True):
+def start(services, phone, birth_date, asker=None, send_code=True, **more):
     asker = asker or Asker(channel="whatsapp" if send_code else "ivr")
     return services.post("/v1/phone-identity-checks", json={
-        "phone_number": phone, "birth_date": birth_date, "send_code": send_code, **asker.fields(),
+        "phone_number": phone, "birth_date": birth_date, "send_code": send_code, **asker.fields(), **more,
     })
 
 
 def call(services, phone, birth_date, asker=None):
-    """The telephone line: the caller's number and the birth date, no code."""
-    return start(services, phone, birth_date, asker or Asker(channel="ivr"), send_code=False)
+    """The telephone line: the caller's number, signed by the line for this call, and the
+    birth date, no code."""
+    asker = asker or Asker(channel="ivr")
+    signed = channel_phone_assertion(phone, asker.conversation_id)
+    return start(services, phone, birth_date, asker, send_code=False, channel_assertion=signed)
 
 
 def phone_key(phone):
@@ -187,3 +190,73 @@ def test_malformed_phone_checks_are_validation_errors_and_not_counted(services, 
     assert error_of(response) == (422, "validation_error")
     assert query(services, "SELECT * FROM identification_counters ORDER BY 1, 2") == counters_before
     assert count(services, "one_time_codes") == codes_before
+
+
+# --- the number as the telephone line signed it (bot/channel_assertion.py) ------------------
+
+def unsigned_call(services, customer, asker, **signature):
+    """The caller's number and birth date with `signature` instead of the line's own."""
+    return start(services, customer["phone"], customer["birth_date"], asker, send_code=False, **signature)
+
+
+def nothing_counted_nor_issued(services, customer, answer, counters_before, expected):
+    assert error_of(answer) == expected
+    assert "identity_assertion" not in answer.text and customer["customer_id"] not in answer.text
+    assert query(services, "SELECT * FROM identification_counters ORDER BY 1, 2") == counters_before
+    assert sms_count(services, customer) == 0
+
+
+def test_without_the_lines_signature_the_number_and_birth_date_identify_nobody(services):
+    """A caller of the services who holds their token but is not the telephone line."""
+    customer, asker = new_customer(services), Asker("src-unsigned", "ivr")
+    before = query(services, "SELECT * FROM identification_counters ORDER BY 1, 2")
+    for signature in ({}, {"channel_assertion": None}, {"channel_assertion": ""}):
+        nothing_counted_nor_issued(services, customer, unsigned_call(services, customer, asker, **signature),
+                                   before, (401, "channel_assertion_required"))
+
+
+@pytest.mark.parametrize("forgery", ["another secret", "expired", "another phone", "another conversation",
+                                     "another channel", "not a token", "an identity assertion"])
+def test_a_signature_forged_expired_or_of_another_call_identifies_nobody(services, forgery):
+    from tests.conftest import identity_assertion
+
+    customer, asker = new_customer(services), Asker("src-forged", "ivr")
+    phone, conversation = customer["phone"], asker.conversation_id
+    signature = {
+        "another secret": lambda: channel_phone_assertion(phone, conversation, secret="guessed-" + "x" * 32),
+        "expired": lambda: channel_phone_assertion(phone, conversation, minutes=-1),
+        "another phone": lambda: channel_phone_assertion(UNKNOWN_PHONE, conversation),
+        "another conversation": lambda: channel_phone_assertion(phone, Asker().conversation_id),
+        "another channel": lambda: channel_phone_assertion(phone, conversation, channel="whatsapp"),
+        "not a token": lambda: "eyJhbGciOiJub25lIn0.eyJwaG9uZSI6IiJ9.",
+        "an identity assertion": lambda: identity_assertion(customer["customer_id"], conversation_id=conversation,
+                                                             channel="ivr", verified_by="caller_number"),
+    }[forgery]()
+    before = query(services, "SELECT * FROM identification_counters ORDER BY 1, 2")
+    answer = unsigned_call(services, customer, asker, channel_assertion=signature)
+    nothing_counted_nor_issued(services, customer, answer, before, (403, "channel_assertion_invalid"))
+
+
+def test_the_lines_signature_identifies_only_on_the_telephone_line(services):
+    """A check that says it comes from another channel is not identified without a code,
+    even on a signature of the line."""
+    customer, asker = new_customer(services), Asker("src-other-channel", "rest")
+    signature = channel_phone_assertion(customer["phone"], asker.conversation_id, channel="rest")
+    before = query(services, "SELECT * FROM identification_counters ORDER BY 1, 2")
+    answer = unsigned_call(services, customer, asker, channel_assertion=signature)
+    nothing_counted_nor_issued(services, customer, answer, before, (403, "channel_assertion_invalid"))
+
+
+def test_the_lines_signature_of_the_number_for_this_call_identifies_the_caller(services):
+    customer, asker = new_customer(services), Asker("src-signed", "ivr")
+    answer = unsigned_call(services, customer, asker,
+                           channel_assertion=channel_phone_assertion(customer["phone"], asker.conversation_id))
+    assert answer.status_code == 200
+    assert answer.json()["customer_id"] == customer["customer_id"]
+    assert answer.json()["identity_assertion"]
+
+
+def test_the_messaging_apps_need_no_signature_their_code_proves_the_phone(services):
+    customer = new_customer(services)
+    assert start(services, customer["phone"], customer["birth_date"]).status_code == 201
+    assert sms_count(services, customer) == 1

@@ -78,3 +78,23 @@ def test_serve_refuses_to_start_without_service_token(tmp_path):
     assert result.returncode == 2
     assert "SERVICES_API_TOKEN is missing" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("service", ["policy", "all"])
+def test_the_policy_service_refuses_to_start_without_the_channel_assertion_secret(tmp_path, service):
+    """Without it no caller of the telephone line could be identified by their number."""
+    env = {k: v for k, v in os.environ.items() if k not in SECRETS and k != "CHANNEL_ASSERTION_SECRET"}
+    env.update(PYTHONPATH=str(REPO_ROOT), **SECRETS)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "serve", "--service", service, "--port", "1"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 2
+    assert "CHANNEL_ASSERTION_SECRET is missing" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_channel_assertion_secret_is_read_but_not_required_by_every_process():
+    """The claims service, the migrations and the purge never hold it (deploy/)."""
+    assert Settings.from_env(SECRETS).channel_assertion_secret == ""
+    assert Settings.from_env({**SECRETS, "CHANNEL_ASSERTION_SECRET": " signed "}).channel_assertion_secret == "signed"

@@ -4,15 +4,18 @@ stand-in assistant that answers scripted messages and the real domain's words.""
 import json
 import time
 import uuid
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Dict, List
 
+import jwt
 import pytest
 import requests
 from rasa.core.channels.channel import UserMessage
 from rasa.core.nlg import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
 
+from bot import channel_assertion
 from connectors.ivr import IvrInput
 from connectors.ivr_calls import CallStore
 from connectors.ivr_events import SIGNATURE_HEADER, sign
@@ -23,6 +26,7 @@ TOKEN = "test-ivr-gateway-token-0123456789"
 SIGNING_SECRET = "test-ivr-signing-secret-0123456789"
 ADVISER_LINE = "+33825071122"
 MARIE_MOBILE = "+33612345678"
+PHONE_ASSERTION_SECRET = "test-channel-assertion-secret-0123456789"
 
 GREETING = {
     "text": "Bonjour, que puis-je faire pour vous ?",
@@ -63,7 +67,8 @@ class Line:
     def __init__(self, domain: Domain, database: Path) -> None:
         self.assistant = StandInAssistant(domain)
         self.store = CallStore(f"sqlite:///{database}")
-        channel = IvrInput(TOKEN, SIGNING_SECRET, self.store, ADVISER_LINE, min_confidence=0.5, max_failures=2)
+        channel = IvrInput(TOKEN, SIGNING_SECRET, self.store, ADVISER_LINE, min_confidence=0.5, max_failures=2,
+                           phone_assertion_secret=PHONE_ASSERTION_SECRET)
         self.server = ChannelServer(channel, self.assistant, endpoint="events")
 
     def start(self) -> "Line":
@@ -153,10 +158,35 @@ def test_the_callers_number_goes_with_every_message_in_e164(line, assistant, cal
     assert all(m.sender_id == f"ivr:{call_id}" for m in assistant.received)
 
 
+def test_the_callers_number_is_signed_for_this_call_with_every_message(line, assistant, call_id):
+    """The policy service identifies by the number without a code only on this signature."""
+    line.send(call_id, "utterance", **utterance(("je veux une attestation", 0.9)))
+    line.send(call_id, "dtmf", digits="1")
+    signatures = [m.metadata["channel_phone_assertion"] for m in assistant.received]
+    assert len(signatures) == 2
+    for signature in signatures:
+        channel_assertion.verify(signature, PHONE_ASSERTION_SECRET, phone=MARIE_MOBILE, channel="ivr",
+                                 conversation_id=f"ivr:{call_id}", now=datetime.now(timezone.utc))
+    claims = jwt.decode(signatures[0], options={"verify_signature": False})
+    assert 0 < claims["exp"] - claims["iat"] <= 300
+    with pytest.raises(channel_assertion.ChannelAssertionRefused):
+        channel_assertion.verify(signatures[0], PHONE_ASSERTION_SECRET, phone=MARIE_MOBILE, channel="ivr",
+                                 conversation_id="ivr:another-call", now=datetime.now(timezone.utc))
+
+
+def test_the_line_signs_with_the_secret_of_its_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("IVR_DATABASE_URL", f"sqlite:///{tmp_path / 'ivr.db'}")
+    monkeypatch.setenv("CHANNEL_ASSERTION_SECRET", PHONE_ASSERTION_SECRET)
+    assert IvrInput.from_credentials({}).phone_assertion_secret == PHONE_ASSERTION_SECRET
+    monkeypatch.delenv("CHANNEL_ASSERTION_SECRET")
+    assert IvrInput.from_credentials({}).phone_assertion_secret == ""
+
+
 def test_a_hidden_number_sends_no_channel_phone(line, assistant):
     line.send("call-hidden", "start", caller="anonymous")
     line.send("call-hidden", "utterance", **utterance(("bonjour", 0.9)))
     assert all("channel_phone" not in m.metadata for m in assistant.received)
+    assert all("channel_phone_assertion" not in m.metadata for m in assistant.received)
     assert [m.metadata["client_source"] for m in assistant.received] == ["ivr:hidden", "ivr:hidden"]
 
 

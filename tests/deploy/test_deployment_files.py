@@ -335,6 +335,31 @@ def test_only_the_services_hold_the_secrets_of_identities():
     assert not secrets["oyat-secrets"] & SERVICES_ONLY_SECRETS
 
 
+CHANNEL_SECRETS = {"CHANNEL_ASSERTION_SECRET"}
+# The telephone line (Rasa) signs the caller's number; the policy service checks it.
+CHANNEL_SECRET_HOLDERS = {"rasa", "policy"}
+
+
+def test_only_the_rasa_servers_and_the_policy_service_hold_the_secret_of_the_callers_numbers():
+    """A process that could sign a caller's number could be identified as any customer whose
+    number and birth date it knows: the action servers (which only pass the signed number on),
+    the claims service, the outbox worker, the jobs and the web site never hold it."""
+    for path in sorted(SYSTEMD.glob("*.service")):
+        process = path.name.removeprefix("oyat-").split("@")[0].removesuffix(".service")
+        assert (CHANNEL_SECRETS <= unset_variables(path)) == (process not in CHANNEL_SECRET_HOLDERS), path.name
+    for document in kubernetes_documents():
+        if document["kind"] not in ("Deployment", "Job", "CronJob"):
+            continue
+        sources = {source["secretRef"]["name"] for source in container(document).get("envFrom", [])
+                   if "secretRef" in source}
+        holds = "oyat-channel-secrets" in sources
+        assert holds == (document["metadata"]["name"] in CHANNEL_SECRET_HOLDERS), document["metadata"]["name"]
+    secrets = {d["metadata"]["name"]: set(d["stringData"]) for d in kubernetes_documents() if d["kind"] == "Secret"}
+    assert secrets["oyat-channel-secrets"] == CHANNEL_SECRETS
+    assert not (secrets["oyat-secrets"] | secrets["oyat-service-secrets"]) & CHANNEL_SECRETS
+    assert CHANNEL_SECRETS <= documented_variables()
+
+
 def test_the_rasa_servers_authenticate_to_the_action_servers():
     for endpoints in ("endpoints.yml", "endpoints.production.yml"):
         action_endpoint = yaml.safe_load((ROOT / endpoints).read_text())["action_endpoint"]

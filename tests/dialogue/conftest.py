@@ -29,6 +29,9 @@ UPLOAD_FILES_PER_CONVERSATION, UPLOAD_FILES_PER_ADDRESS = "4/86400", "6/3600"
 ACTION_SERVER_TOKEN = "test-action-server-token-0123456789"
 # Known to the services alone: neither the action server nor the Rasa server has them.
 SERVICES_ONLY_SECRETS = ("IDENTITY_ASSERTION_SECRET", "ESPACE_CLIENT_JWT_SECRET")
+# Known to the Rasa server (the telephone line signs the caller's number) and the policy
+# service: never to the action server, which only passes the signed number on.
+CHANNEL_SECRETS = ("CHANNEL_ASSERTION_SECRET",)
 
 
 @pytest.fixture(scope="session")
@@ -138,7 +141,8 @@ def rasa_stack(services, trained_model, tmp_path_factory, messaging_platform) ->
         # As in the Procfile: our action server, on the loopback address.
         [str(VENV_BIN / "python"), "-m", "actions.server", "--actions", "actions", "--port", str(actions_port),
          "-vv", "--logging-config_file", str(ROOT / "logging.yml")],
-        cwd=ROOT, env=env, log_path=actions_log,
+        cwd=ROOT, env={name: value for name, value in env.items() if name not in CHANNEL_SECRETS},
+        log_path=actions_log,
     )
     rasa = start(
         [

@@ -9,11 +9,12 @@ import pytest
 import requests
 
 from connectors.espace_client import issue_session_token
-from tests.conftest import identity_assertion
+from tests.conftest import channel_phone_assertion, identity_assertion
 
 KARIM = "10000002"
 KARIMS_DATA = ("AUT-559120", "PRV-300871", "Benali", "SIN-2026-000415", "/v1/documents/")
 UNKNOWN_CUSTOMER = "10000099"
+MARIE, MARIES_PHONE, MARIES_BIRTH_DATE = "10000001", "+33612345678", "1985-03-12"
 
 
 def texts(messages):
@@ -81,6 +82,23 @@ def test_the_services_refuse_a_call_with_only_the_service_token(services, method
     answer = services.request(method, path, json=body, identified_as=None)
     assert (answer.status_code, answer.json()["error"]["code"]) == (401, "identity_required")
     assert not any(data in answer.text for data in KARIMS_DATA)
+
+
+@pytest.mark.parametrize("signature", [
+    pytest.param({}, id="unsigned"),
+    pytest.param({"channel_assertion": channel_phone_assertion(
+        MARIES_PHONE, "ivr:the-attackers-call", secret="an-attackers-own-secret-0123456789")}, id="forged"),
+])
+def test_the_service_token_with_a_customers_number_and_birth_date_identifies_nobody(services, signature):
+    """Marie's number and birth date, posted straight to the policy service as the telephone
+    line's identification without a code: only the line's own signature of the number for
+    the call proves the caller is calling from it."""
+    answer = services.post("/v1/phone-identity-checks", identified_as=None, json={
+        "phone_number": MARIES_PHONE, "birth_date": MARIES_BIRTH_DATE, "send_code": False,
+        "conversation_id": "ivr:the-attackers-call", "channel": "ivr", "source": "ivr:attacker", **signature})
+    assert answer.status_code in (401, 403)
+    assert answer.json()["error"]["code"] in ("channel_assertion_required", "channel_assertion_invalid")
+    assert "identity_assertion" not in answer.json() and MARIE not in answer.text
 
 
 def test_a_valid_token_of_an_unknown_customer_gets_a_clear_answer_every_time(rasa_stack):

@@ -15,7 +15,12 @@ import requests
 
 from connectors.guard import conversation_id
 from tests.actions.helpers import JWT_SECRET
-from tests.conftest import TEST_DOCUMENT_LINK_SECRET, TEST_IDENTITY_ASSERTION_SECRET, TEST_SERVICES_API_TOKEN
+from tests.conftest import (
+    TEST_CHANNEL_ASSERTION_SECRET,
+    TEST_DOCUMENT_LINK_SECRET,
+    TEST_IDENTITY_ASSERTION_SECRET,
+    TEST_SERVICES_API_TOKEN,
+)
 from tests.dialogue.conftest import trained_model  # noqa: F401 (the fixture, shared)
 from tests.processes import free_port, start, stop, wait_until_up
 
@@ -98,6 +103,7 @@ def fault_stack(trained_model, tmp_path_factory) -> FaultStack:
         "SERVICES_TIMEOUT_SECONDS": str(SERVICES_TIMEOUT_SECONDS),
         "ESPACE_CLIENT_JWT_SECRET": JWT_SECRET,
         "IDENTITY_ASSERTION_SECRET": TEST_IDENTITY_ASSERTION_SECRET,
+        "CHANNEL_ASSERTION_SECRET": TEST_CHANNEL_ASSERTION_SECRET,
         "ACTION_SERVER_TOKEN": "fault-action-server-token",
         "CLAIM_OUTBOX_URL": f"sqlite:///{workdir / 'claim_outbox.db'}",
         "CLAIM_OUTBOX_POLL_SECONDS": "0.5",

@@ -30,7 +30,8 @@ def bodies(*fields: str) -> st.SearchStrategy:
 ROUTES = {
     "identity check": (f"/v1/customers/{MARIE}/identity-checks", ("birth_date", "conversation_id", "channel", "source")),
     "phone identity check": ("/v1/phone-identity-checks",
-                             ("phone_number", "birth_date", "send_code", "conversation_id", "channel", "source")),
+                             ("phone_number", "birth_date", "send_code", "conversation_id", "channel", "source",
+                              "channel_assertion")),
     "code check": ("/v1/identity-checks/0123456789abcdef0123456789abcdef/verify",
                    ("code", "conversation_id", "channel", "source")),
     "espace-client token check": ("/v1/espace-client-token-checks", ("token", "conversation_id", "channel")),
