@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.claims.filing import check_declarable, file_claim, parse_declaration
 from bot.claims.repository import ClaimsRepository
 from bot.claims.serializers import claim_json, document_json
-from bot.claims.uploads import check_file, is_upload_id, read_capped_body, store_upload
+from bot.claims.uploads import check_upload, is_upload_id, read_capped_body, store_upload
 from bot.clock import now_utc, today_paris
 from bot.db import with_session
 from bot.errors import validation_error
@@ -79,7 +79,7 @@ async def upload_file(request: Any) -> HTTPResponse:
     """A file for a claim, checked by its content; linked to a claim later."""
     settings = request.app.ctx.settings
     data = await read_capped_body(request, settings.upload_max_bytes)
-    checked = check_file(
+    checked = await check_upload(
         data, request.headers.get("content-type"), request.headers.get("x-filename"),
         settings.upload_max_bytes,
     )

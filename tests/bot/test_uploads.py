@@ -1,8 +1,10 @@
 """Claims service: files checked by their content, stored privately, linked to one claim."""
 import hashlib
 import stat
+import struct
 import sys
 import uuid
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -21,7 +23,7 @@ from bot.settings import Settings, SettingsError
 from tests.bot.helpers import KARIM, MARIE, count, db_time, execute, query, today_paris
 from tests.bot.test_claims import declaration, file
 from tests.processes import free_port, start, stop, wait_for, wait_until_up
-from tests.sample_files import jpeg_bytes, pdf_bytes, png_bytes
+from tests.sample_files import heic_bytes, jpeg_bytes, pdf_bytes, png_bytes, webp_bytes
 
 MAX_BYTES = 10 * 1024 * 1024
 
@@ -132,6 +134,88 @@ def test_a_real_photo_announced_as_a_pdf_is_refused(services):
     response = upload(services, jpeg_bytes(), content_type="application/pdf", filename="x.pdf")
     assert response.status_code == 415
     assert response.json()["error"]["code"] == "unsupported_type"
+
+
+def stored_files(services) -> set:
+    return set(stored_file(services, "x").parent.glob("*"))
+
+
+def png_chunk(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+
+def png_of_size(width: int, height: int) -> bytes:
+    """A tiny PNG announcing `width` × `height` pixels (what a decompression bomb looks like)."""
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", zlib.compress(bytes(64)))
+            + png_chunk(b"IEND", b""))
+
+
+def with_byte_flipped(data: bytes, position: int) -> bytes:
+    return data[:position] + bytes([data[position] ^ 0xFF]) + data[position + 1:]
+
+
+@pytest.mark.parametrize("data, content_type", [
+    (b"\xff\xd8\xff\x00", "image/jpeg"),
+    (b"\xff\xd8\xff\xe0" + HTML, "image/jpeg"),
+    (jpeg_bytes()[: len(jpeg_bytes()) // 2], "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n" + HTML, "image/png"),
+    (with_byte_flipped(png_bytes(), len(png_bytes()) - 20), "image/png"),  # inside the picture's data
+    (b"RIFF\x00\x00\x00\x00WEBP" + HTML, "image/webp"),
+    (webp_bytes()[:-8], "image/webp"),
+    (b"%PDF-<script>alert(1)</script>", "application/pdf"),
+    (b"%PDF-1.7\n" + HTML + b"\n%%EOF\n", "application/pdf"),
+    (pdf_bytes()[:-200], "application/pdf"),
+    (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + HTML, "image/heic"),
+    (heic_bytes(handler=b"vide"), "image/heic"),
+    (heic_bytes() + HTML, "image/heic"),
+], ids=["jpeg-start-only", "jpeg-start-then-html", "jpeg-cut-in-half", "png-start-then-html", "png-damaged",
+        "webp-start-then-html", "webp-cut", "pdf-header-then-script", "pdf-header-and-end-around-html", "pdf-cut",
+        "heic-file-type-then-html", "heic-without-picture", "heic-then-html"])
+def test_bytes_that_only_start_like_a_photo_or_a_pdf_are_refused_and_nothing_is_kept(services, data, content_type):
+    rows, files = count(services, "claim_documents"), stored_files(services)
+    for declared in (content_type, "application/octet-stream"):
+        response = upload(services, data, content_type=declared, filename="photo")
+        assert response.status_code == 415, response.text
+        assert response.json()["error"]["code"] == "unsupported_type"
+    assert (count(services, "claim_documents"), stored_files(services)) == (rows, files)
+
+
+def test_a_webp_or_a_heic_photo_is_stored(services):
+    assert uploaded(services, webp_bytes(), content_type="image/webp", filename="capture.webp")[
+        "content_type"] == "image/webp"
+    heic = uploaded(services, heic_bytes(), content_type="application/octet-stream", filename="IMG_0042.HEIC")
+    assert (heic["content_type"], heic["filename"]) == ("image/heic", "IMG_0042.heic")
+
+
+@pytest.mark.parametrize("width, height, limit", [
+    (30_000, 30_000, "89 millions"),  # beyond twice Pillow's limit: its DecompressionBombError
+    (7_000, 7_000, "40 millions"),  # a PNG decoded whole
+], ids=["pillow-bomb-limit", "png-limit"])
+def test_a_photo_of_too_many_pixels_is_refused_before_it_is_decoded(services, width, height, limit):
+    rows, files = count(services, "claim_documents"), stored_files(services)
+    response = upload(services, png_of_size(width, height), content_type="image/png", filename="bombe.png")
+    assert response.status_code == 415, response.text
+    error = response.json()["error"]
+    assert error["code"] == "unsupported_type" and limit in error["message"]
+    assert (count(services, "claim_documents"), stored_files(services)) == (rows, files)
+
+
+def test_heic_boxes_must_describe_one_picture_and_tile_the_file():
+    assert uploads_module.reads_as("image/heic", heic_bytes())
+    assert uploads_module.reads_as("image/heic", heic_bytes(brand=b"mif1"))  # HEIC among the compatible brands
+    whole = heic_bytes()
+    file_type_size = struct.unpack(">I", whole[:4])[0]
+    for forged in (
+        heic_bytes()[:-1],  # the data box ends beyond the file
+        heic_bytes() + b"\x00" * 3,  # bytes after the last box
+        whole[:8] + b"avif" + bytes(4) + b"mif1avif" + whole[24:],  # no HEVC brand: another format's
+        whole[:file_type_size] + struct.pack(">I", 8) + b"mdat",  # no meta box
+        whole[:file_type_size] + whole[file_type_size:-40] * 2 + whole[-40:],  # two meta boxes
+        heic_bytes(handler=b"vide"),
+        heic_bytes()[:-40] + struct.pack(">I", 2) + b"mdat" + bytes(32),  # a box smaller than its header
+    ):
+        assert not uploads_module.reads_as("image/heic", forged)
 
 
 def test_an_empty_file_is_refused(services):
