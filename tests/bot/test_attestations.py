@@ -145,6 +145,8 @@ def _tampered_links(services, attestation, other_document_id):
         "no signature": (url, {"expires": query["expires"]}),
         "no expiry": (url, {"signature": query["signature"]}),
         "extended expiry": (url, {**query, "expires": later}),
+        # More digits than Python reads as an int (4300): was a 500.
+        "expiry of 5000 digits": (url, {**query, "expires": "9" * 5000}),
         "other secret": signed_link(services, attestation["document_id"], later, "guess"),
         "other document": (
             f"{services.base_url}/v1/documents/{other_document_id}.pdf", query),

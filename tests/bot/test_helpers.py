@@ -65,6 +65,9 @@ def test_guarantees_decide_the_covered_claim_types(guarantees, covered):
     ("2000\n", sign("doc", 2000, "k"), 1000, LinkCheck.INVALID),
     ("²", sign("doc", 2, "k"), 1, LinkCheck.INVALID),
     ("２０００", sign("doc", 2000, "k"), 1000, LinkCheck.INVALID),
+    # Longer than any time we sign: refused before it is read as a number.
+    ("0" * 13 + "2000", sign("doc", 2000, "k"), 1000, LinkCheck.INVALID),
+    ("9" * 5000, "0" * 64, 1000, LinkCheck.INVALID),
 ])
 def test_document_links_are_checked(expires, signature, now, verdict):
     expires = None if expires is None else str(expires)
