@@ -144,6 +144,15 @@ def privacy(settings: Settings, args: argparse.Namespace, out: Optional[TextIO] 
     return 0
 
 
+def retention_in_days(text: str) -> int:
+    """`--days` of the purge: a whole number of days, at least one, as CONVERSATION_RETENTION_DAYS.
+    0 or less would delete every conversation, the ones going on included, and every
+    code still waiting to be typed."""
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"a number of days of at least 1 (got {text!r})")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot.cli", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -170,8 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
     actions = privacy_parser.add_subparsers(dest="action", required=True)
     purge_parser = actions.add_parser(
         "purge", help="delete conversations and messages older than the retention period")
-    purge_parser.add_argument("--days", type=int,
-                              help="retention in days (default: CONVERSATION_RETENTION_DAYS, or 90)")
+    purge_parser.add_argument("--days", type=retention_in_days,
+                              help="retention in days, at least 1 (default: CONVERSATION_RETENTION_DAYS, or 90)")
     for action, text in (("export", "print everything about one customer as JSON"),
                          ("erase", "erase what the law does not require to keep about one customer")):
         actions.add_parser(action, help=text).add_argument("customer_id")

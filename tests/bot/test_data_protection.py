@@ -163,6 +163,20 @@ def test_the_command_line_exports_erases_and_purges(requests, settings, conversa
     assert unknown.returncode == 1 and "99999999" in unknown.stderr
 
 
+@pytest.mark.parametrize("days", ["0", "-5", "1.5", "trente"])
+def test_a_purge_keeping_less_than_a_day_is_refused_and_deletes_nothing(requests, session, settings,
+                                                                       conversations_url, days):
+    messages = rows(session, OutboxMessage)
+
+    refused = cli(settings, conversations_url, "purge", "--days", days)
+
+    assert refused.returncode == 2 and "--days" in refused.stderr
+    exported = cli(settings, conversations_url, "export", MARIE)
+    assert json.loads(exported.stdout)["conversations"][0]["conversation_id"] == "conv-marie"
+    session.expire_all()
+    assert rows(session, OutboxMessage) == messages
+
+
 def test_the_command_line_reads_the_conversations_of_the_endpoints_the_rasa_server_uses(monkeypatch):
     from bot.cli import build_parser
 
