@@ -3,38 +3,33 @@
 A file is accepted when its bytes are a JPEG, PNG, WebP or HEIC image or a PDF,
 when the type the sender claims agrees with the content, and when it is neither
 empty nor larger than the configured cap. The type is recognised from the first
-bytes (`filetype`, never from the name), then the whole file must read as one:
-photos are decoded by Pillow (a JPEG at an eighth of its size: every byte of it
-is still read), a PDF is parsed by pypdf (header, end marker, cross-reference,
-pages; nothing in it is run), and a HEIC photo, which nothing installed decodes,
-must have the boxes of one (an `ftyp` with an HEVC image brand, a `meta` box
-describing a picture, boxes that tile the file). It is stored under a random name,
-readable and writable by the service's user only, never executable and never served.
+bytes (`filetype`, never from the name), then the whole file must read as one
+(bot/claims/file_content.py: photos decoded, PDFs parsed, HEIC boxes read), in a
+child process bounded in time and memory, one file at a time. It is stored under a
+random name, readable and writable by the service's user only, never executable
+and never served.
 """
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import io
 import logging
 import os
 import re
 import secrets
-import struct
+import sys
 import unicodedata
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, List, Optional, Tuple
+from typing import Any, List, Optional
 from urllib.parse import unquote
 
 import filetype
-from PIL import Image
-from pypdf import PdfReader
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.claims import file_content
 from bot.claims.models import ClaimDocument
 from bot.errors import ServiceError
 
@@ -72,28 +67,12 @@ PURGE_BATCH = 500
 
 _UNSAFE_NAME_CHARACTERS = re.compile(r"[^\w .,()'’+-]")
 
-# What Pillow reads each photo type as (a JPEG with several pictures is an MPO).
-PILLOW_FORMATS = {"image/jpeg": ("JPEG", "MPO"), "image/png": ("PNG",), "image/webp": ("WEBP",)}
-# Pixels bound the memory a check holds. A JPEG is decoded at an eighth of its width and
-# height (up to Pillow's own limit, about 89 million pixels: the largest phone photos);
-# a PNG whole, 4 bytes a pixel at most (160 MB); a WebP whole through libwebp's animation
-# decoder, about 15 bytes a pixel (180 MB).
-MAX_PIXELS = {"JPEG": Image.MAX_IMAGE_PIXELS, "MPO": Image.MAX_IMAGE_PIXELS, "PNG": 40_000_000,
-              "WEBP": 12_000_000}
-# Files checked at once by a process: one, so that a single decoded photo is in memory.
-CONCURRENT_CHECKS = 1
-# ISO-BMFF brands of HEIF files whose pictures are HEVC-coded (HEIC).
-HEIC_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx"})
-# Boxes a HEIC photo's `meta` box holds: what the picture is, which item is the picture,
-# the items, where their data lies, their properties (size, colour...).
-HEIC_META_BOXES = frozenset({b"hdlr", b"pitm", b"iinf", b"iloc", b"iprp"})
-MAX_BOXES = 64  # a photo has a handful at each level
-# A PDF ends with `%%EOF` within its last kilobyte (where readers look for it).
-PDF_END_WINDOW = 1024
-
-_BOX_TYPE = re.compile(rb"[A-Za-z0-9 ]{4}")
-# Its thread is started at the first file, in the serving process.
-_checker = ThreadPoolExecutor(max_workers=CONCURRENT_CHECKS, thread_name_prefix="upload-check")
+# The child process that reads a whole file (it bounds its own processor time and memory);
+# the service waits CHECK_SECONDS at most, then kills it. One at a time per service process:
+# one decoded photo at most in memory.
+FILE_CONTENT_SCRIPT = Path(__file__).with_name("file_content.py")
+CHECK_SECONDS = 20
+_checks = asyncio.Semaphore(1)
 
 
 @dataclass(frozen=True)
@@ -138,25 +117,59 @@ async def read_capped_body(request: Any, max_bytes: int) -> bytes:
 
 async def check_upload(data: bytes, claimed_type: Optional[str], raw_filename: Optional[str],
                        max_bytes: int) -> CheckedFile:
-    """`check_file` off the event loop, one file at a time (files wait their turn in a queue,
-    not in threads)."""
-    return await asyncio.get_running_loop().run_in_executor(
-        _checker, check_file, data, claimed_type, raw_filename, max_bytes)
+    """The file as it will be stored, or the refusal: `check_file`, then the whole file read
+    as its type in a child process (unsupported_type when it does not, with the limit when
+    a photo has too many pixels to be decoded)."""
+    checked = check_file(data, claimed_type, raw_filename, max_bytes)
+    async with _checks:
+        verdict = await _verdict_of_child(checked.content_type, data)
+    if verdict.startswith(file_content.TOO_MANY_PIXELS + ":"):
+        limit = int(verdict.partition(":")[2])
+        raise ServiceError("unsupported_type",
+                           f"La photo est trop grande ({limit // 1_000_000} millions de pixels au plus).")
+    if verdict != file_content.READABLE:
+        raise ServiceError("unsupported_type")
+    return checked
+
+
+async def _verdict_of_child(content_type: str, data: bytes) -> str:
+    try:
+        child = await asyncio.create_subprocess_exec(
+            sys.executable, "-I", str(FILE_CONTENT_SCRIPT), content_type,
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+            env={}, cwd="/",  # nothing of the service's settings or secrets
+        )
+    except OSError as error:
+        logger.error("cannot start the check of an upload: %s", type(error).__name__)
+        raise ServiceError("service_unavailable") from None
+    try:
+        output, _ = await asyncio.wait_for(child.communicate(data), CHECK_SECONDS)
+    except asyncio.TimeoutError:
+        logger.warning("upload refused: not read within %d s", CHECK_SECONDS)
+        return file_content.UNREADABLE
+    finally:
+        if child.returncode is None:  # timed out, or the request was cancelled
+            child.kill()
+            await child.wait()
+    if child.returncode != 0:  # its processor time or memory ran out, or a decoder failed hard
+        logger.warning("upload refused: its check ended with status %s", child.returncode)
+        return file_content.UNREADABLE
+    verdict = output.decode("ascii", "replace").strip()
+    if verdict != file_content.READABLE:
+        logger.info("upload refused: %s", verdict)
+    return verdict
 
 
 def check_file(data: bytes, claimed_type: Optional[str], raw_filename: Optional[str],
                max_bytes: int) -> CheckedFile:
-    """The file as it will be stored, or the refusal: empty, too_large, unsupported_type.
-
-    Reads the whole file (a photo is decoded): `check_upload` runs it off the event loop."""
+    """The file as it will be stored if its whole content reads as its type (`check_upload`),
+    or the refusal: empty, too_large, unsupported_type (first bytes and declared type)."""
     if not data:
         raise ServiceError("empty")
     if len(data) > max_bytes:
         raise ServiceError("too_large", _too_large_message(max_bytes), max_bytes=max_bytes)
     detected = detected_type(data)
     if detected is None:
-        raise ServiceError("unsupported_type")
-    if not reads_as(detected, data):
         raise ServiceError("unsupported_type")
     claimed = normalised_type(claimed_type)
     if claimed not in UNDECLARED_TYPES and claimed != detected:
@@ -179,110 +192,6 @@ def detected_type(data: bytes) -> Optional[str]:
         return None
     mime = TYPE_ALIASES.get(kind.mime, kind.mime)
     return mime if mime in ACCEPTED_TYPES else None
-
-
-def reads_as(content_type: str, data: bytes) -> bool:
-    """Whether the whole of `data` reads as a file of `content_type` (an accepted type),
-    not only its first bytes. Photos with more pixels than the limits are refused
-    (unsupported_type, with the limit) rather than decoded."""
-    if content_type == "application/pdf":
-        return _reads_as_pdf(data)
-    if content_type == "image/heic":
-        return _has_heic_boxes(data)
-    return _decodes_as_photo(data, PILLOW_FORMATS[content_type])
-
-
-def _decodes_as_photo(data: bytes, formats: Tuple[str, ...]) -> bool:
-    try:
-        with Image.open(io.BytesIO(data), formats=list(formats)) as image:
-            if image.format not in formats:
-                return False
-            if getattr(image, "is_animated", False) and image.format != "MPO":
-                return False  # an animation is no photo
-            width, height = image.size
-            _refuse_beyond(width * height, MAX_PIXELS[image.format])
-            if image.format in ("JPEG", "MPO"):
-                # libjpeg's scaled decoding: every coded block read, an eighth kept.
-                image.draft(image.mode, (max(1, width // 8), max(1, height // 8)))
-            if image.format == "PNG":
-                image.verify()  # every chunk's checksum, up to the end chunk
-                with Image.open(io.BytesIO(data), formats=["PNG"]) as reopened:  # verify() spends the image
-                    reopened.load()
-            else:
-                image.load()
-    except Image.DecompressionBombError:  # twice Pillow's limit: refused before anything is decoded
-        _refuse_beyond(Image.MAX_IMAGE_PIXELS + 1, Image.MAX_IMAGE_PIXELS)
-    except ServiceError:
-        raise
-    except Exception as error:  # whatever a damaged or forged file makes the decoders raise
-        logger.info("upload refused: not a readable photo (%s)", type(error).__name__)
-        return False
-    return True
-
-
-def _refuse_beyond(pixels: int, limit: int) -> None:
-    if pixels > limit:
-        raise ServiceError(
-            "unsupported_type",
-            f"La photo est trop grande ({limit // 1_000_000} millions de pixels au plus).",
-        )
-
-
-def _reads_as_pdf(data: bytes) -> bool:
-    if not data.startswith(b"%PDF-") or b"%%EOF" not in data[-PDF_END_WINDOW:]:
-        return False
-    try:
-        # Lenient, as readers are with scanners' PDFs: the cross-reference table may be rebuilt,
-        # but a document catalogue and at least one page must be found.
-        return len(PdfReader(io.BytesIO(data), strict=False).pages) > 0
-    except Exception as error:  # whatever a damaged or forged file makes the parser raise
-        logger.info("upload refused: not a readable PDF (%s)", type(error).__name__)
-        return False
-
-
-def _has_heic_boxes(data: bytes) -> bool:
-    boxes = _boxes(data, 0, len(data))
-    if not boxes or boxes[0][0] != b"ftyp":
-        return False
-    _, start, end = boxes[0]
-    brands = data[start:end]
-    if len(brands) < 8 or len(brands) % 4:
-        return False
-    declared = {brands[0:4]} | {brands[i:i + 4] for i in range(8, len(brands), 4)}
-    metas = [box for box in boxes if box[0] == b"meta"]
-    if not declared & HEIC_BRANDS or len(metas) != 1:
-        return False
-    _, start, end = metas[0]
-    children = _boxes(data, start + 4, end)  # after the version and flags of a full box
-    if not children or not HEIC_META_BOXES <= {kind for kind, _, _ in children}:
-        return False
-    handler = next(data[content:box_end] for kind, content, box_end in children if kind == b"hdlr")
-    has_data = any(kind == b"mdat" for kind, _, _ in boxes) or any(kind == b"idat" for kind, _, _ in children)
-    return handler[8:12] == b"pict" and has_data
-
-
-def _boxes(data: bytes, start: int, end: int) -> Optional[List[Tuple[bytes, int, int]]]:
-    """(type, content start, end) of the ISO-BMFF boxes that tile data[start:end] exactly,
-    or None when they do not (a size beyond the end, an odd type, too many boxes)."""
-    boxes: List[Tuple[bytes, int, int]] = []
-    position = start
-    while position < end:
-        if end - position < 8 or len(boxes) == MAX_BOXES:
-            return None
-        size, kind = struct.unpack_from(">I4s", data, position)
-        header = 8
-        if size == 1:  # 64-bit size
-            if end - position < 16:
-                return None
-            (size,) = struct.unpack_from(">Q", data, position + 8)
-            header = 16
-        elif size == 0:  # up to the end
-            size = end - position
-        if size < header or size > end - position or not _BOX_TYPE.fullmatch(kind):
-            return None
-        boxes.append((kind, position + header, position + size))
-        position += size
-    return boxes
 
 
 def normalised_type(claimed_type: Optional[str]) -> str:

@@ -2,6 +2,7 @@
 import hashlib
 import stat
 import struct
+import subprocess
 import sys
 import uuid
 import zlib
@@ -14,11 +15,13 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import sessionmaker
 
+from bot.claims import file_content
 from bot.claims import uploads as uploads_module
 from bot.claims.models import ClaimDocument
 from bot.claims.uploads import purge_unattached_uploads
 from bot.cli import init_database
 from bot.db import create_app_engine
+from bot.errors import ServiceError
 from bot.settings import Settings, SettingsError
 from tests.bot.helpers import KARIM, MARIE, count, db_time, execute, query, today_paris
 from tests.bot.test_claims import declaration, file
@@ -202,8 +205,8 @@ def test_a_photo_of_too_many_pixels_is_refused_before_it_is_decoded(services, wi
 
 
 def test_heic_boxes_must_describe_one_picture_and_tile_the_file():
-    assert uploads_module.reads_as("image/heic", heic_bytes())
-    assert uploads_module.reads_as("image/heic", heic_bytes(brand=b"mif1"))  # HEIC among the compatible brands
+    assert file_content.reads_as("image/heic", heic_bytes())
+    assert file_content.reads_as("image/heic", heic_bytes(brand=b"mif1"))  # HEIC among the compatible brands
     whole = heic_bytes()
     file_type_size = struct.unpack(">I", whole[:4])[0]
     for forged in (
@@ -215,7 +218,42 @@ def test_heic_boxes_must_describe_one_picture_and_tile_the_file():
         heic_bytes(handler=b"vide"),
         heic_bytes()[:-40] + struct.pack(">I", 2) + b"mdat" + bytes(32),  # a box smaller than its header
     ):
-        assert not uploads_module.reads_as("image/heic", forged)
+        assert not file_content.reads_as("image/heic", forged)
+
+
+def fake_file_reader(tmp_path, monkeypatch, code: str) -> None:
+    """The child process that reads uploads replaced by `code`."""
+    script = tmp_path / "reader.py"
+    script.write_text(code)
+    monkeypatch.setattr(uploads_module, "FILE_CONTENT_SCRIPT", script)
+
+
+async def test_the_file_is_read_in_a_child_process_that_gets_none_of_the_services_secrets(tmp_path, monkeypatch):
+    monkeypatch.setenv("SERVICES_API_TOKEN", "secret-of-the-services")
+    fake_file_reader(tmp_path, monkeypatch,
+                     "import os, sys; sys.stdin.buffer.read();"  # LC_CTYPE: Python's own locale coercion
+                     "print('readable' if set(os.environ) <= {'LC_CTYPE'} else 'unreadable')")
+    checked = await uploads_module.check_upload(jpeg_bytes(), "image/jpeg", "photo.jpg", MAX_BYTES)
+    assert checked.content_type == "image/jpeg"
+
+
+async def test_a_reader_that_fails_hard_is_a_refusal_not_a_server_error(tmp_path, monkeypatch):
+    fake_file_reader(tmp_path, monkeypatch, "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)")
+    with pytest.raises(ServiceError) as refusal:
+        await uploads_module.check_upload(jpeg_bytes(), "image/jpeg", "photo.jpg", MAX_BYTES)
+    assert refusal.value.code == "unsupported_type"
+
+
+def test_the_child_that_reads_a_file_bounds_its_own_memory_and_processor_time():
+    child = subprocess.run(
+        [sys.executable, "-I", "-c",
+         "import resource, runpy, sys; sys.argv = ['reader', 'image/png'];"
+         "runpy.run_path(%r, run_name='__main__');"
+         "print(resource.getrlimit(resource.RLIMIT_AS)[0], resource.getrlimit(resource.RLIMIT_CPU)[0])"
+         % str(uploads_module.FILE_CONTENT_SCRIPT)],
+        input=png_bytes(), capture_output=True, env={}, check=True)
+    assert child.stdout.decode().split() == [
+        file_content.READABLE, str(file_content.MEMORY_BYTES), str(file_content.CPU_SECONDS)]
 
 
 def test_an_empty_file_is_refused(services):
