@@ -10,10 +10,12 @@ import uuid
 from typing import Any, Dict, List, Tuple
 
 import pytest
+import requests
 
 from connectors.espace_client import issue_session_token
 from connectors.guard import conversation_id
 from connectors.messaging import pseudonym
+from connectors.rest import unguessable_sender
 from tests.bot.helpers import latest_code, new_customer
 from tests.connectors.fake_platform import meta_signed
 from tests.dialogue.conftest import (
@@ -32,8 +34,15 @@ MARIE, MARIE_CONTRACTS = "10000001", ("AUT-482913", "HAB-120034")
 
 def assert_a_stranger_on_rest(rasa_stack, sender: str, *secrets: str) -> None:
     """The REST client `sender` asks for the identified customer's contracts: it is asked to
-    identify, gets nothing of theirs, and its conversation is its own."""
-    answer = texts(rasa_stack.say(sender, "quels sont mes contrats ?"))
+    identify, gets nothing of theirs, and its conversation is its own; or, for a sender
+    anyone could guess (a phone number...), it is refused outright."""
+    reply = requests.post(f"{rasa_stack.url}/webhooks/rest/webhook", timeout=30,
+                          json={"sender": sender, "message": "quels sont mes contrats ?"})
+    if reply.status_code == 400:
+        assert not unguessable_sender(sender) and "deviner" in reply.json()["error"]["message"], sender
+        return
+    reply.raise_for_status()
+    answer = texts(reply.json())
     assert not any(secret in answer for secret in secrets), (sender, answer)
     tracker = rasa_stack.tracker(sender)
     assert tracker["sender_id"] == conversation_id("rest", sender)
