@@ -5,6 +5,8 @@ client can talk to it):
 - `session_request` {"session_id": <id or null>, "customData": {"auth_token": <JWT>}} →
   `session_confirm` <id>, then `history` [<message>...]: the conversation so far, so that a
   reloaded page shows it again. Messages of the history carry `"sender": "user" | "bot"`.
+  Counted with the messages of its client's address (connectors.rate_limit): beyond, a
+  polite `bot_uttered` and no session.
 - `user_uttered` {"message": "..."} → `bot_typing` true, `bot_uttered` <message>...,
   `bot_typing` false. A message has `text`, `quick_replies`, `attachment` (image or file)
   or `custom`. Empty, oversized or too frequent messages get a polite `bot_uttered` and
@@ -311,6 +313,16 @@ class WidgetInput(SocketIOInput):
 
         @sio.on("session_request")
         async def session_request(sid: Text, data: Any = None, *_: Any) -> None:
+            # Each one reads the conversation and replays its history: counted on the address's
+            # messages, so that no client can have that done at will (one socket flooding them
+            # held every channel's conversations for seconds).
+            request = (sio.get_environ(sid) or {}).get("sanic.request")
+            if request is None:  # the socket closed meanwhile
+                return
+            wait = await check_rate(ip=request.remote_addr or request.ip)
+            if wait is not None:
+                await sio.emit(self.bot_message_evt, {"text": too_many_messages(wait)}, room=sid)
+                return
             data = data if isinstance(data, dict) else {}
             custom_data, refused = _custom_data(data.get("customData"))
             if refused:

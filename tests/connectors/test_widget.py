@@ -1,9 +1,15 @@
-"""What the widget channel replays after a page reload, and which session ids it accepts."""
+"""What the widget channel replays after a page reload, which session ids it accepts, and how
+often a client may open a session."""
+
+import queue
 
 import pytest
+import socketio
 from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
 
-from connectors.widget import _session_id, conversation_history
+from connectors import rate_limit
+from connectors.widget import WidgetInput, _session_id, conversation_history
+from tests.connectors.channel_server import ChannelServer
 
 CLAIM_TYPES = [
     {"title": "Vol ou cambriolage", "payload": '/inform{"claim_type": "vol"}'},
@@ -79,3 +85,39 @@ def test_a_well_formed_session_id_is_kept():
 def test_any_other_session_id_gets_a_new_one(requested):
     new = _session_id(requested)
     assert new != requested and len(new) == 32 and int(new, 16) >= 0
+
+
+# --- the socket's events, served for real ------------------------------------------------
+
+
+@pytest.fixture
+def widget_server():
+    server = ChannelServer(WidgetInput.from_credentials(None)).start()
+    yield server
+    server.stop()
+
+
+def test_session_requests_count_with_the_addresss_messages(widget_server, monkeypatch):
+    # Each one reads the conversation and replays its history: never at will.
+    monkeypatch.setattr(rate_limit, "_limiter", rate_limit.RateLimiter(rate_limit.Limit(100, 60),
+                                                                       rate_limit.Limit(2, 60)))
+    received: "queue.Queue" = queue.Queue()
+    client = socketio.Client(reconnection=False)
+    for name in ("session_confirm", "history", "bot_uttered"):
+        client.on(name, lambda data=None, name=name: received.put((name, data)))
+    client.connect(f"http://127.0.0.1:{widget_server.port}", transports=["polling"], socketio_path="/socket.io",
+                   wait_timeout=20)
+    try:
+        answers = []
+        for session_id in ("a" * 32, "b" * 32, "c" * 32):
+            client.emit("session_request", {"session_id": session_id})
+            answers.append(received.get(timeout=10))
+            if answers[-1][0] == "session_confirm":
+                assert received.get(timeout=10)[0] == "history"
+        assert answers[:2] == [("session_confirm", "a" * 32), ("session_confirm", "b" * 32)]
+        assert answers[2][0] == "bot_uttered" and "Patientez" in answers[2][1]["text"]
+        # The refused request opened nothing: the socket is still in the last session opened.
+        saved = widget_server.run(widget_server.channel.sio.get_session(client.get_sid()))
+        assert saved["session_id"] == "b" * 32
+    finally:
+        client.eio.disconnect(abort=True)

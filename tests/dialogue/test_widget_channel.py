@@ -1,15 +1,18 @@
 """The widget's socket.io channel with the real stack, spoken to as the widget does."""
 
 import json
+import queue
 from typing import Optional
 
 import pytest
+import requests
 import socketio
 
 from connectors.espace_client import issue_session_token
 from connectors.guard import MAX_MESSAGE_LENGTH
+from connectors.rate_limit import RateLimiter
 from tests.bot.helpers import count
-from tests.dialogue.widget_client import WidgetClient, jpeg_photo, texts
+from tests.dialogue.widget_client import FromAddress, WidgetClient, jpeg_photo, texts
 
 MARIE = "10000001"
 
@@ -296,3 +299,39 @@ def test_files_beyond_what_a_conversation_or_an_address_may_send_are_refused(ras
     third.open()
     third.say("je veux déclarer un sinistre")
     assert third.upload("photo.jpg", photo, "image/jpeg").status_code == 201
+
+
+def socket_from(rasa_stack, address: str):
+    """A socket.io client whose every request (the socket's own polls) leaves from `address`,
+    and the queue of what it receives."""
+    received: "queue.Queue" = queue.Queue()
+    http = requests.Session()
+    http.mount("http://", FromAddress(address))
+    client = socketio.Client(reconnection=False, http_session=http)
+    for name in ("session_confirm", "history", "bot_uttered"):
+        client.on(name, lambda data=None, name=name: received.put((name, data)))
+    client.connect(rasa_stack.url, transports=["polling"], socketio_path="/socket.io", wait_timeout=20)
+    return client, received
+
+
+def test_session_requests_beyond_the_address_limit_are_refused_while_other_visitors_are_served(rasa_stack, widget):
+    # Each session request reads the conversation and replays its history: a socket sending
+    # them without end held every conversation of the server for seconds.
+    limit = RateLimiter.from_environment().ips.limit  # the stack's, from the same environment
+    client, received = socket_from(rasa_stack, "127.200.0.43")
+    try:
+        opened = 0
+        for _ in range(limit.messages * 2):  # the bucket refills meanwhile
+            client.emit("session_request", {"session_id": None, "customData": {}})
+            name, data = received.get(timeout=30)
+            if name == "bot_uttered":
+                break
+            assert name == "session_confirm" and received.get(timeout=30)[0] == "history"
+            opened += 1
+        assert name == "bot_uttered" and "Patientez" in data["text"]
+        assert opened >= limit.messages
+    finally:
+        client.eio.disconnect(abort=True)
+    other = widget()  # another address
+    other.open()
+    assert other.say("bonjour")
