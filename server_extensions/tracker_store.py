@@ -9,6 +9,11 @@ so what the next turn reloads, is masked (bot.masking). Hence:
 - a message answering a sensitive question (date of birth, SMS code) is saved
   masked whole, and so are those slots' values: the actions check them in the
   turn they are given and keep nothing of them;
+- in the identification (its form active, and the customer's message right after
+  it stops: a code typed once it locked), a date can only be a birth date and six
+  digits a code, whatever was asked: those messages, and the customer id slot
+  that mirrors them, are masked as strictly as log lines (every date, every
+  six-digit number), a birth date given at the customer id question included;
 - the claim being declared must survive the turns of its form: those slots
   (HELD_SLOTS) are saved as they are, and masked in the stored events once the
   slot is emptied (claim filed, queued or cancelled); so is the customer's identity
@@ -28,12 +33,14 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import QueuePool
-from rasa.shared.core.events import Event, SlotSet, UserUttered
+from rasa.shared.core.events import ActiveLoop, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from actions.common.slots import CLAIM_FORM_SLOTS, IDENTIFICATION_BIRTH_DATE, IDENTIFICATION_CODE, IDENTITY_ASSERTION
+from actions.common.slots import (
+    CLAIM_FORM_SLOTS, IDENTIFICATION_BIRTH_DATE, IDENTIFICATION_CODE, IDENTIFICATION_CUSTOMER_ID, IDENTITY_ASSERTION,
+)
 from bot.db import run_sqlite_pragmas
-from bot.masking import MARKERS, mask_value
+from bot.masking import MARKERS, mask_for_logs, mask_value
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +51,9 @@ SENSITIVE_SLOTS: Dict[Text, Text] = {
     IDENTIFICATION_BIRTH_DATE: MARKERS["birth_date"],
     IDENTIFICATION_CODE: MARKERS["code"],
 }
+IDENTIFICATION_FORM = "identification_form"
+# Slots that hold the customer's words in the identification: masked strictly, like its messages.
+IDENTIFICATION_TEXT_SLOTS = frozenset({IDENTIFICATION_CUSTOMER_ID})
 # Slots needed over several turns: kept as given while they are set.
 HELD_SLOTS = frozenset(CLAIM_FORM_SLOTS) | {IDENTITY_ASSERTION}
 # Set on a tracker read from the store: how many of its events are stored already, so
@@ -111,10 +121,11 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
 def masked_rows(sender_id: Text, events: List[Event], stored: int, held: Set[Text]) -> List[Dict[Text, Any]]:
     """The table rows of the events from position `stored` on, masked."""
     answers = sensitive_answers(events)
+    identifying = identification_messages(events)
     rows = []
     for index in range(stored, len(events)):
         event = events[index]
-        data = masked_event(event.as_dict(), answers.get(index), held)
+        data = masked_event(event.as_dict(), answers.get(index), held, strict=index in identifying)
         rows.append({
             "sender_id": sender_id,
             "type_name": event.type_name,
@@ -139,15 +150,38 @@ def sensitive_answers(events: List[Event]) -> Dict[int, Text]:
     return answers
 
 
-def masked_event(data: Dict[Text, Any], answer_marker: Optional[Text], held: Set[Text]) -> Dict[Text, Any]:
-    """The stored form of one event."""
+def identification_messages(events: List[Event]) -> Set[int]:
+    """Positions of the customer's messages in the identification: while its form is
+    active, and the first one after it stopped (identified or not)."""
+    positions: Set[int] = set()
+    identifying = just_stopped = False
+    for index, event in enumerate(events):
+        if isinstance(event, ActiveLoop):
+            if event.name == IDENTIFICATION_FORM:
+                identifying = True
+            elif identifying:
+                identifying, just_stopped = False, True
+        elif isinstance(event, UserUttered):
+            if identifying or just_stopped:
+                positions.add(index)
+            just_stopped = False
+    return positions
+
+
+def masked_event(data: Dict[Text, Any], answer_marker: Optional[Text], held: Set[Text],
+                 strict: bool = False) -> Dict[Text, Any]:
+    """The stored form of one event; `strict`: a customer's message of the identification
+    (every date and six-digit number masked)."""
+    mask = mask_for_logs if strict else None
     if data.get("event") == "slot":
         name, value = data.get("name"), data.get("value")
         if name in SENSITIVE_SLOTS and value is not None:
             return {**data, "value": SENSITIVE_SLOTS[name]}
         if name in held:
             return data
-    masked = mask_value(data)
+        if name in IDENTIFICATION_TEXT_SLOTS:
+            mask = mask_for_logs
+    masked = mask_value(data, mask) if mask else mask_value(data)
     if answer_marker is not None:  # a message answering a sensitive question
         masked["text"] = answer_marker
         parse_data = masked.get("parse_data") or {}

@@ -7,13 +7,16 @@ import sqlite3
 import uuid
 
 import pytest
+import requests
 
 from connectors.espace_client import issue_session_token
 from connectors.guard import conversation_id
 from tests.bot.helpers import latest_code
+from tests.dialogue.widget_client import FromAddress
 
 KARIM, MARIE = "10000002", "10000001"
 KARIM_PHONE = "+33723456789"
+SOPHIE_PHONE = "+33698765432"
 NEW_PHONE, NEW_EMAIL = "06 55 44 33 22", "karim.b@exemple.fr"
 IBAN = "FR76 3000 6000 0112 3456 7890 189"
 
@@ -86,3 +89,30 @@ def test_the_debug_logs_of_the_rasa_and_action_servers_carry_no_personal_data(ra
         assert sender in text or "rasa_sdk" in text  # the right logs, at debug level
         for secret in (*secrets, token):
             assert secret not in text, f"{secret} in {log.name}"
+
+
+def test_a_birth_date_or_a_code_given_where_it_was_not_asked_is_stored_masked(rasa_stack, services, sender):
+    # From an address of its own: the wrong codes below count on it (docs/identification.md).
+    http = requests.Session()
+    http.mount("http://", FromAddress("127.201.0.7"))
+
+    def say(text):
+        answer = http.post(f"{rasa_stack.url}/webhooks/rest/webhook", json={"sender": sender, "message": text},
+                           timeout=30)
+        answer.raise_for_status()
+        return texts(answer.json())
+
+    assert "identifiant client" in say("je veux une attestation")
+    assert "8 chiffres" in say("05/11/1990")  # the birth date given for the customer id
+    assert "date de naissance" in say("10000003")
+    assert "SMS" in say("05/11/1990")
+    code = latest_code(services, SOPHIE_PHONE)
+    for wrong in ("111111", "222222", "333333"):
+        answer = say(wrong)
+    assert "bloquée" in answer
+    say(code)  # the code that came, typed once identification is locked
+
+    conversation = stored(rasa_stack, sender)
+    for secret in ("05/11/1990", "1990", code):
+        assert secret not in conversation
+    assert "[date]" in conversation and "[code]" in conversation

@@ -6,7 +6,7 @@ import sqlite3
 import threading
 
 import pytest
-from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, SlotSet, UserUttered
 
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMDAwMDAwMiJ9.c2lnbmF0dXJlLW9mLXRoZS10b2tlbg"
@@ -56,6 +56,29 @@ async def test_an_identification_is_stored_without_birth_date_code_or_token(trac
     assert "[date de naissance]" in stored and "[code]" in stored
     assert tracker.get_slot("identification_birth_date") is not None  # the form saw it answered
     assert tracker.get_slot("authenticated_customer_id") == "10000002"
+
+
+async def test_a_birth_date_or_a_code_given_where_it_was_not_asked_is_masked_in_the_identification(tracker_store):
+    await turn(tracker_store, "s", said("je veux une attestation", "request_attestation"),
+               ActiveLoop("identification_form"), asked("identification_customer_id"), ActionExecuted("action_listen"))
+    # The birth date for the customer id, then the customer id with it.
+    await turn(tracker_store, "s", said("30/07/1978"), SlotSet("identification_customer_id", "30/07/1978"),
+               SlotSet("identification_customer_id", None), asked("identification_customer_id"))
+    await turn(tracker_store, "s", said("10000002 né le 30 juillet 1978"),
+               SlotSet("identification_customer_id", "10000002 né le 30 juillet 1978"),
+               SlotSet("identification_customer_id", "10000002"), asked("identification_birth_date"))
+    # Locked: the form stops; the code that came is typed next, then the conversation goes on.
+    await turn(tracker_store, "s", said("482 913"), SlotSet("identification_code", "482 913"),
+               SlotSet("requested_slot", None), ActiveLoop(None), ActionExecuted("action_listen"))
+    await turn(tracker_store, "s", said("482913"), ActionExecuted("action_listen"))
+    tracker = await turn(tracker_store, "s", said("le dégât date du 12/11/2026, montant 150000 euros", "declare_claim"))
+
+    stored = stored_text(tracker_store)
+    for secret in ("30/07/1978", "1978", "482913", "482 913"):
+        assert secret not in stored
+    assert "10000002" in stored  # the customer id stays
+    assert "12/11/2026" in stored and "150000" in stored  # outside the identification, as before
+    assert tracker.get_slot("identification_customer_id") == "10000002"
 
 
 async def test_contact_details_bank_details_and_addresses_are_masked_in_every_message(tracker_store):
