@@ -99,6 +99,26 @@ WIDGET_REFUSALS = {
 }
 
 
+class _UnreadableRequests(logging.Filter):
+    """engine.io logs a request body it cannot read (more than 16 packets, a packet of no known
+    type...) as an unexpected error, with its stack trace: any client could fill the logs with
+    them, ten lines a request. It is the client's doing: one line, a warning, no trace. Any
+    other error keeps its trace."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if record.msg == "post request handler error" and isinstance(error, (ValueError, IndexError)):
+            record.msg, record.args = "socket.io request refused: %s", (str(error)[:100],)
+            record.levelno, record.levelname = logging.WARNING, logging.getLevelName(logging.WARNING)
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+ENGINE_IO_LOGGER = logging.getLogger("engineio.server")
+if not any(isinstance(existing, _UnreadableRequests) for existing in ENGINE_IO_LOGGER.filters):
+    ENGINE_IO_LOGGER.addFilter(_UnreadableRequests())
+
+
 class _BoundedJson:
     """The JSON of socket.io packets, read with connectors.guard.read_json: python-socketio's
     own reading is recursive and fails deep inside its handler on deeply nested input."""

@@ -1,9 +1,12 @@
 """What the widget channel replays after a page reload, which session ids it accepts, and how
 often a client may open a session."""
 
+import json
+import logging
 import queue
 
 import pytest
+import requests
 import socketio
 from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
 
@@ -121,3 +124,28 @@ def test_session_requests_count_with_the_addresss_messages(widget_server, monkey
         assert saved["session_id"] == "b" * 32
     finally:
         client.eio.disconnect(abort=True)
+
+
+def engine_io_socket(port: int) -> str:
+    """A socket opened as a polling client opens it (engine.io, then socket.io); its sid."""
+    url = f"http://127.0.0.1:{port}/socket.io/?EIO=4&transport=polling"
+    opened = requests.get(url, timeout=10).text
+    sid = json.loads(opened[opened.index("{"):])["sid"]
+    requests.post(f"{url}&sid={sid}", data="40", timeout=10)
+    return sid
+
+
+@pytest.mark.parametrize("body", ["\x1e".join(['42["user_uttered",{"message":"x"}]'] * 17), "9", "4\x1ez"],
+                         ids=["17 packets in one request", "unknown packet type", "a bad packet among others"])
+def test_a_request_engine_io_cannot_read_is_logged_in_one_line_without_a_stack_trace(widget_server, caplog, body):
+    # engine.io logged each one as an unexpected error with its trace: anyone could fill the logs.
+    sid = engine_io_socket(widget_server.port)
+    caplog.set_level(logging.INFO, logger="engineio.server")
+
+    answer = requests.post(f"http://127.0.0.1:{widget_server.port}/socket.io/?EIO=4&transport=polling&sid={sid}",
+                           data=body, timeout=10)
+
+    assert answer.status_code < 500
+    logged = [r for r in caplog.records if r.name == "engineio.server"]
+    assert logged and all(r.exc_info is None and r.levelno <= logging.WARNING for r in logged)
+    assert widget_server.agent.received == []

@@ -335,3 +335,24 @@ def test_session_requests_beyond_the_address_limit_are_refused_while_other_visit
     other = widget()  # another address
     other.open()
     assert other.say("bonjour")
+
+
+def test_a_request_the_socket_server_cannot_read_is_logged_in_one_line(rasa_stack):
+    # 17 packets in one polling request (engine.io reads 16 at most): logged with a ten-line stack
+    # trace each time, by anyone, as often as they liked.
+    log = rasa_stack.logs[0]
+    url = f"{rasa_stack.url}/socket.io/?EIO=4&transport=polling"
+    opened = requests.get(url, timeout=10).text
+    sid = json.loads(opened[opened.index("{"):])["sid"]
+    before = log.stat().st_size
+
+    answer = requests.post(f"{url}&sid={sid}", data="\x1e".join(['42["user_uttered",{"message":"x"}]'] * 17),
+                           timeout=10)
+
+    assert answer.status_code < 500
+    assert requests.get(f"{rasa_stack.url}/", timeout=10).status_code == 200  # the server is there
+    with log.open(encoding="utf-8", errors="replace") as written:
+        written.seek(before)
+        new_lines = written.read()
+    assert "Too many packets in payload" in new_lines
+    assert "Traceback" not in new_lines
