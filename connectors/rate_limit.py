@@ -37,14 +37,15 @@ class Limit:
 
     @classmethod
     def parse(cls, text: str, variable: str) -> "Limit":
-        """`20/60` -> 20 messages per 60 seconds; ValueError naming `variable` otherwise."""
+        """`20/60` -> 20 per 60 seconds (messages here, files or megabytes for the upload
+        allowances); ValueError naming `variable` otherwise."""
         count, _, seconds = text.strip().partition("/")
         try:
             limit = cls(int(count), float(seconds))
         except ValueError:
             limit = None
-        if limit is None or limit.messages < 1 or limit.seconds <= 0:
-            raise ValueError(f"{variable} must read <messages>/<seconds>, e.g. 20/60 (got {text!r})")
+        if limit is None or limit.messages < 1 or not 0 < limit.seconds < math.inf:
+            raise ValueError(f"{variable} must read <count>/<seconds>, e.g. 20/60 (got {text!r})")
         return limit
 
 

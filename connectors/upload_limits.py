@@ -32,6 +32,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Mapping, Optional, Tuple
 
+from connectors.rate_limit import Limit
 from connectors.shared_state import KEY_PREFIX, SharedRedis, Unavailable, shared_redis
 
 MEGABYTE = 1024 * 1024
@@ -53,14 +54,9 @@ class Allowance:
 
     @classmethod
     def parse(cls, text: str, variable: str) -> "Allowance":
-        amount, _, seconds = text.strip().partition("/")
-        try:
-            allowance = cls(int(amount), float(seconds))
-        except ValueError:
-            allowance = None
-        if allowance is None or allowance.amount < 1 or not 0 < allowance.seconds < math.inf:
-            raise ValueError(f"{variable} must read <amount>/<seconds>, e.g. 10/86400 (got {text!r})")
-        return allowance
+        """`10/86400` -> 10 per day; read as the rate limits are."""
+        limit = Limit.parse(text, variable)
+        return cls(limit.messages, limit.seconds)
 
 
 class Buckets:

@@ -66,7 +66,7 @@ def test_limits_come_from_the_environment():
     assert defaults.senders.limit == Limit(20, 60) and defaults.ips.limit == Limit(300, 60)
 
 
-@pytest.mark.parametrize("setting", ["20", "abc/60", "0/60", "20/0", "-1/5", "20/sixty"])
+@pytest.mark.parametrize("setting", ["20", "abc/60", "0/60", "20/0", "-1/5", "20/sixty", "20/inf", "20/nan"])
 def test_a_wrong_setting_is_refused_naming_the_variable(setting):
     with pytest.raises(ValueError, match="RATE_LIMIT_PER_SENDER"):
         RateLimiter.from_environment({"RATE_LIMIT_PER_SENDER": setting})
