@@ -7,11 +7,19 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import REQUESTED_SLOT
 from rasa_sdk.types import DomainDict
 
-from actions.common.contracts import choose_contract, contract_buttons, mentioned_products
+from actions.common.contracts import (
+    Contract,
+    ContractMatch,
+    contract_buttons,
+    contracts_described,
+    entity_values,
+    mentioned_products,
+)
 from actions.common.identity import identified_customer
-from actions.common.messages import request_text
+from actions.common.messages import request_message, request_text
 from actions.common.labels import PRODUCT_LABELS, date_label
 from actions.common.slots import ATTESTATION_CONTRACT
 from actions.services import ServiceRefusal, ServiceUnavailable, services
@@ -33,6 +41,19 @@ def attestation_kind(tracker: Tracker) -> str:
     return "scolaire" if _SCHOOL.search(request_text(tracker, "request_attestation")) else "standard"
 
 
+def requested_contracts(contracts: List[Contract], tracker: Tracker) -> ContractMatch:
+    """The contracts the attestation request names or describes (« pour la Peugeot »,
+    « de mon ancien studio rue Carnot »), asked before or after the identification."""
+    request = request_message(tracker, "request_attestation")
+    text = request.get("text") or ""
+    products = entity_values(request, "product")
+    if _SCHOOL.search(text):
+        products = ["habitation"]
+    elif _CAR_PAPERS.search(text):
+        products = ["auto"]
+    return contracts_described(contracts, text, products)
+
+
 class ValidateAttestationForm(FormValidationAction):
     """Finds the contract the customer wants a certificate for."""
 
@@ -42,22 +63,24 @@ class ValidateAttestationForm(FormValidationAction):
     async def extract_attestation_contract(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        """No question when the answer is obvious: the only active contract, or the
-        only one of the product named (« une attestation pour ma voiture »)."""
-        if tracker.get_slot(ATTESTATION_CONTRACT):
+        """No question when the request says which contract (« pour ma voiture », « la
+        Peugeot », « ab123cd ») or the customer has one active contract and described
+        none. A contract described that is none of theirs is never replaced by another:
+        the customer is told, then asked. Only when the form starts: later turns are
+        answers to its question."""
+        if tracker.get_slot(ATTESTATION_CONTRACT) or tracker.get_slot(REQUESTED_SLOT):
             return {}
         try:
             contracts = await services().list_contracts(identified_customer(tracker))
         except ServiceUnavailable:
             return {}
-        products = mentioned_products(tracker, "request_attestation")
-        if attestation_kind(tracker) == "scolaire":
-            products = ["habitation"]
-        elif _CAR_PAPERS.search(request_text(tracker, "request_attestation")):
-            products = ["auto"]
-        chosen = choose_contract(contracts, "", products)
+        match = requested_contracts(contracts, tracker)
+        if match.not_found:
+            dispatcher.utter_message(response="utter_attestation_contract_not_described")
+            return {}
+        chosen = match.chosen
         active = [c for c in contracts if c["status"] == "active"]
-        if chosen is None and len(active) == 1:
+        if chosen is None and not match.described and len(active) == 1:
             chosen = active[0]
         return {ATTESTATION_CONTRACT: chosen["contract_number"]} if chosen else {}
 
@@ -71,15 +94,18 @@ class ValidateAttestationForm(FormValidationAction):
             return {ATTESTATION_CONTRACT: None, "requested_slot": None}
         # Terminated contracts are accepted here: the policy service refuses them
         # with the reason, which the customer is then told.
-        chosen = choose_contract(contracts, value if isinstance(value, str) else "", mentioned_products(tracker))
-        if chosen is None:
-            dispatcher.utter_message(response="utter_attestation_contract_unknown")
+        match = contracts_described(contracts, value if isinstance(value, str) else "", mentioned_products(tracker))
+        if match.chosen is None:
+            ambiguous = match.ambiguous
+            dispatcher.utter_message(
+                response="utter_contract_ambiguous" if ambiguous else "utter_attestation_contract_unknown")
             return {ATTESTATION_CONTRACT: None}
-        return {ATTESTATION_CONTRACT: chosen["contract_number"]}
+        return {ATTESTATION_CONTRACT: match.chosen["contract_number"]}
 
 
 class ActionAskAttestationContract(Action):
-    """Offers the customer's active contracts as buttons."""
+    """Offers as buttons the contracts the request described when several fit it, else
+    the customer's active contracts."""
 
     def name(self) -> Text:
         return "action_ask_attestation_contract"
@@ -89,6 +115,11 @@ class ActionAskAttestationContract(Action):
             contracts = await services().list_contracts(identified_customer(tracker))
         except ServiceUnavailable:
             dispatcher.utter_message(response="utter_attestation_contract_number_request")
+            return []
+        match = requested_contracts(contracts, tracker)
+        if match.ambiguous:
+            dispatcher.utter_message(response="utter_ask_attestation_contract_choice",
+                                     buttons=contract_buttons(list(match.contracts)))
             return []
         active = [c for c in contracts if c["status"] == "active"]
         if not active:

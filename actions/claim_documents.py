@@ -21,7 +21,7 @@ from actions.common.identity import identified_customer
 from actions.common.labels import CLAIM_TYPE_LABELS, date_label
 from actions.common.messages import latest_intent
 from actions.common.slots import CLAIM_ATTACHMENTS, DOCUMENT_CLAIM, PENDING_DOCUMENTS, PENDING_REQUEST
-from actions.parsing.identifiers import find_claim_number
+from actions.parsing.identifiers import find_claim_reference
 from actions.services import NotFound, ServiceRefusal, ServiceUnavailable, services
 
 logger = logging.getLogger(__name__)
@@ -208,16 +208,19 @@ class ValidateDocumentForm(FormValidationAction):
     async def validate_document_claim(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        number = find_claim_number(value if isinstance(value, str) else "")
+        # « SIN-2026-000731 », « le 731 », « 000731 »: matched among the customer's own open
+        # claims only; one of another customer is not open for them.
+        reference = find_claim_reference(value if isinstance(value, str) else "", alone=True)
         try:
             numbers = [claim["claim_number"] for claim in await open_claims(identified_customer(tracker))]
         except ServiceUnavailable:
             dispatcher.utter_message(response="utter_documents_unavailable")
             return {DOCUMENT_CLAIM: None, PENDING_DOCUMENTS: None}  # nothing left to ask: the form ends
-        if number not in numbers:
+        matching = [number for number in numbers if reference and reference.matches(number)]
+        if len(matching) != 1:
             dispatcher.utter_message(response="utter_document_claim_not_open")
             return {DOCUMENT_CLAIM: None}
-        return {DOCUMENT_CLAIM: number}
+        return {DOCUMENT_CLAIM: matching[0]}
 
 
 class ActionAskDocumentClaim(Action):

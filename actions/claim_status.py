@@ -9,15 +9,20 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.common.contracts import entity_values
 from actions.common.identity import identified_customer
 from actions.common.labels import CLAIM_TYPE_LABELS, date_label, euros, time_label
-from actions.parsing.identifiers import find_claim_number
-from actions.services import NotFound, ServiceUnavailable, services
+from actions.common.messages import request_message
+from actions.parsing.identifiers import ClaimReference, find_claim_reference
+from actions.services import ServiceUnavailable, services
 
 logger = logging.getLogger(__name__)
 
 Claim = Dict[str, Any]
 MAX_CLAIMS_SHOWN = 5
+# The questions about a claim: the request they answer may have come before the
+# identification (« où en est le sin 2026 731 ? », then the customer id...).
+FOLLOW_UP_INTENTS = ("claim_status", "expert_visit", "indemnification_info")
 PHASE_RESPONSES = {
     "declaration": "utter_claim_phase_declaration",
     "ouverture": "utter_claim_phase_ouverture",
@@ -56,24 +61,25 @@ class _ClaimFollowUpAction(Action, ABC):
         return False
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        customer_id = identified_customer(tracker)
-        named = _claim_number_named(tracker)
+        request = request_message(tracker, FOLLOW_UP_INTENTS)
+        named = claim_named(request)
         try:
-            if named:
-                claims = [await services().get_claim(customer_id, named)]
-            else:
-                claims = await services().list_claims(customer_id)
-        except NotFound:
-            dispatcher.utter_message(response="utter_claim_not_found", claim_number=named)
-            return []
+            claims = await services().list_claims(identified_customer(tracker))
         except ServiceUnavailable:
             dispatcher.utter_message(response="utter_claims_unavailable")
             return []
+        if named:
+            # Matched among the customer's own claims only: another customer's number,
+            # whole or partial, is answered as one that does not exist.
+            claims = [c for c in claims if named.matches(c["claim_number"])]
+            if not claims:
+                dispatcher.utter_message(response="utter_claim_not_found", claim_number=named.text)
+                return []
         if not claims:
             dispatcher.utter_message(response="utter_no_claims")
             return []
         # « mon dossier de dégât des eaux »: the claims of that type, when there are some.
-        claim_types = set(tracker.get_latest_entity_values("claim_type"))
+        claim_types = set(entity_values(request, "claim_type"))
         claims = [c for c in claims if c["claim_type"] in claim_types] or claims
         claims = sorted(claims, key=lambda claim: not self.told_first(claim))
         for claim in claims[:MAX_CLAIMS_SHOWN]:
@@ -81,9 +87,14 @@ class _ClaimFollowUpAction(Action, ABC):
         return []
 
 
-def _claim_number_named(tracker: Tracker) -> Optional[str]:
-    entity = next(tracker.get_latest_entity_values("claim_number"), None)
-    return find_claim_number(entity or tracker.latest_message.get("text") or "")
+def claim_named(message: Dict[str, Any]) -> Optional[ClaimReference]:
+    """The claim a message names: its claim_number entity (canonical), else any way of
+    writing it in the text (« SIN2026-731 », « dossier 000731 », « le 731 »)."""
+    for value in entity_values(message, "claim_number"):
+        reference = find_claim_reference(value)
+        if reference:
+            return reference
+    return find_claim_reference(message.get("text") or "")
 
 
 def _say_expert_visit(dispatcher: CollectingDispatcher, claim: Claim) -> None:

@@ -10,11 +10,10 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common.contracts import Contract, mentioned_products
+from actions.common.contracts import Contract, contracts_described, entity_values
 from actions.common.identity import identified_customer
 from actions.common.labels import PRODUCT_LABELS, contract_label, date_label, euros
-from actions.common.messages import intent_of, last_user_event
-from actions.parsing.identifiers import find_contract_number
+from actions.common.messages import intent_of, last_user_event, request_message
 from actions.services import ServiceError, ServiceUnavailable, services
 
 logger = logging.getLogger(__name__)
@@ -38,15 +37,19 @@ CHANGE_REQUEST_DETAILS = "change_request_details"
 MAX_DETAILS_LENGTH = 1000
 
 
+# The questions about contracts, whose request may have come before the identification.
+CONTRACT_QUESTION_INTENTS = ("contract_info", "payment_info", "bonus_malus", "beneficiary_clause")
+
+
 def contracts_meant(contracts: List[Contract], tracker: Tracker) -> Optional[List[Contract]]:
-    """The contracts the customer asks about: the one named, those of the product
-    named, else all of them; None when the contract named is not theirs."""
-    number = find_contract_number(tracker.latest_message.get("text") or "")
-    if number:
-        return [c for c in contracts if c["contract_number"] == number] or None
-    products = mentioned_products(tracker)
-    of_products = [c for c in contracts if c["product"] in products]
-    return of_products or contracts
+    """The contracts the customer asks about: the one named or described (« la Peugeot »,
+    « l'appart de Niort »), else all of them; None when what they named or described is
+    none of theirs."""
+    request = request_message(tracker, CONTRACT_QUESTION_INTENTS)
+    match = contracts_described(contracts, request.get("text") or "", entity_values(request, "product"))
+    if match.not_found:
+        return None
+    return list(match.contracts)
 
 
 class _ContractAnswerAction(Action, ABC):
@@ -106,7 +109,14 @@ class ActionPaymentInfo(_ContractAnswerAction):
     def answer(self, dispatcher: CollectingDispatcher, contracts: List[Contract]) -> None:
         active = [c for c in contracts if c["status"] == "active"]
         if not active:
-            dispatcher.utter_message(response="utter_no_active_contract")
+            for contract in contracts:  # the terminated contract asked about: nothing is due on it
+                dispatcher.utter_message(
+                    response="utter_contract_terminated_summary",
+                    contract_number=contract["contract_number"],
+                    end_label=date_label(contract.get("end_date")),
+                )
+            if not contracts:
+                dispatcher.utter_message(response="utter_no_active_contract")
         for contract in active:
             dispatcher.utter_message(
                 response="utter_payment_summary",
@@ -184,6 +194,23 @@ class ValidateChangeRequestForm(FormValidationAction):
         return {CHANGE_REQUEST_DETAILS: text}
 
 
+async def contract_concerned(tracker: Tracker, details: str) -> Optional[str]:
+    """The number of the contract a change request is about, named or described in its
+    details or in the request (« le RIB de la Peugeot »); None when none, or several, of
+    the customer's contracts fit: the request is then filed for the customer, its
+    details saying the rest."""
+    request = request_message(tracker, REQUEST_KINDS)
+    texts = [details, request.get("text") or ""]
+    if not any(texts):
+        return None
+    contracts = await services().list_contracts(identified_customer(tracker))
+    for text in texts:
+        match = contracts_described(contracts, text, ())
+        if match.described:
+            return match.chosen["contract_number"] if match.chosen else None
+    return None
+
+
 class ActionFileChangeRequest(Action):
     """Files the change with the policy service: a reference and a delay, never dropped."""
 
@@ -201,7 +228,7 @@ class ActionFileChangeRequest(Action):
                 identified_customer(tracker),
                 kind,
                 {"description": details, "channel": tracker.get_latest_input_channel() or "inconnu"},
-                find_contract_number(details or ""),
+                await contract_concerned(tracker, details or ""),
             )
         except ServiceError as error:
             logger.warning("change request not filed: %s", type(error).__name__)

@@ -104,7 +104,10 @@ async def test_a_school_certificate_comes_from_the_home_contract(domain, dispatc
         text="il me faut une attestation scolaire pour mon fils", intent="request_attestation",
     )
     await ActionGenerateAttestation().run(dispatcher, tracker, domain)
-    assert responses(dispatcher)[-1] == "utter_attestation_ready"
+    # The school certificate says it is the school certificate, on every channel.
+    assert responses(dispatcher)[-1] == "utter_school_attestation_ready"
+    assert all("attestation scolaire" in variant["text"]
+               for variant in domain["responses"]["utter_school_attestation_ready"])
 
 
 async def test_a_car_attestation_comes_with_the_rule_that_replaced_the_green_card(domain, dispatcher, client):
@@ -125,3 +128,30 @@ async def test_on_the_phone_the_attestation_is_emailed_to_the_address_on_file(do
     sent = outbox()
     assert len(sent) == len(before) + 1
     assert "HAB-120034" in sent[-1]["subject"] and dispatcher.messages[0]["url"] in sent[-1]["body"]
+
+
+async def test_the_former_studio_described_is_the_terminated_contract_never_the_active_one(domain, dispatcher, client):
+    slots = await run_form_validation(domain, dispatcher, SOPHIE, text="l'attestation de mon ancien studio rue Carnot",
+                                      entities=[entity("product", "habitation")])
+    assert slots["attestation_contract"] == "HAB-099812"
+
+
+async def test_a_car_the_customer_does_not_have_is_said_so_and_nothing_is_chosen(domain, dispatcher, client):
+    slots = await run_form_validation(domain, dispatcher, KARIM, text="attestation pour la peugeot")
+    assert "attestation_contract" not in slots
+    assert responses(dispatcher) == ["utter_attestation_contract_not_described"]
+
+
+async def test_a_plate_without_dashes_picks_its_car(domain, dispatcher, client):
+    slots = await run_form_validation(domain, dispatcher, MARIE, text="attestation ab123cd")
+    assert slots["attestation_contract"] == "AUT-482913"
+
+
+async def test_an_ambiguous_description_is_asked_among_the_contracts_it_fits(domain, dispatcher, client):
+    text = "l'attestation pour poitiers"
+    assert "attestation_contract" not in await run_form_validation(domain, dispatcher, SOPHIE, text=text)
+    tracker = make_tracker(domain, slots=identified(SOPHIE), text=text, intent="request_attestation",
+                           active_loop="attestation_form")
+    await ActionAskAttestationContract().run(dispatcher, tracker, domain)
+    payloads = sorted(button["payload"] for button in dispatcher.messages[-1]["buttons"])
+    assert len(payloads) == 2 and "HAB-099812" in payloads[0] and "PRO-700215" in payloads[1]

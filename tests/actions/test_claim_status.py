@@ -91,3 +91,33 @@ async def test_the_type_of_loss_named_picks_the_claims_of_that_type(domain, disp
     await ActionClaimStatus().run(dispatcher, tracker, domain)
     assert accident in [message["claim_number"] for message in dispatcher.messages]
     assert {message["claim_type_label"] for message in dispatcher.messages} == {"accident de la route"}
+
+
+async def test_a_claim_named_by_its_number_alone_is_found_among_the_customer_s_own(domain, dispatcher, client):
+    for question in ("et le 731 ?", "dossier 000731", "SIN2026-731"):
+        dispatcher = CollectingDispatcher()
+        await ActionClaimStatus().run(dispatcher, asking(domain, MARIE, question), domain)
+        assert [m["claim_number"] for m in dispatcher.messages] == ["SIN-2026-000731"] * 2, question
+
+
+async def test_a_partial_number_of_another_customer_s_claim_is_answered_like_one_nobody_has(domain, client):
+    answers = {}
+    for number in ("415", "416"):  # the end of Karim's claim number, and of nobody's
+        dispatcher = CollectingDispatcher()
+        await ActionClaimStatus().run(dispatcher, asking(domain, MARIE, f"ou en est le dossier {number}"), domain)
+        [message] = dispatcher.messages
+        assert message["response"] == "utter_claim_not_found" and message["claim_number"] == number
+        answers[number] = {**message, "claim_number": "…"}
+    assert answers["415"] == answers["416"]
+
+
+async def test_the_claim_named_before_identification_is_the_one_told_after_it(domain, dispatcher, client):
+    request = {"event": "user", "text": "ou en est mon sinistre sin 2026 731",
+               "parse_data": {"intent": {"name": "claim_status"}, "entities": []}}
+    events = [request, {"event": "action", "name": "action_remember_request"},
+              {"event": "user", "text": "123456", "parse_data": {"intent": {"name": "inform"}, "entities": []}},
+              {"event": "action", "name": "action_resume_request"}]
+    tracker = make_tracker(domain, slots=identified(MARIE), text="123456", intent="inform", events=events)
+    tracker.events = events  # the conversation as it happened, the code last
+    await ActionClaimStatus().run(dispatcher, tracker, domain)
+    assert [m["claim_number"] for m in dispatcher.messages] == ["SIN-2026-000731"] * 2
