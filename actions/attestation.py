@@ -168,8 +168,10 @@ class ActionGenerateAttestation(Action):
                 logger.info("attestation refused: %s", refusal.code)
                 dispatcher.utter_message(response="utter_attestation_contract_unknown")
             return [SlotSet(ATTESTATION_CONTRACT, None)]
+        school = attestation.get("kind") == "scolaire" or attestation_kind(tracker) == "scolaire"
         dispatcher.utter_message(
-            response="utter_attestation_ready",
+            # The school certificate says it is the school certificate.
+            response="utter_school_attestation_ready" if school else "utter_attestation_ready",
             contract_number=number,
             product_label=PRODUCT_LABELS.get(contract["product"], contract["product"]),
             valid_from_label=date_label(attestation["valid_from"]),

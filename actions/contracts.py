@@ -2,18 +2,20 @@
 the insurer's approval filed as requests with a reference and a delay."""
 
 import logging
+import re
 from abc import ABC, abstractmethod
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common.contracts import Contract, contracts_described, entity_values
 from actions.common.identity import identified_customer
 from actions.common.labels import PRODUCT_LABELS, contract_label, date_label, euros
-from actions.common.messages import intent_of, last_user_event, request_message
+from actions.common.messages import intent_of, last_user_event, latest_intent, request_message
+from actions.common.next_request import serve_first
 from actions.services import ServiceError, ServiceUnavailable, services
 
 logger = logging.getLogger(__name__)
@@ -34,7 +36,21 @@ REQUEST_KINDS = {
 }
 CHANGE_REQUEST_KIND = "change_request_kind"
 CHANGE_REQUEST_DETAILS = "change_request_details"
+# « oui » once the customer confirmed the read-back, « non » once they refused it.
+CHANGE_REQUEST_CONFIRMED = "change_request_confirmed"
+CHANGE_REQUEST_SLOTS = (CHANGE_REQUEST_KIND, CHANGE_REQUEST_DETAILS, CHANGE_REQUEST_CONFIRMED)
 MAX_DETAILS_LENGTH = 1000
+# A message that asks for a change of personal details, not one that only gives an
+# address or a number (« c'est au 3 rue des Lilas », « mon numéro c'est le … »).
+_ASKS_FOR_CHANGE = re.compile(
+    r"chang|modifi|d[ée]m[ée]nag|nouv(?:el|elle|eau|elles|eaux)\b|mettre\s+[àa]\s+jour|mise\s+[àa]\s+jour|"
+    r"mettez\s+[àa]\s+jour|maj\b|corrig|rectifi|remplac|actualis|n['’ ]?est\s+plus|plus\s+(?:le|la|les)\s+(?:bon|bonne|m[êe]me)|"
+    r"ancien|erron|update",
+    re.IGNORECASE,
+)
+_YES = re.compile(r"\b(?:oui|ouais|ok|okay|d['’ ]?accord|dac|vas[- ]y|allez[- ]y|envoie[zs]?|confirme[zs]?|parfait|exact|c(?:['’ ]?est)?\s+(?:bon|ça|ca|good))\b", re.IGNORECASE)
+_NO = re.compile(r"\b(?:non|nan|nope|annule[zr]?|laisse[zr]?\s+tomber|stop|surtout\s+pas|pas\s+la\s+peine|n['’ ]?envo(?:i|y)\w*\s+pas|ne\s+transmet\w*\s+pas)\b",
+                 re.IGNORECASE)
 
 
 # The questions about contracts, whose request may have come before the identification.
@@ -166,7 +182,9 @@ class ActionBeneficiaryClause(_ContractAnswerAction):
 
 
 class ActionStartChangeRequest(Action):
-    """Notes which change the customer asks for, from the intent that asked for it."""
+    """Notes which change the customer asks for, from the intent that asked for it. A
+    message that only mentions an address or a number is asked about first: « Voulez-vous
+    modifier vos coordonnées ? » (a « oui » runs this action again)."""
 
     def name(self) -> Text:
         return "action_start_change_request"
@@ -175,9 +193,23 @@ class ActionStartChangeRequest(Action):
         request = last_user_event(tracker, REQUEST_KINDS)
         if request is None:
             return []
+        intent = intent_of(request.get("parse_data"))
+        if (intent == "update_personal_info" and latest_intent(tracker) == intent
+                and not _ASKS_FOR_CHANGE.search(request.get("text") or "")):
+            dispatcher.utter_message(response="utter_offer_personal_info_change")
+            return [FollowupAction("action_listen")]
         dispatcher.utter_message(response="utter_change_request_intro")
-        kind = REQUEST_KINDS[intent_of(request.get("parse_data"))]
-        return [SlotSet(CHANGE_REQUEST_KIND, kind), FollowupAction("change_request_form")]
+        return [SlotSet(CHANGE_REQUEST_KIND, REQUEST_KINDS[intent]), SlotSet(CHANGE_REQUEST_CONFIRMED, None),
+                FollowupAction("change_request_form")]
+
+
+def confirmation(text: str, intent: Optional[str]) -> Optional[str]:
+    """« oui » or « non » in the customer's words (buttons or free words), else None."""
+    if intent == "deny" or (intent != "affirm" and _NO.search(text)):
+        return "non"
+    if intent == "affirm" or _YES.search(text):
+        return "oui"
+    return None
 
 
 class ValidateChangeRequestForm(FormValidationAction):
@@ -192,6 +224,27 @@ class ValidateChangeRequestForm(FormValidationAction):
             dispatcher.utter_message(response="utter_change_request_details_invalid")
             return {CHANGE_REQUEST_DETAILS: None}
         return {CHANGE_REQUEST_DETAILS: text}
+
+    async def validate_change_request_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        answer = confirmation(value if isinstance(value, str) else "", latest_intent(tracker))
+        if answer is None:
+            dispatcher.utter_message(response="utter_change_request_confirmation_unclear")
+        return {CHANGE_REQUEST_CONFIRMED: answer}
+
+
+class ActionSetAsideChangeRequest(Action):
+    """Another request typed in the middle of a change request: the change is left
+    unsent, and the request served at once, as typed (server_extensions/two_requests.py)."""
+
+    def name(self) -> Text:
+        return "action_set_aside_change_request"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        dispatcher.utter_message(response="utter_change_request_set_aside")
+        return [ActiveLoop(None), SlotSet("requested_slot", None), *(SlotSet(slot, None) for slot in CHANGE_REQUEST_SLOTS),
+                serve_first(tracker, latest_intent(tracker) or "", tracker.latest_message or {})]
 
 
 async def contract_concerned(tracker: Tracker, details: str) -> Optional[str]:
@@ -222,7 +275,10 @@ class ActionFileChangeRequest(Action):
         kind = tracker.get_slot(CHANGE_REQUEST_KIND)
         # The details may hold personal data (a new address, bank details): never kept
         # after this turn, whether the request could be filed or not.
-        forget = [SlotSet(CHANGE_REQUEST_DETAILS, None), SlotSet(CHANGE_REQUEST_KIND, None)]
+        forget = [SlotSet(slot, None) for slot in CHANGE_REQUEST_SLOTS]
+        if tracker.get_slot(CHANGE_REQUEST_CONFIRMED) != "oui":  # nothing is sent without the customer's yes
+            dispatcher.utter_message(response="utter_change_request_not_sent")
+            return forget
         try:
             filed = await services().file_request(
                 identified_customer(tracker),

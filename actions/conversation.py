@@ -7,7 +7,7 @@ from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common.messages import latest_intent
-from actions.common.slots import IDENTITY_ASSERTION, IDENTITY_SLOTS
+from actions.common.slots import IDENTITY_ASSERTION, IDENTITY_SLOTS, NEXT_REQUEST
 from bot.masking import MARKERS
 
 
@@ -30,7 +30,8 @@ def session_start_events(slots: Dict[Text, Any]) -> List[EventType]:
     carried_over = [
         SlotSet(name, value)
         for name, value in slots.items()
-        if name not in IDENTITY_SLOTS and name != "requested_slot" and value is not None
+        # A request waiting from the last session is not asked for any more.
+        if name not in IDENTITY_SLOTS and name not in ("requested_slot", NEXT_REQUEST) and value is not None
     ]
     # Said explicitly: the conversation store then masks the assertion it kept (held slot).
     dropped = [SlotSet(IDENTITY_ASSERTION, None)] if slots.get(IDENTITY_ASSERTION) is not None else []

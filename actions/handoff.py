@@ -13,19 +13,11 @@ from actions.common.clock import PARIS
 from actions.common.identity import identified_customer
 from actions.common.labels import REQUEST_TITLES
 from actions.common.messages import intent_of
+from actions.common.office_hours import office_hours
 from actions.services import IdentityRefused, ServiceError, services
 
 logger = logging.getLogger(__name__)
 
-# Advisers answer from Monday to Friday, 8:30 to 18:00, and on Saturday 9:00 to 12:00.
-OFFICE_HOURS = {
-    0: (dt.time(8, 30), dt.time(18, 0)),
-    1: (dt.time(8, 30), dt.time(18, 0)),
-    2: (dt.time(8, 30), dt.time(18, 0)),
-    3: (dt.time(8, 30), dt.time(18, 0)),
-    4: (dt.time(8, 30), dt.time(18, 0)),
-    5: (dt.time(9, 0), dt.time(12, 0)),
-}
 SUMMARY_MESSAGES = 10
 SUMMARY_MESSAGE_LENGTH = 300
 # Requests offered as « Vouliez-vous dire … ? » when the NLU hesitated between them.
@@ -38,8 +30,8 @@ def now_in_paris() -> dt.datetime:
 
 
 def in_office_hours(moment: dt.datetime) -> bool:
-    hours = OFFICE_HOURS.get(moment.weekday())
-    return hours is not None and hours[0] <= moment.time() < hours[1]
+    """Whether advisers answer at `moment` (OFFICE_HOURS)."""
+    return office_hours().open_at(moment)
 
 
 def conversation_summary(events: List[Dict[str, Any]]) -> str:
@@ -52,35 +44,83 @@ def conversation_summary(events: List[Dict[str, Any]]) -> str:
     return "Derniers messages du client :\n" + "\n".join(said[-SUMMARY_MESSAGES:])
 
 
+# The read-back of the hand-off, answered « oui » (action_file_handoff) or « non ».
+CONFIRM_HANDOFF_RESPONSE = "utter_confirm_handoff"
+TELEPHONE_CHANNEL = "ivr"
+
+
 class ActionHandoff(Action):
-    """In office hours, files a hand-off with a summary; otherwise gives the channels."""
+    """Out of office hours, gives the hours and the channels that take a request meanwhile,
+    never the closed phone line as an immediate answer. In office hours, reads back the
+    summary an adviser will get and waits for the customer's yes (action_file_handoff);
+    on the phone, or in the middle of a procedure whose question stays open, the caller
+    is put through at once."""
 
     def name(self) -> Text:
         return "action_handoff"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         if not in_office_hours(now_in_paris()):
-            dispatcher.utter_message(response="utter_handoff_closed")
-            dispatcher.utter_message(response="utter_human_contacts")
+            dispatcher.utter_message(response="utter_handoff_closed", opening_hours=office_hours().label())
             return []
-        summary = conversation_summary(tracker.events)
-        channel = tracker.get_latest_input_channel() or "inconnu"
-        try:
-            try:
-                handoff = await services().file_handoff(
-                    identified_customer(tracker), channel=channel, reason="demande du client", summary=summary)
-            except IdentityRefused:
-                # The identity expired meanwhile: the customer still reaches an adviser,
-                # who then checks who they are.
-                handoff = await services().file_handoff(
-                    None, channel=channel, reason="demande du client", summary=summary)
-        except ServiceError as error:
-            logger.warning("hand-off not filed: %s", type(error).__name__)
-            dispatcher.utter_message(response="utter_human_contacts")
+        if tracker.get_latest_input_channel() != TELEPHONE_CHANNEL and not tracker.active_loop_name:
+            dispatcher.utter_message(response=CONFIRM_HANDOFF_RESPONSE, summary=conversation_summary(tracker.events))
             return []
-        # On the phone, the `ivr` variant is a transfer to the advisers' line with this context.
-        dispatcher.utter_message(response="utter_handoff_filed", reference=handoff["reference"], summary=summary)
+        await file_handoff(dispatcher, tracker)
         return []
+
+
+class ActionFileHandoff(Action):
+    """The customer said yes to the hand-off's read-back: it is filed."""
+
+    def name(self) -> Text:
+        return "action_file_handoff"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if last_response(tracker.events) != CONFIRM_HANDOFF_RESPONSE or not in_office_hours(now_in_paris()):
+            dispatcher.utter_message(response="utter_anything_else")
+            return []
+        await file_handoff(dispatcher, tracker, before_latest_message=True)
+        return []
+
+
+def last_response(events: List[Dict[str, Any]]) -> Any:
+    """The response the assistant gave last before the customer's latest message."""
+    seen_user = False
+    for event in reversed(events):
+        if event.get("event") == "user":
+            if seen_user:
+                return None
+            seen_user = True
+        elif event.get("event") == "bot" and seen_user:
+            return (event.get("metadata") or {}).get("utter_action")
+    return None
+
+
+async def file_handoff(dispatcher: CollectingDispatcher, tracker: Tracker, before_latest_message: bool = False) -> None:
+    """Files the hand-off with the summary of the conversation (the one read back: without
+    the customer's « oui » to it)."""
+    events = list(tracker.events)
+    if before_latest_message:
+        latest = max((index for index, event in enumerate(events) if event.get("event") == "user"), default=len(events))
+        events = events[:latest]
+    summary = conversation_summary(events)
+    channel = tracker.get_latest_input_channel() or "inconnu"
+    try:
+        try:
+            handoff = await services().file_handoff(
+                identified_customer(tracker), channel=channel, reason="demande du client", summary=summary)
+        except IdentityRefused:
+            # The identity expired meanwhile: the customer still reaches an adviser,
+            # who then checks who they are.
+            handoff = await services().file_handoff(
+                None, channel=channel, reason="demande du client", summary=summary)
+    except ServiceError as error:
+        logger.warning("hand-off not filed: %s", type(error).__name__)
+        dispatcher.utter_message(response="utter_human_contacts")
+        return
+    # On the phone, the `ivr` variant is a transfer to the advisers' line with this context.
+    dispatcher.utter_message(response="utter_handoff_filed", reference=handoff["reference"], summary=summary)
 
 
 class ActionHandleMisunderstanding(Action):

@@ -22,7 +22,8 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import clock
 from actions.common.identity import identified_customer, identity_events, message_channel_phone
-from actions.common.messages import latest_intent
+from actions.common.messages import last_user_event, latest_intent
+from actions.common.next_request import serve_first
 from actions.common.slots import (
     IDENTIFICATION_BIRTH_DATE,
     IDENTIFICATION_BY_CUSTOMER_ID,
@@ -65,6 +66,9 @@ RESUMED_ACTIONS = {
     # Files sent before identification: kept in pending_documents, attached now.
     "attach_document": "action_receive_documents",
 }
+# Requests served again once identified, as a new message of the customer's: the files'
+# message is not (its files are kept apart, in pending_documents).
+SERVED_AGAIN = frozenset(RESUMED_ACTIONS) - {"attach_document"}
 
 
 def _stop_identification(dispatcher: CollectingDispatcher, response: Text, **values: Any) -> Dict[Text, Any]:
@@ -263,6 +267,13 @@ class ActionResumeRequest(Action):
         request: Optional[str] = tracker.get_slot(PENDING_REQUEST)
         if identified_customer(tracker) is None or request is None:
             return events
+        asked = last_user_event(tracker, {request})
+        if request in SERVED_AGAIN and asked is not None:
+            # Served again as the customer asked it (server_extensions/two_requests.py): the
+            # rules of an identified customer's request apply, each with its end, where an
+            # action run here as a follow-up left the dialogue with no next step (a fallback,
+            # which undid the identification with the customer's answer).
+            return events + [serve_first(tracker, request, asked)]
         if request == "declare_claim":
             dispatcher.utter_message(response="utter_claim_intro")
         return events + [FollowupAction(RESUMED_ACTIONS.get(request, "action_listen"))]

@@ -26,6 +26,7 @@ from sanic import Sanic
 from sanic.response import HTTPResponse, json as json_response
 
 from actions.common.identity import identity_refused_answer
+from actions.common.office_hours import office_hours
 from actions.services import IdentityRefused
 
 logger = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ def create_action_server(actions_package: str, token: str) -> Sanic:
     """rasa-sdk's app with the actions of `actions_package`, closed to callers without `token`."""
     if not token:
         raise ValueError(f"{TOKEN_VARIABLE} is missing: the action server answers only the Rasa server")
+    office_hours()  # an OFFICE_HOURS that does not read stops the start (ValueError)
     # No browser ever calls the action server: no CORS.
     app = create_app(actions_package, cors_origins=None)
 

@@ -131,7 +131,9 @@ class BodyChecker:
             return None
 
     def phone_number(self, name: str) -> Optional[str]:
-        """A phone number, French when written without a country code; answered in E.164."""
+        """A phone number, French when written without a country code; answered in E.164.
+        Of a possible length for its country, not necessarily in a range phonenumbers knows:
+        it is compared with the numbers on file, which are the insurer's, not the library's."""
         value = self.text(name, max_length=40)
         if value is None:
             return None
@@ -139,7 +141,7 @@ class BodyChecker:
             number = phonenumbers.parse(value, DEFAULT_PHONE_REGION)
         except phonenumbers.NumberParseException:
             number = None
-        if number is None or not phonenumbers.is_valid_number(number):
+        if number is None or not phonenumbers.is_possible_number(number):
             self.fail(name, "numéro de téléphone invalide")
             return None
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

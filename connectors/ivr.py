@@ -279,14 +279,18 @@ class _Turn:
 
 
 def e164(number: Optional[str]) -> Optional[str]:
-    """The caller's number in E.164 (French numbers may come without +33); None if not a number."""
+    """The caller's number in E.164 (French numbers may come without +33); None if not a number.
+
+    A number of the right length for its country is taken even when phonenumbers does not
+    know its range (new or rare ranges, overseas operators): a customer's line is theirs
+    because the insurer has it on file, which the policy service checks."""
     if not number:
         return None
     try:
         parsed = phonenumbers.parse(number, "FR")
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_valid_number(parsed):
+    if not phonenumbers.is_possible_number(parsed):
         return None
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 

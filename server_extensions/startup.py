@@ -7,6 +7,7 @@ from server_extensions.action_connections import keep_action_connections_alive
 from server_extensions.action_endpoint import answer_when_actions_fail
 from server_extensions.action_results import validate_action_results_quickly
 from server_extensions.event_types import index_event_types
+from server_extensions.two_requests import serve_two_requests
 
 # sanic's loggers have their own handlers besides the root logger's.
 SANIC_LOGGERS = ("sanic.root", "sanic.error", "sanic.access")
@@ -15,10 +16,12 @@ SANIC_LOGGERS = ("sanic.root", "sanic.error", "sanic.access")
 async def prepare_rasa_server(app: Any, _loop: Any = None) -> None:
     """Personal data masked in every log, an apology when the action server fails,
     connections to the action server kept open, its answers validated without
-    re-checking their schema, event classes found by their name at once."""
+    re-checking their schema, event classes found by their name at once, both requests
+    of a message served."""
     mask_every_log_handler(SANIC_LOGGERS)
     validate_action_results_quickly()
     index_event_types()
+    serve_two_requests()
     agent = getattr(app.ctx, "agent", None)
     if agent is not None:
         keep_action_connections_alive(agent)

@@ -60,3 +60,6 @@ IDENTIFICATION_SLOTS = (
 )
 # The request that needed identification, resumed once the customer is identified.
 PENDING_REQUEST = "pending_request"
+# A message's second request, or a request set aside, served once nothing else waits
+# (server_extensions/two_requests.py): {"intent", "entities", "text", "announce"}.
+NEXT_REQUEST = "next_request"

@@ -4,9 +4,12 @@ from actions.contracts import (
     ActionContractInfo,
     ActionFileChangeRequest,
     ActionPaymentInfo,
+    ActionSetAsideChangeRequest,
     ActionStartChangeRequest,
     ValidateChangeRequestForm,
+    confirmation,
 )
+from tests.bot.helpers import count
 from tests.actions.helpers import KARIM, MARIE, SOPHIE, entity, identified, make_tracker, responses, slot_event, slot_sets
 
 
@@ -68,30 +71,94 @@ async def test_the_change_request_kind_follows_what_the_customer_asked(domain, d
                "parse_data": {"intent": {"name": "change_payment_method"}, "entities": []}}
     tracker = make_tracker(domain, slots=identified(MARIE), text="oui", intent="affirm", events=[request])
     events = await ActionStartChangeRequest().run(dispatcher, tracker, domain)
-    assert slot_sets(events) == {"change_request_kind": "payment_method_change"}
+    assert slot_sets(events) == {"change_request_kind": "payment_method_change", "change_request_confirmed": None}
     assert {"event": "followup", "name": "change_request_form", "timestamp": None} in events
+
+
+async def test_an_address_given_without_asking_for_a_change_opens_no_change_request(domain, dispatcher):
+    said = "c'est au 3 rue des Lilas 69003 Lyon"
+    tracker = make_tracker(domain, slots=identified(KARIM), text=said, intent="update_personal_info")
+    events = await ActionStartChangeRequest().run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_offer_personal_info_change"]
+    assert slot_sets(events) == {}
+    assert {"event": "followup", "name": "action_listen", "timestamp": None} in events
+
+
+async def test_a_yes_to_changing_the_details_opens_the_change_request(domain, dispatcher):
+    given = {"event": "user", "text": "mon adresse c'est 3 rue des Lilas",
+             "parse_data": {"intent": {"name": "update_personal_info"}, "entities": []}}
+    tracker = make_tracker(domain, slots=identified(KARIM), text="oui", intent="affirm", events=[given])
+    events = await ActionStartChangeRequest().run(dispatcher, tracker, domain)
+    assert slot_sets(events)["change_request_kind"] == "personal_info_change"
+
+
+async def test_a_move_announced_opens_the_change_request(domain, dispatcher):
+    tracker = make_tracker(domain, slots=identified(KARIM), text="jai demenagé au 3 rue des lilas",
+                           intent="update_personal_info")
+    events = await ActionStartChangeRequest().run(dispatcher, tracker, domain)
+    assert slot_sets(events)["change_request_kind"] == "personal_info_change"
+
+
+def test_yes_and_no_are_read_in_the_customers_words():
+    assert [confirmation(said, None) for said in ("ouais vas y", "ok envoyez", "oui c bon", "dac")] == ["oui"] * 4
+    assert [confirmation(said, None) for said in ("non", "nan laisse tomber", "surtout pas", "n'envoyez pas")] == [
+        "non"] * 4
+    assert confirmation("euh je sais pas trop", None) is None
+    assert confirmation("/affirm", "affirm") == "oui" and confirmation("/deny", "deny") == "non"
+
+
+async def test_an_unclear_answer_to_the_read_back_asks_again(domain, dispatcher):
+    tracker = make_tracker(domain, slots=identified(MARIE, change_request_details="passer en annuel"), text="hmm",
+                           intent="inform", events=[slot_event("change_request_confirmed", "hmm")],
+                           active_loop="change_request_form")
+    slots = slot_sets(await ValidateChangeRequestForm().run(dispatcher, tracker, domain))
+    assert slots["change_request_confirmed"] is None
+    assert responses(dispatcher) == ["utter_change_request_confirmation_unclear"]
+
+
+async def test_another_request_at_the_details_question_is_served_and_nothing_kept(domain, dispatcher):
+    tracker = make_tracker(domain, slots=identified(MARIE, change_request_kind="payment_method_change"),
+                           text="ou en est mon sinistre", intent="claim_status", active_loop="change_request_form")
+    events = await ActionSetAsideChangeRequest().run(dispatcher, tracker, domain)
+    slots = slot_sets(events)
+    assert slots["change_request_kind"] is None and slots["change_request_details"] is None
+    assert slots["next_request"] == [{"intent": "claim_status", "text": "ou en est mon sinistre", "entities": [],
+                                      "announce": False}]
+    assert {"event": "active_loop", "name": None, "timestamp": None} in events
 
 
 async def test_a_change_request_is_filed_with_a_reference_and_a_delay(domain, dispatcher, client, services):
     tracker = make_tracker(
         domain,
         slots=identified(KARIM, change_request_kind="beneficiary_change",
-                         change_request_details="Ajouter ma sœur comme bénéficiaire sur PRV-300871"),
+                         change_request_details="Ajouter ma sœur comme bénéficiaire sur PRV-300871",
+                         change_request_confirmed="oui"),
     )
     events = slot_sets(await ActionFileChangeRequest().run(dispatcher, tracker, domain))
     [filed] = dispatcher.messages
     assert filed["response"] == "utter_change_request_filed"
     assert filed["reference"].startswith("DEM-") and filed["delay_days"] == 10
-    assert events == {"change_request_details": None, "change_request_kind": None}
+    assert events == {"change_request_details": None, "change_request_kind": None, "change_request_confirmed": None}
+
+
+async def test_a_change_request_refused_at_its_read_back_files_nothing(domain, dispatcher, client, services):
+    before = count(services, "customer_requests", "customer_id = ?", (KARIM,))
+    tracker = make_tracker(domain, slots=identified(KARIM, change_request_kind="beneficiary_change",
+                                                    change_request_details="Ajouter ma sœur", change_request_confirmed="non"))
+    events = slot_sets(await ActionFileChangeRequest().run(dispatcher, tracker, domain))
+    assert responses(dispatcher) == ["utter_change_request_not_sent"]
+    assert count(services, "customer_requests", "customer_id = ?", (KARIM,)) == before
+    assert events == {"change_request_details": None, "change_request_kind": None, "change_request_confirmed": None}
 
 
 async def test_a_change_request_that_cannot_be_filed_is_said_so_and_its_details_not_kept(
         domain, dispatcher, unreachable_services):
     tracker = make_tracker(domain, slots=identified(MARIE, change_request_kind="coverage_change",
-                                                    change_request_details="baisser ma franchise auto"))
+                                                    change_request_details="baisser ma franchise auto",
+                                                    change_request_confirmed="oui"))
     events = slot_sets(await ActionFileChangeRequest().run(dispatcher, tracker, domain))
     assert responses(dispatcher) == ["utter_change_request_failed"]
-    assert events == {"change_request_details": None, "change_request_kind": None}
+    assert events == {"change_request_details": None, "change_request_kind": None, "change_request_confirmed": None}
 
 
 async def test_empty_or_oversized_change_descriptions_are_asked_again(domain, dispatcher):

@@ -4,11 +4,17 @@ import pytest
 
 from actions import handoff
 from actions.common.clock import PARIS
-from actions.handoff import ActionHandleMisunderstanding, ActionHandoff, in_office_hours
+from actions.handoff import ActionFileHandoff, ActionHandleMisunderstanding, ActionHandoff, in_office_hours
 from tests.actions.helpers import MARIE, identified, make_tracker, responses
 
 TUESDAY_10_AM = dt.datetime(2026, 11, 24, 10, 0, tzinfo=PARIS)
 TUESDAY_10_PM = dt.datetime(2026, 11, 24, 22, 0, tzinfo=PARIS)
+
+
+@pytest.fixture(autouse=True)
+def the_insurers_hours(monkeypatch):
+    """OFFICE_HOURS unset: the insurer's hours."""
+    monkeypatch.delenv("OFFICE_HOURS", raising=False)
 
 
 @pytest.mark.parametrize(
@@ -26,44 +32,88 @@ def test_office_hours(moment, open_):
     assert in_office_hours(moment) is open_
 
 
-def conversation(domain):
+def user(text, intent, channel="rest"):
+    return {"event": "user", "text": text, "parse_data": {"intent": {"name": intent}}, "input_channel": channel}
+
+
+def conversation(domain, channel="rest", answered=()):
+    """Marie asks about her claim, then for an adviser (and answers the read-back: `answered`)."""
     events = [
-        {"event": "user", "text": "mon dégât des eaux", "parse_data": {"intent": {"name": "claim_status"}}},
+        user("mon dégât des eaux", "claim_status", channel),
         {"event": "bot", "text": "..."},
-        {"event": "user", "text": "je veux parler à quelqu'un", "parse_data": {"intent": {"name": "request_human"}}},
+        user("je veux parler à quelqu'un", "request_human", channel),
+        *answered,
     ]
     tracker = make_tracker(domain, slots=identified(MARIE), text="je veux parler à quelqu'un", intent="request_human")
     tracker.events = events
     return tracker
 
 
-async def test_in_office_hours_a_handoff_is_filed_with_a_summary(domain, dispatcher, client, monkeypatch):
-    monkeypatch.setattr(handoff, "now_in_paris", lambda: TUESDAY_10_AM)
-    filed = {}
+@pytest.fixture
+def filed_handoffs(client, monkeypatch):
+    filed = []
     original = client.file_handoff
 
     async def spy(*args, **kwargs):
-        filed.update(kwargs)
+        filed.append(kwargs)
         return await original(*args, **kwargs)
 
     monkeypatch.setattr(client, "file_handoff", spy)
+    return filed
+
+
+async def test_in_office_hours_the_summary_is_read_back_and_nothing_filed_before_the_yes(
+        domain, dispatcher, filed_handoffs, monkeypatch):
+    monkeypatch.setattr(handoff, "now_in_paris", lambda: TUESDAY_10_AM)
     await ActionHandoff().run(dispatcher, conversation(domain), domain)
+    assert responses(dispatcher) == ["utter_confirm_handoff"]
+    assert "mon dégât des eaux" in dispatcher.messages[0]["summary"]
+    assert filed_handoffs == []
+
+
+async def test_the_yes_to_the_read_back_files_the_handoff_with_that_summary(
+        domain, dispatcher, filed_handoffs, monkeypatch):
+    monkeypatch.setattr(handoff, "now_in_paris", lambda: TUESDAY_10_AM)
+    read_back = {"event": "bot", "text": "Je l'envoie ?", "metadata": {"utter_action": "utter_confirm_handoff"}}
+    tracker = conversation(domain, answered=[read_back, user("oui", "affirm")])
+    await ActionFileHandoff().run(dispatcher, tracker, domain)
     assert responses(dispatcher) == ["utter_handoff_filed"]
     assert dispatcher.messages[0]["reference"].startswith("TRF-")
-    assert "mon dégât des eaux" in filed["summary"]
+    [filed] = filed_handoffs
+    assert "mon dégât des eaux" in filed["summary"] and "- oui" not in filed["summary"]
+
+
+async def test_a_yes_that_answers_no_read_back_files_nothing(domain, dispatcher, filed_handoffs, monkeypatch):
+    monkeypatch.setattr(handoff, "now_in_paris", lambda: TUESDAY_10_AM)
+    other = {"event": "bot", "text": "...", "metadata": {"utter_action": "utter_handoff_closed"}}
+    await ActionFileHandoff().run(dispatcher, conversation(domain, answered=[other, user("oui", "affirm")]), domain)
+    assert responses(dispatcher) == ["utter_anything_else"] and filed_handoffs == []
+
+
+async def test_on_the_phone_the_caller_is_put_through_at_once(domain, dispatcher, filed_handoffs, monkeypatch):
+    monkeypatch.setattr(handoff, "now_in_paris", lambda: TUESDAY_10_AM)
+    await ActionHandoff().run(dispatcher, conversation(domain, channel="ivr"), domain)
+    assert responses(dispatcher) == ["utter_handoff_filed"]
     # The telephone line's variant transfers the call with this summary for the adviser.
-    assert dispatcher.messages[0]["summary"] == filed["summary"]
+    [filed] = filed_handoffs
+    assert "mon dégât des eaux" in filed["summary"] and dispatcher.messages[0]["summary"] == filed["summary"]
 
 
-async def test_outside_office_hours_the_channels_are_given(domain, dispatcher, client, monkeypatch):
+async def test_outside_office_hours_the_hours_and_the_written_channels_are_given(
+        domain, dispatcher, filed_handoffs, monkeypatch):
     monkeypatch.setattr(handoff, "now_in_paris", lambda: TUESDAY_10_PM)
     await ActionHandoff().run(dispatcher, conversation(domain), domain)
-    assert responses(dispatcher) == ["utter_handoff_closed", "utter_human_contacts"]
+    assert responses(dispatcher) == ["utter_handoff_closed"] and filed_handoffs == []
+    assert dispatcher.messages[0]["opening_hours"] == (
+        "du lundi au vendredi de 8 h 30 à 18 h et le samedi de 9 h à 12 h")
+    # The phone line is closed too: no « immediate answer » on it.
+    for variant in domain["responses"]["utter_handoff_closed"]:
+        assert "immédiate" not in variant["text"] and "48 à 72 h" in variant["text"]
 
 
 async def test_when_the_service_is_down_the_channels_are_given(domain, dispatcher, unreachable_services, monkeypatch):
     monkeypatch.setattr(handoff, "now_in_paris", lambda: TUESDAY_10_AM)
-    await ActionHandoff().run(dispatcher, conversation(domain), domain)
+    await ActionHandoff().run(dispatcher, conversation(domain, channel="ivr"), domain)
     assert responses(dispatcher) == ["utter_human_contacts"]
 
 

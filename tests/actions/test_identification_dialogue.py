@@ -196,6 +196,19 @@ async def test_the_request_is_remembered_and_resumed_once_identified(domain, dis
     assert slot_sets(events)["identification_code"] is None and slot_sets(events)["pending_request"] is None
 
 
+async def test_once_identified_the_request_is_served_again_as_the_customer_asked_it(domain, dispatcher):
+    asked = {"event": "user", "text": "combien je paie pour la clio",
+             "parse_data": {"intent": {"name": "payment_info"}, "entities": [{"entity": "product", "value": "auto"}]}}
+    done = make_tracker(domain, slots=identified("10000002", pending_request="payment_info", identification_code=CHECKED),
+                        text="30/07/1978", intent="inform", events=[asked])
+    events = await ActionResumeRequest().run(dispatcher, done, domain)
+    # Served by the Rasa server as the customer's next message: the request's own rules apply.
+    assert slot_sets(events)["next_request"] == [{"intent": "payment_info", "text": "combien je paie pour la clio",
+                                                  "entities": [{"entity": "product", "value": "auto"}],
+                                                  "announce": False}]
+    assert not any(event["event"] == "followup" for event in events)
+
+
 async def test_nothing_is_resumed_without_identification(domain, dispatcher):
     tracker = make_tracker(domain, slots={"pending_request": "request_attestation"})
     events = await ActionResumeRequest().run(dispatcher, tracker, domain)

@@ -62,6 +62,14 @@ def test_telephone_line_is_identified_without_a_code(services):
     assert sms_count(services, customer) == 0
 
 
+def test_a_number_on_file_outside_the_ranges_phonenumbers_knows_identifies_its_customer(services):
+    customer = new_customer(services)
+    # A French mobile number in a range the phonenumbers metadata does not list.
+    execute(services, "UPDATE customers SET phone = ? WHERE customer_id = ?", ("+33639981234", customer["customer_id"]))
+    response = call(services, "+33639981234", customer["birth_date"])
+    assert response.status_code == 200 and response.json()["customer_id"] == customer["customer_id"]
+
+
 def test_demo_customer_is_found_by_her_phone(services):
     assert call(services, "+33612345678", "1985-03-12").json()["customer_id"] == "10000001"
 

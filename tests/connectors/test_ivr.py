@@ -16,7 +16,7 @@ from rasa.core.nlg import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
 
 from bot import channel_assertion
-from connectors.ivr import IvrInput
+from connectors.ivr import IvrInput, e164
 from connectors.ivr_calls import CallStore
 from connectors.ivr_events import SIGNATURE_HEADER, sign
 from tests.connectors.channel_server import ChannelServer
@@ -447,3 +447,19 @@ async def test_the_call_is_kept_in_the_database_for_a_restart_or_another_replica
         await another.close()
     assert (call.caller, call.no_input, call.ended) == (MARIE_MOBILE, 1, False)
     assert call.menu == {"1": "/declare_claim", "2": "/request_attestation"}
+
+
+@pytest.mark.parametrize("caller, expected", [
+    ("06 12 34 56 78", "+33612345678"),
+    # A range phonenumbers does not list: the number on file decides, not the library.
+    ("06 39 98 12 34", "+33639981234"),
+    ("+33 7 00 11 22 33", "+33700112233"),
+    ("+44 20 7946 0958", "+442079460958"),
+])
+def test_the_callers_number_is_read_whatever_ranges_the_library_knows(caller, expected):
+    assert e164(caller) == expected
+
+
+@pytest.mark.parametrize("caller", ["anonymous", "123", "06 12 34", "+33 6 12 34 56 78 90 12"])
+def test_what_is_no_phone_number_is_no_callers_number(caller):
+    assert e164(caller) is None

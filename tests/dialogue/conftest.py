@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Tuple
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 import requests
 
@@ -27,6 +30,10 @@ MESSENGER_APP_SECRET = "test-messenger-app-secret-0123456789"
 UPLOAD_FILES_PER_CONVERSATION, UPLOAD_FILES_PER_ADDRESS = "4/86400", "6/3600"
 # What the Rasa server sends the action server (endpoints.yml); the action server answers nobody else.
 ACTION_SERVER_TOKEN = "test-action-server-token-0123456789"
+# Advisers answer one morning a week, never the day the tests run nor the next: every
+# hand-off of the stack is out of office hours (the answer customers get at night).
+_DAY_NAMES = ("lun", "mar", "mer", "jeu", "ven", "sam", "dim")
+OFFICE_HOURS = f"{_DAY_NAMES[(datetime.now(ZoneInfo('Europe/Paris')).weekday() + 3) % 7]} 09:00-12:00"
 # Known to the services alone: neither the action server nor the Rasa server has them.
 SERVICES_ONLY_SECRETS = ("IDENTITY_ASSERTION_SECRET", "ESPACE_CLIENT_JWT_SECRET")
 # Known to the Rasa server (the telephone line signs the caller's number) and the policy
@@ -103,6 +110,7 @@ def rasa_stack(services, trained_model, tmp_path_factory, messaging_platform) ->
         "POLICY_SERVICE_URL": services.base_url,
         "CLAIMS_SERVICE_URL": services.base_url,
         "ACTION_SERVER_TOKEN": ACTION_SERVER_TOKEN,
+        "OFFICE_HOURS": OFFICE_HOURS,
         # Files a conversation and an address may send (connectors/upload_limits.py), small
         # enough for tests/dialogue/test_widget_channel.py to go beyond in a few files.
         "UPLOAD_FILES_PER_CONVERSATION": UPLOAD_FILES_PER_CONVERSATION,

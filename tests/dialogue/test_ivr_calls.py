@@ -9,7 +9,7 @@ import uuid
 import requests
 
 from connectors.speech import to_speech
-from tests.bot.helpers import sent_messages
+from tests.bot.helpers import execute, new_customer, sent_messages
 from tests.dialogue.conftest import IVR_GATEWAY_TOKEN, ROOT
 
 MARIE = "10000001"
@@ -131,3 +131,28 @@ def test_an_event_nested_thirty_thousand_levels_deep_gets_a_400(rasa_stack):
     assert answer.status_code == 400 and answer.json()["error"]["code"] == "bad_request"
     # The line still answers.
     assert heard(PhoneCall(rasa_stack).event("start", caller="+33612345678")).startswith("Bonjour")
+
+
+def test_a_caller_with_three_requests_identifies_once_for_the_whole_call(rasa_stack):
+    call = PhoneCall(rasa_stack)
+    call.event("start", caller="+33612345678")
+    assert "date de naissance" in heard(call.say("euh oui bonjour je voudrais savoir ce que couvrent mes contrats"))
+    contracts = heard(call.say("douze mars quatre-vingt-cinq"))
+    assert "identité est vérifiée" in contracts and "Franchise" in contracts
+    assert "Je n'ai pas bien compris" not in contracts
+    payments = heard(call.say("et combien je paie pour la voiture"))
+    status = heard(call.say("et mon dégât des eaux il en est où"))
+    attestation = heard(call.say("il me faudrait aussi une attestation pour la voiture"))
+    for answer in (payments, status, attestation):
+        assert "date de naissance" not in answer and "Je n'ai pas bien compris" not in answer
+    assert "A U T, 482, 913" in payments and "expertise" in status and "envoyée par e-mail" in attestation
+
+
+def test_a_caller_whose_number_phonenumbers_does_not_know_is_matched_on_file(rasa_stack, services):
+    customer = new_customer(services, birth_date="1979-06-21")
+    # A French mobile number in a range the phonenumbers metadata does not list.
+    execute(services, "UPDATE customers SET phone = ? WHERE customer_id = ?", ("+33639981234", customer["customer_id"]))
+    call = PhoneCall(rasa_stack)
+    call.event("start", caller="06 39 98 12 34")
+    assert "date de naissance" in heard(call.say("je veux connaitre mes contrats"))
+    assert "identité est vérifiée" in heard(call.press("21061979#"))

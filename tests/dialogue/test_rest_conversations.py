@@ -116,7 +116,9 @@ def test_karim_has_a_beneficiary_change_filed_with_a_reference(rasa_stack, sende
     clause = texts(rasa_stack.say(sender, "je voudrais modifier les bénéficiaires de mon contrat", auth_token=token))
     assert "PRV-300871" in clause and "conjoint" in clause
     assert "Décrivez" in texts(rasa_stack.say(sender, "oui", auth_token=token))
-    filed = texts(rasa_stack.say(sender, "ajouter ma sœur Leïla comme bénéficiaire", auth_token=token))
+    read_back = texts(rasa_stack.say(sender, "ajouter ma sœur Leïla comme bénéficiaire", auth_token=token))
+    assert "« ajouter ma sœur Leïla comme bénéficiaire »" in read_back and "Je l'envoie ?" in read_back
+    filed = texts(rasa_stack.say(sender, "oui", auth_token=token))
     assert re.search(r"DEM-\d{4}-\d{6}", filed) and "10 jours" in filed
 
 
@@ -127,3 +129,11 @@ def test_an_identified_customer_gets_the_password_reset_email(rasa_stack, servic
     assert "e-mail de réinitialisation vient d'être envoyé" in texts(rasa_stack.say(sender, "oui", auth_token=token))
     after = sent_messages(services, "marie.dupont@example.fr")
     assert len(after) == before + 1
+
+
+def test_the_school_certificate_says_it_is_the_school_certificate(rasa_stack, sender):
+    token = token_for(rasa_stack, MARIE)
+    answer = texts(rasa_stack.say(sender, "il me faut l attestation scolaire pour la cantine de mon fils", auth_token=token))
+    if "HAB-120034" not in answer or "http" not in answer:  # asked which contract
+        answer = texts(rasa_stack.say(sender, "HAB-120034", auth_token=token))
+    assert "attestation scolaire" in answer and "HAB-120034" in answer and re.search(r"https?://\S+", answer)

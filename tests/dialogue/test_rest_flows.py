@@ -39,7 +39,8 @@ FLOWS = {
     "an SMS code that does not arrive": (ANONYMOUS, ["le code par SMS n'arrive pas"], ["SMS"]),
     "a lost identifier": (ANONYMOUS, ["je n'ai jamais reçu mon identifiant"], ["identifiant"]),
     # Changes filed as requests
-    "a new bank account": (MARIE, ["je veux changer de RIB", "prélèvements sur mon nouveau compte pour AUT-482913"], [r"DEM-\d{4}-\d{6}", "5 jours"]),
+    "a new bank account": (MARIE, ["je veux changer de RIB", "prélèvements sur mon nouveau compte pour AUT-482913", "oui"],
+                           [r"DEM-\d{4}-\d{6}", "5 jours"]),
     "a quote": (MARIE, ["je voudrais un devis pour assurer une moto"], ["devis"]),
     # Conversation repair
     "a procedure cancelled": (MARIE, ["je veux déclarer un sinistre", "laissez tomber, j'arrête"], ["rien n'a été enregistré"]),
