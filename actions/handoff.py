@@ -146,13 +146,15 @@ class ActionHandleMisunderstanding(Action):
 
 
 def likely_requests(parse_data: Dict[str, Any]) -> List[str]:
-    """The requests the NLU ranked highest for a message it did not understand."""
+    """The two requests the NLU ranked highest for a message it did not understand, when
+    the best one is likely enough. The runner-up comes with it whatever its score: a long
+    message (a story, a complaint, then the request) spreads the scores over several
+    requests, and two buttons serve the customer better than « je n'ai pas compris »."""
     ranking = (parse_data or {}).get("intent_ranking") or []
-    return [
-        candidate["name"]
-        for candidate in ranking
-        if candidate.get("name") in REQUEST_TITLES and (candidate.get("confidence") or 0) >= SUGGESTION_MIN_CONFIDENCE
-    ][:SUGGESTIONS]
+    requests = [candidate for candidate in ranking if candidate.get("name") in REQUEST_TITLES]
+    if not requests or (requests[0].get("confidence") or 0) < SUGGESTION_MIN_CONFIDENCE:
+        return []
+    return [candidate["name"] for candidate in requests[:SUGGESTIONS]]
 
 
 def misunderstandings_in_a_row(events: List[Dict[str, Any]]) -> int:

@@ -152,3 +152,31 @@ async def test_a_first_misunderstanding_suggests_the_requests_the_nlu_hesitated_
         ("Mes contrats", "/contract_info"),
         ("Autre chose", "/deny"),
     ]
+
+
+def test_a_long_message_spread_over_many_requests_still_gets_the_two_best_as_buttons():
+    story = {
+        "intent": {"name": "nlu_fallback", "confidence": 0.5},
+        "intent_ranking": [
+            {"name": "nlu_fallback", "confidence": 0.5},
+            {"name": "express_frustration", "confidence": 0.31},
+            {"name": "claim_status", "confidence": 0.27},
+            {"name": "indemnification_info", "confidence": 0.06},
+            {"name": "complaint", "confidence": 0.05},
+        ],
+    }
+    assert handoff.likely_requests(story) == ["claim_status", "indemnification_info"]
+
+
+def test_no_button_when_even_the_best_request_is_a_wild_guess():
+    gibberish = {
+        "intent": {"name": "nlu_fallback", "confidence": 0.5},
+        "intent_ranking": [
+            {"name": "nlu_fallback", "confidence": 0.5},
+            {"name": "greet", "confidence": 0.4},
+            {"name": "contract_info", "confidence": 0.1},
+            {"name": "payment_info", "confidence": 0.09},
+        ],
+    }
+    assert handoff.likely_requests(gibberish) == []
+    assert handoff.likely_requests({}) == []
