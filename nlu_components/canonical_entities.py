@@ -12,7 +12,13 @@ the actions and slots read has one spelling:
   to case, accents, apostrophes or a plural « s » (« inondée », « Appart », « dégats
   des eaux »); a value that maps to no canonical value is dropped;
 - a product named anywhere in the message (« un devis pour assurer une moto ») added
-  when no extractor found one.
+  when no extractor found one;
+- customer_id kept only as the eight digits it is (« dossier 000731 » names no customer).
+
+A message that names a claim (« ou en est le sin 2026 731 », « et le 731 il en est ou »)
+is about that claim: when the classifier is unsure, or hesitates with requests that
+cannot name a claim (a contact, a contract), the intents that can are weighed alone
+(see about_the_claim_named).
 
 Cost: five linear regular-expression scans of the message and dictionary look-ups,
 no model: about 0.1 ms for a message of 300 characters.
@@ -32,7 +38,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 import rasa.shared.utils.io
 
-from actions.parsing.identifiers import claim_number_spans, contract_number_spans, plate_spans
+from actions.parsing.identifiers import claim_number_spans, contract_number_spans, find_claim_reference, plate_spans
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +54,13 @@ IDENTIFIER_FINDERS = {
     "plate": plate_spans,
 }
 EXTRACTOR_NAME = "CanonicalEntities"
+# The questions about an existing claim, and what else a message naming one may be.
+CLAIM_QUESTIONS = frozenset({"claim_status", "expert_visit", "indemnification_info", "send_documents"})
+ABOUT_A_NAMED_CLAIM = CLAIM_QUESTIONS | {"complaint", "request_human", "inform", "correct_claim"}
+# Below it, the classifier did not see a claim question at all: nothing is promoted.
+MIN_CLAIM_QUESTION = 0.15
+# Above it, the classifier's choice of another request stands even when a claim is named.
+CONFIDENT = 0.8
 SYNONYMS_FILE = "canonical_synonyms.json"
 
 
@@ -146,6 +159,8 @@ class CanonicalEntities(GraphComponent):
                 entities += [_entity(name, value, start, end, text) for value, start, end in spans(text)]
             if not any(entity.get("entity") == "product" for entity in entities):
                 entities += self._products_named(text)
+            if any(entity.get("entity") == "claim_number" for entity in entities) or find_claim_reference(text):
+                about_the_claim_named(message)
             message.set(ENTITIES, sorted(entities, key=lambda e: (e.get("start", 0), e.get("end", 0))),
                         add_to_output=True)
         return messages
@@ -153,6 +168,10 @@ class CanonicalEntities(GraphComponent):
     def _canonical(self, entity: Dict[str, Any]) -> bool:
         """Puts a claim_type or product entity in canonical form; False when it has none."""
         name = entity.get("entity")
+        if name == "customer_id":
+            digits = re.sub(r"[\s.]", "", str(entity.get("value") or ""))
+            entity["value"] = digits
+            return re.fullmatch(r"[0-9]{8}", digits) is not None
         canonical = CANONICAL_VALUES.get(name)
         if canonical is None:
             return True
@@ -184,3 +203,29 @@ class CanonicalEntities(GraphComponent):
 def _entity(name: str, value: str, start: int, end: int, text: str) -> Dict[str, Any]:
     return {"entity": name, "value": value, "start": start, "end": end, "confidence_entity": 1.0,
             "extractor": EXTRACTOR_NAME, "text": text[start:end]}
+
+
+def about_the_claim_named(message: Message) -> None:
+    """Weighs alone the intents a message naming a claim can have, when the classifier's
+    choice is unsure or one that names no claim, and one of them is a question about a
+    claim: « ou en est le sin 2026 731 » is no contract question."""
+    intent = message.get("intent") or {}
+    ranking = message.get("intent_ranking") or []
+    if not ranking:
+        return
+    if intent.get("name") in ABOUT_A_NAMED_CLAIM and (intent.get("confidence") or 0) >= 0.5:
+        return
+    if intent.get("name") not in ABOUT_A_NAMED_CLAIM and (intent.get("confidence") or 0) >= CONFIDENT:
+        return
+    kept = [dict(entry) for entry in ranking if entry.get("name") in ABOUT_A_NAMED_CLAIM]
+    total = sum(entry.get("confidence") or 0 for entry in kept)
+    if total <= 0 or not any(entry["name"] in CLAIM_QUESTIONS and (entry.get("confidence") or 0) >= MIN_CLAIM_QUESTION
+                             for entry in kept):
+        return
+    for entry in kept:
+        entry["confidence"] = (entry.get("confidence") or 0) / total
+    kept.sort(key=lambda entry: entry["confidence"], reverse=True)
+    if kept[0]["name"] not in CLAIM_QUESTIONS:
+        return
+    message.set("intent", {"name": kept[0]["name"], "confidence": kept[0]["confidence"]}, add_to_output=True)
+    message.set("intent_ranking", kept, add_to_output=True)

@@ -35,7 +35,7 @@ _CLAIM_NUMBER = re.compile(
 _STRONG_CLAIM_CUE = r"sin|sinistres?|dossiers?|num[ée]ro|n[°o]|no\.|r[ée]f(?:[ée]rence)?\.?"
 _PARTIAL_CLAIM = re.compile(
     rf"(?<![a-z0-9])(?:(?:{_STRONG_CLAIM_CUE}){_SEPARATOR}(?:n[°o]{_SEPARATOR})?([0-9]{{1,6}})"
-    rf"|(?:le|du|au){_SEPARATOR}([0-9]{{3,6}}))(?![0-9]|[ .,]?[0-9]|\s*(?:h\b|€|euros?|km|ans?\b|/))",
+    rf"|(?:le|du){_SEPARATOR}([0-9]{{3,6}}))(?![0-9]|[ .,]?[0-9]|\s*(?:h\b|€|euros?|km|ans?\b|/))",
     re.IGNORECASE,
 )
 # A message that is nothing but a number (the answer to « quel dossier ? »).

@@ -99,3 +99,45 @@ def test_words_that_only_contain_a_product_word_name_no_product(component, text)
 def test_folding_keeps_every_character_in_its_place():
     text = "Dégâts d’eau chez Chloé, İstanbul"
     assert len(fold(text)) == len(text) and fold(text).startswith("degats d eau chez chloe")
+
+
+@pytest.mark.parametrize("value, kept", [("10000001", "10000001"), ("000731", None), ("1000 0001", "10000001")])
+def test_a_customer_id_is_eight_digits_or_none(component, value, kept):
+    text = f"c'est {value}"
+    found = entities(component, text, [extracted(text, "customer_id", value)])
+    assert found == ([("customer_id", kept)] if kept else [])
+
+
+def ranked(text, *ranking):
+    message = Message(data={"text": text, "entities": [],
+                            "intent": {"name": ranking[0][0], "confidence": ranking[0][1]},
+                            "intent_ranking": [{"name": name, "confidence": c} for name, c in ranking]})
+    return message
+
+
+@pytest.mark.parametrize("text", ["ou en est le sin 2026 731", "et le 731 il en est ou ??"])
+def test_a_message_naming_a_claim_is_weighed_among_the_intents_that_can_name_one(component, text):
+    message = ranked(text, ("contact_info", 0.45), ("claim_status", 0.30), ("contract_info", 0.15), ("inform", 0.1))
+    component.process([message])
+    assert message.get("intent")["name"] == "claim_status"
+    assert message.get("intent")["confidence"] == pytest.approx(0.75)
+    assert [entry["name"] for entry in message.get("intent_ranking")] == ["claim_status", "inform"]
+
+
+def test_a_confident_other_request_naming_a_claim_stands(component):
+    message = ranked("je veux changer de rib, c'est pour le dossier 731", ("change_payment_method", 0.9),
+                     ("claim_status", 0.05))
+    component.process([message])
+    assert message.get("intent")["name"] == "change_payment_method"
+
+
+def test_a_message_naming_no_claim_keeps_its_intents(component):
+    message = ranked("et pour le reste il en est ou", ("contact_info", 0.45), ("claim_status", 0.30))
+    component.process([message])
+    assert message.get("intent")["name"] == "contact_info"
+
+
+def test_a_claim_question_the_classifier_barely_saw_is_not_promoted(component):
+    message = ranked("le 731 ?", ("contact_info", 0.45), ("repeat", 0.3), ("indemnification_info", 0.05))
+    component.process([message])
+    assert message.get("intent")["name"] == "contact_info"

@@ -132,3 +132,7 @@ def test_identifier_spans_give_the_canonical_value_and_its_place():
     assert plate_spans(text) == [("AB-123-CD", 3, 10)]
     assert contract_number_spans(text) == [("AUT-482913", 14, 24)]
     assert claim_number_spans(text) == [("SIN-2026-000731", 35, len(text))]
+
+
+def test_a_street_number_is_no_claim_number():
+    assert find_claim_reference("j'habite au 123 rue Carnot") is None
