@@ -13,7 +13,7 @@ import requests
 from pypdf import PdfReader
 
 from connectors.espace_client import issue_session_token
-from tests.bot.helpers import latest_code
+from tests.bot.helpers import latest_code, sent_messages
 from tests.dialogue.test_ivr_calls import PhoneCall, heard
 from tests.dialogue.test_rest_identification import Visitor
 
@@ -142,3 +142,22 @@ def test_contract_questions_answer_about_the_contract_described(rasa_stack):
     assert "AUT-482913" in guarantees and "HAB-120034" not in guarantees
     payments = said(marie.say("combien je paie pour l'appartement ?"))
     assert "HAB-120034" in payments and "AUT-482913" not in payments
+
+
+def test_the_contract_chosen_in_words_at_the_question_is_the_one_described(rasa_stack):
+    marie = Customer(rasa_stack, MARIE)
+    asked = marie.say("il me faut une attestation")
+    assert any(message.get("buttons") for message in asked)
+    pdf = attestation_text(said(marie.say("celle de la Peugeot")))
+    assert "AUT-482913" in pdf and "HAB-120034" not in pdf
+
+
+def test_on_the_phone_the_car_described_before_identification_gets_its_attestation(rasa_stack, services):
+    call = PhoneCall(rasa_stack)
+    call.event("start", caller=MARIE_PHONE)
+    before = len(sent_messages(services, "marie.dupont@example.fr"))
+    assert "date de naissance" in heard(call.say("il me faut l'attestation de la peugeot deux cent huit"))
+    answer = heard(call.say("le douze mars mille neuf cent quatre-vingt-cinq"))
+    assert "envoyée par e-mail" in answer
+    sent = sent_messages(services, "marie.dupont@example.fr")
+    assert len(sent) == before + 1 and "AUT-482913" in sent[-1]["subject"]
