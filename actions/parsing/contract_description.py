@@ -37,8 +37,9 @@ VEHICLE_MODELS = frozenset("""
     fortwo forfour cayenne macan
 """.split())
 _NUMBER_MODEL = re.compile(r"[0-9]{2,4}|[a-z]{1,2}[0-9]{1,2}|[0-9][a-z]{1,2}")
-# Words after which a number is a car's model: « la 208 », « ma c3 ».
-_VEHICLE_ARTICLES = frozenset({"la", "ma", "sa", "ta", "une", "notre", "votre", "leur", "mon", "ton", "son", "le"})
+# Words after which a number is a car's model: « la 208 », « ma c3 » (a car is « la »; « le 28 »
+# is a date).
+_VEHICLE_ARTICLES = frozenset({"la", "ma", "sa", "ta", "une", "notre", "votre", "leur"})
 
 # « rue Carnot », « avenue de la Gare », « bd Voltaire »: the name after the kind of way.
 _WAYS = r"rue|avenue|av|bd|boulevard|chemin|allee|place|impasse|route|quai|cours|square|residence|lotissement|faubourg"

@@ -85,3 +85,8 @@ def test_saying_nothing_about_a_contract_describes_none(text):
 
 def test_a_year_is_not_taken_for_a_car_model():
     assert not contracts_described(MARIE, "mon contrat de 2008", []).described
+
+
+@pytest.mark.parametrize("text", ["l'attestation pour le 28 novembre", "mon contrat depuis le 15"])
+def test_a_day_is_not_taken_for_a_car_model(text):
+    assert not contracts_described(MARIE, text, []).described
