@@ -1,13 +1,17 @@
 """Claim declaration: the form, its read-back summary, correction and filing."""
 
+import abc
+import dataclasses
 import datetime as dt
 import logging
+import re
 import time
 import uuid
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.forms import REQUESTED_SLOT
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
@@ -16,12 +20,21 @@ from actions.common import clock
 from actions.common.contracts import Contract, choose_contract, contract_buttons, mentioned_products
 from actions.common.identity import identified_customer
 from actions.common.labels import CLAIM_TYPE_LABELS, contract_label, date_label
-from actions.common.messages import latest_intent
+from actions.common.messages import latest_intent, request_message
 from actions.claim_documents import attachments_label, file_names, upload_ids
 from actions.claim_outbox import REFUSED, claim_outbox, file_queued_claim, refuse
-from actions.common.slots import CLAIM_ATTACHMENTS, CLAIM_FILING_PENDING, CLAIM_FORM_SLOTS, CLAIM_IDEMPOTENCY_KEY
+from actions.common.slots import (
+    CLAIM_ATTACHMENTS,
+    CLAIM_CANCEL_PENDING,
+    CLAIM_FILING_PENDING,
+    CLAIM_FORM_SLOTS,
+    CLAIM_IDEMPOTENCY_KEY,
+    CLAIM_TOLD_AS_STORY,
+)
+from actions.parsing import loss_facts
 from actions.parsing.dates import resolve_french_date
 from actions.parsing.identifiers import find_contract_number
+from actions.parsing.loss_facts import NO_THIRD_PARTY, NO_WITNESS
 from actions.services import ServiceRefusal, ServiceUnavailable, services
 
 logger = logging.getLogger(__name__)
@@ -32,8 +45,6 @@ ATTACHMENT_REFUSALS = {"upload_not_found", "upload_already_linked"}
 # Losses where another person is often involved: ask about a third party and a constat.
 THIRD_PARTY_CLAIM_TYPES = {"accident_auto", "degat_des_eaux", "incendie", "responsabilite_civile"}
 MAX_TEXT_LENGTH = 2000
-NO_THIRD_PARTY = "Aucun tiers impliqué"
-NO_WITNESS = "Aucun témoin"
 _NO_ANSWERS = {"non", "aucun", "aucune", "personne", "pas de témoin", "pas de temoin", "non aucun", "rien"}
 
 
@@ -43,9 +54,26 @@ async def eligible_contracts(customer_id: str, claim_type: str) -> List[Contract
     return [c for c in contracts if c["status"] == "active" and claim_type in c.get("covered_claim_types", [])]
 
 
-def _said_no(tracker: Tracker, value: str) -> bool:
-    intent = latest_intent(tracker)
-    return intent == "deny" or value.strip(" .!").lower() in _NO_ANSWERS
+def _answers_this_turn(tracker: Tracker) -> bool:
+    """True when the form runs right after the customer spoke, False when it comes back
+    after answering a question in between (that message was read already)."""
+    seen_form = False
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind == "user":
+            return True
+        if kind == "action":
+            if not seen_form and event.get("name") == "claim_form":
+                seen_form = True
+                continue
+            return event.get("name") in ("action_listen", "action_extract_slots")
+    return True
+
+
+def _said_no(value: str) -> bool:
+    """« non », « aucun », « personne »: read from the words, not the intent, since
+    « non, il y a un témoin » is an answer too."""
+    return value.strip(" .!").lower() in _NO_ANSWERS or loss_facts.said_no(value)
 
 
 def _free_text(value: Any) -> Optional[str]:
@@ -53,11 +81,281 @@ def _free_text(value: Any) -> Optional[str]:
     return text if 0 < len(text) <= MAX_TEXT_LENGTH else None
 
 
+# Intents whose message is not an answer, unless it gives a fact the declaration needs.
+NOT_AN_ANSWER_INTENTS = {
+    "cancel", "request_human", "repeat", "contact_info", "document_retention", "complaint", "data_privacy",
+    "bot_challenge", "ask_capabilities", "express_frustration", "attach_document", "send_documents", "contract_info",
+    "payment_info", "indemnification_info", "claim_status", "expert_visit", "bonus_malus", "greet", "goodbye",
+    "thank", "out_of_scope", "request_attestation", "request_quote", "nlu_fallback",
+}
+DETAIL_SLOTS = ("claim_damage", "claim_third_party", "claim_witnesses")
+FREE_TEXT_SLOTS = ("claim_place", "claim_circumstances", "claim_damage", "claim_third_party", "claim_witnesses")
+# Validated in this order: the type chooses the contract, the contract bounds the date.
+VALIDATION_ORDER = ("claim_type", "claim_contract", "claim_date", *FREE_TEXT_SLOTS)
+# A question asked in passing is short; a long story with a « ? » in it is still a story.
+MAX_QUESTION_WORDS = 25
+_CANCEL_WORDS = re.compile(r"\b(?:annul\w*|laisse[zr]? tomber|arr[eê]t\w*|stop|abandon\w*|oublie[zr]?|j'arr[eê]te)\b", re.I)
+
+
+@dataclasses.dataclass
+class ClaimReading:
+    """What one message brings to the declaration."""
+
+    values: Dict[str, Any] = dataclasses.field(default_factory=dict)
+    # The words that name the contract (a number, « pour la maison »), with the products named.
+    contract_words: Optional[str] = None
+    products: List[str] = dataclasses.field(default_factory=list)
+    # Fields named for correction without their new value: asked again.
+    ask_again: List[str] = dataclasses.field(default_factory=list)
+    told_as_story: bool = False
+
+    def is_empty(self) -> bool:
+        return not (self.values or self.contract_words or self.ask_again)
+
+
+def _entity(message: Dict[str, Any], name: str) -> Optional[str]:
+    for entity in message.get("entities") or []:
+        if entity.get("entity") == name and isinstance(entity.get("value"), str):
+            return entity["value"]
+    return None
+
+
+def read_story(message: Dict[str, Any], today: dt.date) -> ClaimReading:
+    """Every fact of the message that opened the declaration (« mon pare-brise est
+    fissuré depuis ce matin »); the story itself is kept as the circumstances."""
+    text = (message.get("text") or "").strip()
+    reading = ClaimReading()
+    claim_type = _entity(message, "claim_type")
+    if text.startswith("/"):  # a button: only its entities
+        text = ""
+    claim_type = claim_type if claim_type in CLAIM_TYPE_LABELS else loss_facts.claim_type_of(text)
+    if claim_type:
+        reading.values["claim_type"] = claim_type
+    if not text:
+        return reading
+    facts = loss_facts.read_facts(text, today)
+    if facts.date_words:
+        reading.values["claim_date"] = facts.date_words
+    if facts.place:
+        reading.values["claim_place"] = facts.place
+    if loss_facts.tells_a_loss(text) and _free_text(text):
+        reading.told_as_story = True
+        reading.values["claim_circumstances"] = text
+        damage = loss_facts.story_damage(text)
+        if damage:
+            reading.values["claim_damage"] = damage
+    if facts.third_party:
+        reading.values["claim_third_party"] = facts.third_party
+    if facts.witnesses:
+        reading.values["claim_witnesses"] = facts.witnesses
+    number = _entity(message, "contract_number") or find_contract_number(text)
+    if number or facts.products:
+        reading.contract_words, reading.products = number or text, facts.products
+    return reading
+
+
+def read_answer(message: Dict[str, Any], requested: Optional[str], slots: Dict[str, Any], today: dt.date) -> ClaimReading:
+    """What an answer inside the claim form gives: the value asked for, other facts for
+    the questions still to come, or corrections of earlier answers. Empty when the
+    message is not an answer (a question, a request to stop)."""
+    text = (message.get("text") or "").strip()
+    intent = ((message.get("intent") or {}).get("name")) or ""
+    reading = ClaimReading()
+    if text.startswith("/"):  # a button: its entities are the answer
+        claim_type = _entity(message, "claim_type")
+        if claim_type:
+            reading.values["claim_type"] = claim_type
+        number = _entity(message, "contract_number")
+        if number:
+            reading.contract_words = number
+        field = _entity(message, "claim_field")
+        if field in CLAIM_FORM_SLOTS:
+            reading.ask_again.append(field)
+        return reading
+    if not text:
+        return reading
+    folded = loss_facts.fold(text)
+    correction = loss_facts.is_correction(text)
+    value_text = loss_facts.corrected_value_text(text) if correction else text
+    facts = loss_facts.read_facts(value_text, today)
+    negated = loss_facts.negated_words(text) if correction else None
+    found: Dict[str, Any] = {}
+
+    # The type of loss: asked, or corrected (« c'est un vol, pas un accident »).
+    named_type = facts.claim_type or _entity(message, "claim_type")
+    type_corrected = correction and (
+        (negated and loss_facts.claim_type_of(negated)) or "claim_type" in loss_facts.fields_named(text))
+    if named_type in CLAIM_TYPE_LABELS and (requested == "claim_type" or not slots.get("claim_type") or type_corrected):
+        if named_type != slots.get("claim_type") or requested == "claim_type":
+            found["claim_type"] = named_type
+
+    # The contract: asked, named by its number, or « c'est pour la maison, pas la voiture ».
+    number = _entity(message, "contract_number") or find_contract_number(text)
+    product_corrected = correction and facts.products and (
+        (negated and loss_facts.products_named(negated)) or re.search(r"\bpour (?:la|le|l'|ma|mon|mes)\b", folded))
+    if requested == "claim_contract" and (number or facts.products or not loss_facts.is_question(text)):
+        reading.contract_words, reading.products = value_text, facts.products
+    elif number:
+        reading.contract_words = number
+    elif product_corrected:
+        reading.contract_words, reading.products = value_text, facts.products
+
+    # The date: asked, given ahead, or corrected.
+    if facts.date_words and (requested == "claim_date" or not slots.get("claim_date") or correction):
+        found["claim_date"] = facts.date_words
+    elif requested == "claim_date":
+        found["claim_date"] = value_text
+
+    # The place: given ahead, corrected, or a part of a longer answer.
+    if facts.place and (requested == "claim_place" or not slots.get("claim_place") or correction):
+        found["claim_place"] = facts.place
+
+    # « pas à Niort mais à La Rochelle »: the field whose value holds what was wrong.
+    if negated:
+        for slot in FREE_TEXT_SLOTS:
+            current = slots.get(slot)
+            if isinstance(current, str) and loss_facts.fold(negated) in loss_facts.fold(current):
+                new_value = facts.place if slot == "claim_place" and facts.place else _free_text(
+                    loss_facts.strip_correction_words(value_text))
+                if new_value:
+                    found[slot] = new_value
+                break
+
+    # Details given ahead: damage, a third party, witnesses.
+    for slot, value in (("claim_damage", facts.damage), ("claim_third_party", facts.third_party),
+                        ("claim_witnesses", facts.witnesses)):
+        if value and slot != requested and (not slots.get(slot) or correction and slot in found):
+            found.setdefault(slot, value)
+
+    gave_other_facts = any(slot != requested for slot in found) or (
+        reading.contract_words is not None and requested != "claim_contract")
+    words = len(text.split())
+    not_an_answer = (loss_facts.is_question(text) and words <= MAX_QUESTION_WORDS) or (
+        intent in NOT_AN_ANSWER_INTENTS and (intent != "cancel" or _clear_cancel(text)) and words <= MAX_QUESTION_WORDS)
+
+    # The free text asked for: the answer itself, less what it said for other questions.
+    if requested in FREE_TEXT_SLOTS and requested not in found and not not_an_answer and not (correction and gave_other_facts):
+        answer = _free_text_answer(requested, text, facts, gave_other_facts)
+        if answer is not None:
+            found[requested] = answer
+    elif requested == "claim_place" and requested in found and not gave_other_facts:
+        # The place asked for, said alone: kept whole (« a Niort, dans la cuisine »).
+        found[requested] = _free_text(loss_facts.strip_correction_words(text) if correction else text) or found[requested]
+
+    if not found and reading.contract_words is None:
+        named = [field for field in loss_facts.fields_named(text) if field in CLAIM_FORM_SLOTS]
+        if named and (correction or requested is None or "corrig" in folded or "modifi" in folded or words <= 4):
+            reading.ask_again.append(named[0])
+    reading.values = found
+    return reading
+
+
+def _clear_cancel(text: str) -> bool:
+    return len(text.split()) <= 8 or bool(_CANCEL_WORDS.search(text))
+
+
+def _free_text_answer(slot: str, text: str, facts: "loss_facts.LossFacts", gave_other_facts: bool) -> Optional[str]:
+    if slot == "claim_third_party" and (loss_facts.said_no(text) or facts.third_party == NO_THIRD_PARTY and not facts.witnesses):
+        return NO_THIRD_PARTY
+    if slot == "claim_witnesses" and (loss_facts.said_no(text) or facts.witnesses == NO_WITNESS):
+        return NO_WITNESS
+    answered_elsewhere = []
+    if slot == "claim_damage":
+        answered_elsewhere = [c for c in loss_facts.clauses(text) if loss_facts.clause_kind(c) in ("witnesses", "third_party", "no_third_party")]
+    elif slot == "claim_third_party":
+        answered_elsewhere = [c for c in loss_facts.clauses(text) if loss_facts.clause_kind(c) == "witnesses"]
+        kept = loss_facts.without_clauses(text, answered_elsewhere) if answered_elsewhere else text
+        if loss_facts.said_no(kept) or loss_facts.clause_kind(kept) == "no_third_party":
+            return NO_THIRD_PARTY
+    elif slot == "claim_place" and gave_other_facts:
+        return facts.place
+    if answered_elsewhere:
+        return _free_text(loss_facts.without_clauses(text, answered_elsewhere))
+    return _free_text(text)
+
+
 class ValidateClaimForm(FormValidationAction):
-    """Checks each answer of the claim declaration as it comes."""
+    """Reads each answer of the claim declaration for fit before storing it: the value
+    asked for, facts given ahead, corrections of earlier answers; a question or a request
+    to stop stores nothing (the form is then rejected and the rules answer it)."""
 
     def name(self) -> Text:
         return "validate_claim_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        # Values Rasa (or a test) set since the customer's message are validated as given.
+        candidates = dict(tracker.slots_to_validate())
+        candidates.pop(REQUESTED_SLOT, None)
+        events: List[EventType] = []
+        requested = tracker.get_slot(REQUESTED_SLOT)
+        reading = ClaimReading()
+        if requested is None:
+            if not any(tracker.get_slot(slot) for slot in CLAIM_FORM_SLOTS) and not candidates:
+                reading = read_story(request_message(tracker, "declare_claim"), clock.today())
+                if reading.told_as_story:
+                    events.append(SlotSet(CLAIM_TOLD_AS_STORY, True))
+        elif _answers_this_turn(tracker):
+            if tracker.get_slot(CLAIM_CANCEL_PENDING):
+                if latest_intent(tracker) in ("affirm", "cancel"):
+                    return []  # confirmed: the rules drop the declaration
+                events.append(SlotSet(CLAIM_CANCEL_PENDING, False))
+                if latest_intent(tracker) == "deny" or loss_facts.said_no(tracker.latest_message.get("text") or ""):
+                    return events
+            reading = read_answer(tracker.latest_message, requested, tracker.slots, clock.today())
+        for slot, value in reading.values.items():
+            candidates.setdefault(slot, value)
+        for slot in reading.ask_again:
+            events.append(SlotSet(slot, None))
+            tracker.slots[slot] = None
+            if slot == "claim_type":
+                events.append(SlotSet("claim_contract", None))
+                tracker.slots["claim_contract"] = None
+        events += await self._validated(candidates, reading, dispatcher, tracker, domain)
+        return events
+
+    async def _validated(self, candidates: Dict[str, Any], reading: ClaimReading, dispatcher: CollectingDispatcher,
+                         tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        """Each value through its validate_<slot>, in an order where each check sees
+        the values it depends on."""
+        validated: Dict[str, Any] = {}
+        required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
+        for slot in VALIDATION_ORDER:
+            if slot == "claim_contract" and slot not in candidates and reading.contract_words is not None:
+                result = await self._contract_from(reading, dispatcher, tracker)
+            elif slot in candidates:
+                if slot not in required and slot != "claim_third_party":
+                    continue
+                result = await getattr(self, f"validate_{slot}")(candidates[slot], dispatcher, tracker, domain)
+            else:
+                continue
+            validated.update(result)
+            tracker.slots.update(result)
+        for slot, value in candidates.items():
+            if slot not in VALIDATION_ORDER:
+                validated[slot] = value
+        return [SlotSet(slot, value) for slot, value in validated.items()]
+
+    async def _contract_from(self, reading: ClaimReading, dispatcher: CollectingDispatcher,
+                             tracker: Tracker) -> Dict[Text, Any]:
+        """The contract named by number or product; an unclear mention is left for
+        the contract question (asked with buttons) rather than refused."""
+        claim_type = tracker.get_slot("claim_type")
+        words = reading.contract_words or ""
+        if not claim_type:
+            number = find_contract_number(words)
+            return {"claim_contract": number} if number else {}
+        try:
+            contracts = await eligible_contracts(identified_customer(tracker), claim_type)
+        except ServiceUnavailable:
+            number = find_contract_number(words)
+            return {"claim_contract": number} if number else {}
+        chosen = choose_contract(contracts, words, reading.products)
+        if chosen is None:
+            if tracker.get_slot(REQUESTED_SLOT) == "claim_contract" or find_contract_number(words):
+                dispatcher.utter_message(response="utter_claim_contract_not_eligible")
+                return {"claim_contract": None}
+            return {}  # a product mentioned in passing: the contract stays, or is asked
+        return {"claim_contract": chosen["contract_number"]}
 
     async def required_slots(
         self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -99,7 +397,7 @@ class ValidateClaimForm(FormValidationAction):
             contracts = await eligible_contracts(identified_customer(tracker), claim_type)
         except ServiceUnavailable:
             return {"claim_contract": find_contract_number(text)}
-        chosen = choose_contract(contracts, text, mentioned_products(tracker))
+        chosen = choose_contract(contracts, text, [*mentioned_products(tracker), *loss_facts.products_named(text)])
         if chosen is None:
             dispatcher.utter_message(response="utter_claim_contract_not_eligible")
             return {"claim_contract": None}
@@ -148,12 +446,12 @@ class ValidateClaimForm(FormValidationAction):
         return self._text_answer("claim_damage", value, dispatcher)
 
     async def validate_claim_third_party(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        if isinstance(value, str) and _said_no(tracker, value):
+        if isinstance(value, str) and _said_no(value):
             return {"claim_third_party": NO_THIRD_PARTY}
         return self._text_answer("claim_third_party", value, dispatcher)
 
     async def validate_claim_witnesses(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        if isinstance(value, str) and _said_no(tracker, value):
+        if isinstance(value, str) and _said_no(value):
             return {"claim_witnesses": NO_WITNESS}
         return self._text_answer("claim_witnesses", value, dispatcher)
 
@@ -202,7 +500,7 @@ class ActionClaimSummary(Action):
             third_party_label=tracker.get_slot("claim_third_party") or "sans objet",
             attachments_label=attachments_label(tracker.get_slot(CLAIM_ATTACHMENTS)),
         )
-        return []
+        return [SlotSet(CLAIM_CANCEL_PENDING, False)]
 
 
 class ActionFileClaim(Action):
@@ -319,32 +617,93 @@ def declaration_of(tracker: Tracker) -> Dict[str, Any]:
 
 def claim_reset_events() -> List[EventType]:
     return [SlotSet(slot, None) for slot in (*CLAIM_FORM_SLOTS, CLAIM_IDEMPOTENCY_KEY, CLAIM_ATTACHMENTS)] + [
-        SlotSet(CLAIM_FILING_PENDING, False)
+        SlotSet(CLAIM_FILING_PENDING, False), SlotSet(CLAIM_TOLD_AS_STORY, False), SlotSet(CLAIM_CANCEL_PENDING, False),
     ]
 
 
 class ActionCorrectClaimField(Action):
-    """Corrects the declaration before it is filed: either the new value is in the
-    message (« non, c'était samedi ») and the summary is read again, or the field
-    named is emptied and the form asks it again, or the customer is asked which."""
+    """Corrects the declaration before it is filed, from the customer's own words:
+    the new value is in the message (« non, c'était samedi », « pas à Niort mais à La
+    Rochelle ») and the summary is read again; or the field named (« le lieu ») is
+    emptied and the form asks it again; or the customer is asked which (buttons)."""
 
     def name(self) -> Text:
         return "action_correct_claim_field"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         field = next(tracker.get_latest_entity_values("claim_field"), None)
-        new_date = next(tracker.get_latest_entity_values("date"), None)
-        if new_date and field in (None, "claim_date"):
-            corrected = await ValidateClaimForm().validate_claim_date(new_date, dispatcher, tracker, domain)
-            if corrected["claim_date"]:
-                return [SlotSet("claim_date", corrected["claim_date"]), FollowupAction("action_claim_summary")]
-        if field in CLAIM_FORM_SLOTS:
-            events: List[EventType] = [SlotSet(field, None)]
-            if field == "claim_type":  # another type of loss may need another contract
+        message = tracker.latest_message or {}
+        reading = read_answer({**message, "text": message.get("text") or ""}, None, tracker.slots, clock.today())
+        if field in CLAIM_FORM_SLOTS and not reading.values and reading.contract_words is None:
+            reading.ask_again = [field]
+        if reading.values or reading.contract_words is not None:
+            form = ValidateClaimForm()
+            validated = await form._validated(dict(reading.values), reading, dispatcher, tracker, domain)
+            if any(event["value"] is not None for event in validated):
+                return validated + [FollowupAction("action_claim_summary")]
+        if reading.ask_again:
+            events: List[EventType] = [SlotSet(reading.ask_again[0], None)]
+            if reading.ask_again[0] == "claim_type":  # another type of loss may need another contract
                 events.append(SlotSet("claim_contract", None))
             return events + [FollowupAction("claim_form")]
         dispatcher.utter_message(response="utter_ask_claim_correction")
         return [FollowupAction("action_listen")]
+
+
+class ActionAskClaimCancel(Action):
+    """Asks before dropping a declaration in progress: what was given is kept until
+    the customer confirms."""
+
+    def name(self) -> Text:
+        return "action_ask_claim_cancel"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        dispatcher.utter_message(response="utter_ask_claim_cancel")
+        return [SlotSet(CLAIM_CANCEL_PENDING, True)]
+
+
+class _AskClaimDetail(Action, abc.ABC):
+    """Asks one detail; after a story, the details still missing are asked together,
+    so that one answer can give them all."""
+
+    slot = ""
+
+    @abc.abstractmethod
+    def name(self) -> Text:
+        """Abstract: this base is not an action of its own."""
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        claim_type = tracker.get_slot("claim_type")
+        missing = [slot for slot in DETAIL_SLOTS if tracker.get_slot(slot) is None
+                   and (slot != "claim_third_party" or not claim_type or claim_type in THIRD_PARTY_CLAIM_TYPES)]
+        if tracker.get_slot(CLAIM_TOLD_AS_STORY) and len(missing) > 1:
+            dispatcher.utter_message(response="utter_claim_details_intro")
+            for slot in missing:
+                dispatcher.utter_message(response=f"utter_claim_detail_{slot}")
+            return []
+        dispatcher.utter_message(response=f"utter_ask_{self.slot}")
+        return []
+
+
+class ActionAskClaimDamage(_AskClaimDetail):
+    slot = "claim_damage"
+
+    def name(self) -> Text:
+        return "action_ask_claim_damage"
+
+
+class ActionAskClaimThirdParty(_AskClaimDetail):
+    slot = "claim_third_party"
+
+    def name(self) -> Text:
+        return "action_ask_claim_third_party"
+
+
+class ActionAskClaimWitnesses(_AskClaimDetail):
+    slot = "claim_witnesses"
+
+    def name(self) -> Text:
+        return "action_ask_claim_witnesses"
 
 
 class ActionResetClaim(Action):

@@ -27,6 +27,11 @@ CLAIM_FORM_SLOTS = (
 )
 CLAIM_IDEMPOTENCY_KEY = "claim_idempotency_key"
 CLAIM_FILING_PENDING = "claim_filing_pending"
+# True when the declaration opened with the customer's story: the details still
+# missing are then asked together.
+CLAIM_TOLD_AS_STORY = "claim_told_as_story"
+# True while the customer is asked whether to drop the declaration in progress.
+CLAIM_CANCEL_PENDING = "claim_cancel_pending"
 
 # Files received: during a declaration, outside one (waiting for their claim),
 # and the claim chosen for them.
@@ -40,7 +45,7 @@ ATTESTATION_CONTRACT = "attestation_contract"
 # customer changes, so that nothing of one customer reaches another.
 CUSTOMER_PROCEDURE_SLOTS = CLAIM_FORM_SLOTS + (
     CLAIM_IDEMPOTENCY_KEY, CLAIM_FILING_PENDING, CLAIM_ATTACHMENTS, PENDING_DOCUMENTS, DOCUMENT_CLAIM,
-    ATTESTATION_CONTRACT,
+    ATTESTATION_CONTRACT, CLAIM_TOLD_AS_STORY, CLAIM_CANCEL_PENDING,
 )
 
 # Identification in the dialogue (customer id, birth date, then an SMS code; or,

@@ -35,6 +35,11 @@ _WEEKDAY = re.compile(
 _TODAY = re.compile(r"\b(?:aujourd'hui|aujourdhui|ce matin|ce soir|cet après-midi|cet apres-midi|cette nuit|tout à l'heure|tout a l'heure)\b", re.IGNORECASE)
 
 _KEYPAD_DATE = re.compile(r"([0-9]{2})([0-9]{2})([0-9]{4})")  # matched whole (fullmatch)
+# « le 28 », « le 1er », « dimanche 28 »: a day of the month alone (matched whole).
+_BARE_DAY = re.compile(
+    r"(?:(?:le|du|ce)\s+)?(?:(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\s+)?(1er|premier|[0-9]{1,2})",
+    re.IGNORECASE,
+)
 
 _SETTINGS = {
     "PREFER_DATES_FROM": "past",
@@ -44,11 +49,29 @@ _SETTINGS = {
 }
 
 
+def latest_day_of_month(day: str, today: dt.date) -> Optional[dt.date]:
+    """« le 28 » said on 24 November: 28 October, the latest 28th that has come (a loss
+    is declared after it happened); months without that day are skipped."""
+    number = 1 if day.lower() in ("1er", "premier") else int(day)
+    if not 1 <= number <= 31:
+        return None
+    year, month = today.year, today.month
+    for _ in range(13):
+        try:
+            candidate = dt.date(year, month, number)
+        except ValueError:
+            candidate = None
+        if candidate is not None and candidate <= today:
+            return candidate
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return None
+
+
 def resolve_french_date(text: str, today: dt.date) -> Optional[dt.date]:
     """The calendar date meant by `text`, seen from `today`; None when not understood.
 
     Past dates are preferred: « samedi » means the last Saturday, « le 30 novembre »
-    said on 24 November means last year's.
+    said on 24 November means last year's, « le 28 » the latest 28th.
     """
     if not text or not text.strip():
         return None
@@ -80,6 +103,9 @@ def resolve_french_date(text: str, today: dt.date) -> Optional[dt.date]:
     cleaned = re.sub(r"\s+", " ", cleaned).strip(" ,.;!?")
     if not cleaned:
         return None
+    bare_day = _BARE_DAY.fullmatch(cleaned)
+    if bare_day:
+        return latest_day_of_month(bare_day.group(1), today)
     base = dt.datetime.combine(today, dt.time(12, 0))
     # Not dateparser.search: it reads « je » as jeudi.
     parsed = dateparser.parse(cleaned, languages=["fr"], settings={**_SETTINGS, "RELATIVE_BASE": base})

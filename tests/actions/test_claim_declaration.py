@@ -292,3 +292,112 @@ async def test_cancelling_forgets_the_whole_declaration(domain, dispatcher):
     events = slot_sets(await ActionResetClaim().run(dispatcher, tracker, domain))
     assert all(events[slot] is None for slot in (*MARIE_WATER_LEAK, "claim_idempotency_key"))
     assert events["claim_filing_pending"] is False
+
+
+async def answer(domain, dispatcher, text, requested, slots=None, intent="inform", entities=()):
+    """Runs validate_claim_form on the customer's message while `requested` is asked."""
+    tracker = make_tracker(
+        domain, slots={**identified(MARIE), **(slots or {}), "requested_slot": requested},
+        text=text, intent=intent, entities=entities, active_loop="claim_form",
+    )
+    return slot_sets(await ValidateClaimForm().run(dispatcher, tracker, domain))
+
+
+WATER_LEAK_UNTIL_DATE = {"claim_type": "degat_des_eaux", "claim_contract": "HAB-120034", "claim_date": "2026-11-23"}
+
+
+async def test_a_story_that_opens_the_declaration_fills_every_fact_it_tells(domain, dispatcher, client):
+    story = "hier soir une voiture m'a percute rue de la Gare a Niort, le pare choc est enfonce"
+    tracker = make_tracker(domain, slots=identified(MARIE), text=story, intent="declare_claim",
+                           entities=[entity("claim_type", "accident_auto")])
+    slots = slot_sets(await ValidateClaimForm().run(dispatcher, tracker, domain))
+    assert slots["claim_type"] == "accident_auto" and slots["claim_contract"] == "AUT-482913"
+    assert slots["claim_date"] == "2026-11-23" and slots["claim_place"] == "rue de la Gare a Niort"
+    assert slots["claim_circumstances"] == story
+    assert slots["claim_damage"] == "hier soir une voiture m'a percute rue de la Gare a Niort, le pare choc est enfonce"
+    assert slots["claim_third_party"] == "hier soir une voiture m'a percute rue de la Gare a Niort"
+    assert slots["claim_told_as_story"] is True
+
+
+async def test_a_plain_request_to_declare_fills_nothing(domain, dispatcher, client):
+    tracker = make_tracker(domain, slots=identified(MARIE), text="je veux declarer un sinistre", intent="declare_claim")
+    assert slot_sets(await ValidateClaimForm().run(dispatcher, tracker, domain)) == {}
+
+
+async def test_a_question_in_the_middle_stores_nothing(domain, dispatcher, client):
+    slots = await answer(domain, dispatcher, "au fait, c'est quoi ma franchise ?", "claim_place",
+                         WATER_LEAK_UNTIL_DATE, intent="contract_info")
+    assert slots == {}
+
+
+async def test_a_date_corrected_at_the_place_question_corrects_the_date_only(domain, dispatcher, client):
+    slots = await answer(domain, dispatcher, "non attendez, c'était samedi", "claim_place", WATER_LEAK_UNTIL_DATE,
+                         intent="deny")
+    assert slots == {"claim_date": "2026-11-21"}
+
+
+async def test_an_answer_with_the_date_and_the_place_fills_both(domain, dispatcher, client):
+    slots = await answer(domain, dispatcher, "hier soir, dans la buanderie", "claim_date",
+                         {"claim_type": "degat_des_eaux", "claim_contract": "HAB-120034"})
+    assert slots == {"claim_date": "2026-11-23", "claim_place": "dans la buanderie"}
+
+
+async def test_damage_given_with_the_other_details_fills_each(domain, dispatcher, client):
+    slots = await answer(domain, dispatcher, "le lino est decolle, pas de tiers, pas de temoin", "claim_damage",
+                         {**WATER_LEAK_UNTIL_DATE, "claim_place": "cuisine", "claim_circumstances": "fuite"})
+    assert slots == {"claim_damage": "le lino est decolle", "claim_third_party": NO_THIRD_PARTY,
+                     "claim_witnesses": NO_WITNESS}
+
+
+async def test_a_bare_day_is_the_latest_past_one(domain, dispatcher, client):
+    slots = await answer(domain, dispatcher, "le 28", "claim_date", {"claim_type": "degat_des_eaux",
+                                                                    "claim_contract": "HAB-120034"})
+    assert slots == {"claim_date": "2026-10-28"}
+    assert "utter_claim_date_in_future" not in responses(dispatcher)
+
+
+async def test_a_long_message_read_as_a_cancel_is_still_an_answer(domain, dispatcher, client):
+    story = ("je suis rentree du travail, il y avait de l'eau partout, j'ai tout arrete et coupe le compteur, "
+             "le plombier dit que c'est le joint du lave vaisselle")
+    slots = await answer(domain, dispatcher, story, "claim_circumstances",
+                         {**WATER_LEAK_UNTIL_DATE, "claim_place": "cuisine"}, intent="cancel")
+    assert slots["claim_circumstances"] == story
+
+
+async def test_a_short_cancel_stores_nothing_and_a_confirmed_one_is_left_to_the_rules(domain, dispatcher, client):
+    assert await answer(domain, dispatcher, "laisse tomber", "claim_place", WATER_LEAK_UNTIL_DATE, intent="cancel") == {}
+    confirmed = await answer(domain, dispatcher, "oui", "claim_place", {**WATER_LEAK_UNTIL_DATE,
+                                                                       "claim_cancel_pending": True}, intent="affirm")
+    assert confirmed == {}
+
+
+async def test_going_on_after_a_cancel_question_keeps_everything(domain, dispatcher, client):
+    slots = await answer(domain, dispatcher, "non", "claim_place", {**WATER_LEAK_UNTIL_DATE,
+                                                                   "claim_cancel_pending": True}, intent="deny")
+    assert slots == {"claim_cancel_pending": False}
+
+
+async def test_a_place_corrected_in_free_words_at_the_summary_reads_it_back(domain, dispatcher, client):
+    tracker = make_tracker(
+        domain, slots=identified(MARIE, **{**MARIE_WATER_LEAK, "claim_place": "a Niort, dans la cuisine"}),
+        text="ce n'était pas à Niort mais à La Rochelle", intent="inform",
+    )
+    events = await ActionCorrectClaimField().run(dispatcher, tracker, domain)
+    assert slot_sets(events) == {"claim_place": "à La Rochelle"}
+    assert {"event": "followup", "name": "action_claim_summary", "timestamp": None} in events
+
+
+async def test_a_field_typed_in_the_correction_menu_is_asked_again(domain, dispatcher, client):
+    tracker = make_tracker(domain, slots=identified(MARIE, **MARIE_WATER_LEAK), text="le lieu", intent="inform")
+    events = await ActionCorrectClaimField().run(dispatcher, tracker, domain)
+    assert slot_sets(events) == {"claim_place": None}
+    assert {"event": "followup", "name": "claim_form", "timestamp": None} in events
+
+
+async def test_the_contract_is_corrected_by_the_product_named(domain, dispatcher, client):
+    tracker = make_tracker(
+        domain, slots=identified(MARIE, **{**MARIE_WATER_LEAK, "claim_type": "vol", "claim_contract": "AUT-482913"}),
+        text="c'est pour la maison, pas la voiture", intent="inform",
+    )
+    events = await ActionCorrectClaimField().run(dispatcher, tracker, domain)
+    assert slot_sets(events) == {"claim_contract": "HAB-120034"}
