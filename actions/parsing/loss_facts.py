@@ -56,7 +56,10 @@ _EVENT = re.compile(
     r"|sont (?:tombe|casse|abime|inonde|brule|raye|vole|endommage|partis)|suis (?:rentre|tombe|sorti|parti)"
     r"|depuis|hier|avant[- ]hier|ce matin|cette nuit|la nuit derniere|ce soir|tout a l'heure|ce week-?end|le week-?end dernier"
     r"|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|il y a \w+ (?:jours?|semaines?|heures?))\b"
-    r"|\b\w+(?:e|ee|es|ees|i|is|u|ue|us)\s+(?:par|pendant|quand|lorsque)\b"
+)
+# Weaker signs of a past event (« le tuyau a lâché »): enough in a statement, not in a question.
+_PAST_PARTICIPLE = re.compile(
+    r"\b\w+(?:e|ee|es|ees|i|is|u|ue|us)\s+(?:par|pendant|quand|lorsque)\b"
     r"|\b(?:a|ont|est|sont)\s+\w+(?:e|ee|es|ees|i|is|u|ue|us)\b"
 )
 # About an existing claim, a cover, a document or a quote: not a new loss being told.
@@ -170,7 +173,8 @@ _FIELD_PATTERNS = [(field, re.compile(pattern)) for field, pattern in FIELD_NAME
 
 _PRODUCTS = [
     ("habitation", re.compile(r"\b(?:maison|appartement|appart|apart|logement|habitation|domicile|studio|chez moi|mrh)\b")),
-    ("auto", re.compile(r"\b(?:voiture|auto|automobile|vehicule|bagnole|caisse|moto|scooter|clio|peugeot|208|renault)\b")),
+    ("auto", re.compile(r"\b(?:voiture|auto|automobile|vehicule|bagnole|caisse|moto|scooter|clio|peugeot|208|renault"
+                        r"|pare[- ]?bri[sz]e?|lunette arriere|retroviseur|retro|pare[- ]?chocs?|carrosserie|portiere|capot)\b")),
 ]
 
 _NO_WORDS = re.compile(r"^(?:non+|nan|no|nope|aucun|aucune|personne|rien|non personne|non aucun|non merci|pas du tout)[ .!]*$")
@@ -217,7 +221,7 @@ def tells_a_loss(text: str) -> bool:
         return False
     if _COVER_QUESTION.search(folded) or (_QUESTION_START.search(folded.strip()) and "?" in folded):
         return False
-    return bool(_EVENT.search(folded))
+    return bool(_EVENT.search(folded) or "?" not in folded and _PAST_PARTICIPLE.search(folded))
 
 
 def is_question(text: str) -> bool:
