@@ -39,7 +39,7 @@ _PARTIAL_CLAIM = re.compile(
     re.IGNORECASE,
 )
 # A message that is nothing but a number (the answer to « quel dossier ? »).
-_BARE_NUMBER = re.compile(r"\s*(?:n[°o]\s*)?0*([0-9]{1,6})\s*[.!]?\s*")
+_BARE_NUMBER = re.compile(r"(?:n[°o] ?)?0{0,6}([0-9]{1,6})[.!]?")  # matched whole, on the stripped text
 _CUSTOMER_ID = re.compile(r"(?<![0-9])([0-9]{8})(?![0-9])")
 # French registration (SIV): two letters, three digits, two letters; I, O and U are never
 # used. Spaces between the groups only when the letters are no French word
@@ -100,7 +100,7 @@ def find_claim_reference(text: str, alone: bool = False) -> Optional[ClaimRefere
         return ClaimReference(number=number, year=full.group(1), text=f"SIN-{full.group(1)}-{number}")
     # A contract number or a customer id is no claim number (« dossier AUT-482913 »).
     text = _CONTRACT_NUMBER.sub(" ", text)
-    partial = _PARTIAL_CLAIM.search(text) or (_BARE_NUMBER.fullmatch(text) if alone else None)
+    partial = _PARTIAL_CLAIM.search(text) or (_BARE_NUMBER.fullmatch(text.strip()) if alone else None)
     if partial is None:
         return None
     digits = next(group for group in partial.groups() if group)

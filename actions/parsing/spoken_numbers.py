@@ -26,6 +26,9 @@ _IDENTIFIER = re.compile(
 _PLATE = re.compile(
     rf"\b([a-z])\s+([a-z]){_GROUP_SEPARATOR}(\d{{3}}){_GROUP_SEPARATOR}([a-z])\s+([a-z])\b", re.IGNORECASE
 )
+# A claim's number said digit by digit after the word that names it (« dossier sept trois
+# un »): one number of at most six digits.
+_CLAIM_DIGITS = re.compile(r"\b(dossier|sinistre|num[ée]ro)\s+((?:[0-9]\s+){1,5}[0-9])(?![0-9]|\s+[0-9])", re.IGNORECASE)
 # Two or more groups of digits separated by spaces only, not part of a larger token.
 _DIGIT_RUN = re.compile(r"(?<![\w/.,-])\d+(?:[ \t]+\d+)+(?![\w/,-]|\.\d)")
 
@@ -41,6 +44,7 @@ def normalise_spoken_numbers(text: str) -> str:
     digits = alpha2digit(text, "fr")
     digits = _IDENTIFIER.sub(_identifier, digits)
     digits = _PLATE.sub(lambda m: f"{m[1]}{m[2]}-{m[3]}-{m[4]}{m[5]}".upper(), digits)
+    digits = _CLAIM_DIGITS.sub(lambda m: f"{m[1]} {re.sub(r'[^0-9]', '', m[2])}", digits)
     return _DIGIT_RUN.sub(_digit_run, digits)
 
 

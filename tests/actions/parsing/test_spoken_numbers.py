@@ -82,3 +82,8 @@ def test_every_parsing_pattern_takes_linear_time_on_adversarial_text(name, patte
 def test_a_long_dictated_number_that_is_no_identifier_is_left_as_heard():
     heard = "sin " + "1" * 40 + "/2026"
     assert normalise_spoken_numbers(heard) == heard
+
+
+def test_a_claim_number_said_digit_by_digit_after_dossier_is_one_number():
+    assert normalise_spoken_numbers("le dossier sept trois un") == "le dossier 731"
+    assert normalise_spoken_numbers("sinistre zéro zéro zéro sept trois un") == "sinistre 000731"
