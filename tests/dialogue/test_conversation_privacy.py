@@ -49,7 +49,8 @@ def identify_karim_and_change_his_bank_details(rasa_stack, services, sender):
     answer = texts(rasa_stack.say(sender, code))
     assert "identité est vérifiée" in answer and "Décrivez" in answer
     details = f"prélever sur mon nouveau compte {IBAN}, me joindre au {NEW_PHONE} ou {NEW_EMAIL}"
-    assert re.search(r"DEM-\d{4}-\d{6}", texts(rasa_stack.say(sender, details)))
+    assert "Je l'envoie ?" in texts(rasa_stack.say(sender, details))  # read back, sent on the yes
+    assert re.search(r"DEM-\d{4}-\d{6}", texts(rasa_stack.say(sender, "oui")))
     return ("30/07/1978", "1978-07-30", code, IBAN, IBAN.replace(" ", ""), "3000 6000 0112", NEW_PHONE,
             "0655443322", NEW_EMAIL, KARIM_PHONE, "karim.benali@example.fr")
 

@@ -137,7 +137,7 @@ def test_a_caller_with_three_requests_identifies_once_for_the_whole_call(rasa_st
     call = PhoneCall(rasa_stack)
     call.event("start", caller="+33612345678")
     assert "date de naissance" in heard(call.say("euh oui bonjour je voudrais savoir ce que couvrent mes contrats"))
-    contracts = heard(call.say("douze mars quatre-vingt-cinq"))
+    contracts = heard(call.say("le douze mars mille neuf cent quatre-vingt-cinq"))
     assert "identité est vérifiée" in contracts and "Franchise" in contracts
     assert "Je n'ai pas bien compris" not in contracts
     payments = heard(call.say("et combien je paie pour la voiture"))
@@ -156,3 +156,13 @@ def test_a_caller_whose_number_phonenumbers_does_not_know_is_matched_on_file(ras
     call.event("start", caller="06 39 98 12 34")
     assert "date de naissance" in heard(call.say("je veux connaitre mes contrats"))
     assert "identité est vérifiée" in heard(call.press("21061979#"))
+
+
+def test_two_requests_in_one_sentence_are_both_served_after_one_identification(rasa_stack, services):
+    call = PhoneCall(rasa_stack)
+    call.event("start", caller="+33612345678")
+    asked = heard(call.say("il me faut une attestation pour ma voiture et aussi où en est mon sinistre"))
+    assert "date de naissance" in asked
+    both = heard(call.press("12031985#"))
+    assert both.index("identité est vérifiée") < both.index("envoyée par e-mail") < both.index(
+        "Passons à votre deuxième demande") < both.index("expertise")
