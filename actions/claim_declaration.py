@@ -311,7 +311,10 @@ class ValidateClaimForm(FormValidationAction):
                 events.append(SlotSet("claim_contract", None))
                 tracker.slots["claim_contract"] = None
         events += await self._validated(candidates, reading, dispatcher, tracker, domain)
-        return events
+        # The next question follows the slots just set (no third party for a broken windscreen).
+        tracker.add_slots(events)
+        next_slot = await self.next_requested_slot(dispatcher, tracker, domain)
+        return events + ([next_slot] if next_slot else [])
 
     async def _validated(self, candidates: Dict[str, Any], reading: ClaimReading, dispatcher: CollectingDispatcher,
                          tracker: Tracker, domain: DomainDict) -> List[EventType]:

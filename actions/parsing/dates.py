@@ -85,7 +85,7 @@ def resolve_french_date(text: str, today: dt.date) -> Optional[dt.date]:
             return dt.date(int(keyed[3]), int(keyed[2]), int(keyed[1]))
         except ValueError:
             return None
-    cleaned = alpha2digit(text.strip(), "fr")
+    cleaned = alpha2digit(re.sub(r"\bavant\s+hier\b", "avant-hier", text.strip(), flags=re.IGNORECASE), "fr")
     cleaned = _FILLERS.sub(" ", cleaned)
     if _TODAY.search(cleaned) and not re.search(r"\d", _TODAY.sub("", cleaned)):
         return today
