@@ -59,6 +59,13 @@ CLAIM_QUESTIONS = frozenset({"claim_status", "expert_visit", "indemnification_in
 ABOUT_A_NAMED_CLAIM = CLAIM_QUESTIONS | {"complaint", "request_human", "inform", "correct_claim"}
 # Below it, the classifier did not see a claim question at all: nothing is promoted.
 MIN_CLAIM_QUESTION = 0.15
+# « où en est », « ça avance », « des nouvelles »: asking where a claim stands, which no
+# answer giving the number (inform) does.
+_ASKS_WHERE_IT_STANDS = re.compile(
+    r"\bo[uù]\s+en\s+(?:est|sont|etes|êtes)\b|\ben\s+est\s+o[uù]\b|\bavanc|\bnouvelles?\b|\b[ée]tat\b|\bstatut\b|"
+    r"\bsuivi\b|\bcomment\s+[çc]a\s+se\s+passe\b",
+    re.IGNORECASE,
+)
 # Above it, the classifier's choice of another request stands even when a claim is named.
 CONFIDENT = 0.8
 SYNONYMS_FILE = "canonical_synonyms.json"
@@ -160,7 +167,7 @@ class CanonicalEntities(GraphComponent):
             if not any(entity.get("entity") == "product" for entity in entities):
                 entities += self._products_named(text)
             if any(entity.get("entity") == "claim_number" for entity in entities) or find_claim_reference(text):
-                about_the_claim_named(message)
+                about_the_claim_named(message, text)
             message.set(ENTITIES, sorted(entities, key=lambda e: (e.get("start", 0), e.get("end", 0))),
                         add_to_output=True)
         return messages
@@ -205,27 +212,53 @@ def _entity(name: str, value: str, start: int, end: int, text: str) -> Dict[str,
             "extractor": EXTRACTOR_NAME, "text": text[start:end]}
 
 
-def about_the_claim_named(message: Message) -> None:
-    """Weighs alone the intents a message naming a claim can have, when the classifier's
-    choice is unsure or one that names no claim, and one of them is a question about a
-    claim: « ou en est le sin 2026 731 » is no contract question."""
+def about_the_claim_named(message: Message, text: str) -> None:
+    """A message naming a claim that asks where it stands is a claim_status question
+    (« ou en est le SIN-2026-000731 » gives no answer: it asks). Otherwise, weighs alone
+    the intents such a message can have, when the classifier's choice is unsure or one
+    that names no claim, and one of them is a question about a claim: « ou en est le sin
+    2026 731 » is no contract question."""
     intent = message.get("intent") or {}
     ranking = message.get("intent_ranking") or []
     if not ranking:
         return
-    if intent.get("name") in ABOUT_A_NAMED_CLAIM and (intent.get("confidence") or 0) >= 0.5:
+    name, confidence = intent.get("name"), intent.get("confidence") or 0
+    if name in CLAIM_QUESTIONS and confidence >= 0.5:
         return
-    if intent.get("name") not in ABOUT_A_NAMED_CLAIM and (intent.get("confidence") or 0) >= CONFIDENT:
+    settled = confidence >= (0.5 if name in ABOUT_A_NAMED_CLAIM else CONFIDENT)
+    if not settled and _reweigh(message, ranking):
         return
+    if _ASKS_WHERE_IT_STANDS.search(text) and (name in ABOUT_A_NAMED_CLAIM or confidence < CONFIDENT):
+        _swap(message, ranking, "claim_status")
+
+
+def _reweigh(message: Message, ranking: List[Dict[str, Any]]) -> bool:
+    """Keeps the intents a message naming a claim can have, their confidences made to sum
+    to one, when that makes a claim question first."""
     kept = [dict(entry) for entry in ranking if entry.get("name") in ABOUT_A_NAMED_CLAIM]
     total = sum(entry.get("confidence") or 0 for entry in kept)
     if total <= 0 or not any(entry["name"] in CLAIM_QUESTIONS and (entry.get("confidence") or 0) >= MIN_CLAIM_QUESTION
                              for entry in kept):
-        return
+        return False
     for entry in kept:
         entry["confidence"] = (entry.get("confidence") or 0) / total
     kept.sort(key=lambda entry: entry["confidence"], reverse=True)
     if kept[0]["name"] not in CLAIM_QUESTIONS:
-        return
+        return False
     message.set("intent", {"name": kept[0]["name"], "confidence": kept[0]["confidence"]}, add_to_output=True)
     message.set("intent_ranking", kept, add_to_output=True)
+    return True
+
+
+def _swap(message: Message, ranking: List[Dict[str, Any]], chosen: str) -> None:
+    """`chosen` takes the first place and its confidence, the first its place."""
+    ranking = [dict(entry) for entry in ranking]
+    first = ranking[0]
+    other = next((entry for entry in ranking if entry.get("name") == chosen), None)
+    if other is None:
+        other = {"name": chosen, "confidence": 0.0}
+        ranking.append(other)
+    first["confidence"], other["confidence"] = other.get("confidence") or 0.0, first.get("confidence") or 0.0
+    ranking.sort(key=lambda entry: entry["confidence"], reverse=True)
+    message.set("intent", {"name": chosen, "confidence": ranking[0]["confidence"]}, add_to_output=True)
+    message.set("intent_ranking", ranking, add_to_output=True)

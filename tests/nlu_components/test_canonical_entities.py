@@ -141,3 +141,17 @@ def test_a_claim_question_the_classifier_barely_saw_is_not_promoted(component):
     message = ranked("le 731 ?", ("contact_info", 0.45), ("repeat", 0.3), ("indemnification_info", 0.05))
     component.process([message])
     assert message.get("intent")["name"] == "contact_info"
+
+
+@pytest.mark.parametrize("text", ["ou en est le SIN-2026-000731", "le dossier 731 ça avance ?", "des nouvelles du 731 ?"])
+def test_a_message_naming_a_claim_and_asking_where_it_stands_is_a_claim_status_question(component, text):
+    message = ranked(text, ("inform", 0.99), ("express_frustration", 0.006), ("claim_status", 0.004))
+    component.process([message])
+    assert message.get("intent") == {"name": "claim_status", "confidence": 0.99}
+    assert [entry["name"] for entry in message.get("intent_ranking")][:2] == ["claim_status", "express_frustration"]
+
+
+def test_a_claim_number_given_as_an_answer_stays_an_answer(component):
+    message = ranked("SIN-2026-000731", ("inform", 0.99), ("claim_status", 0.01))
+    component.process([message])
+    assert message.get("intent")["name"] == "inform"
