@@ -228,6 +228,9 @@ class ValidateChangeRequestForm(FormValidationAction):
     async def validate_change_request_confirmed(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
+        if tracker.get_slot("requested_slot") != CHANGE_REQUEST_CONFIRMED:
+            # Only an answer to the read-back: not the « oui » that opened the request.
+            return {CHANGE_REQUEST_CONFIRMED: None}
         answer = confirmation(value if isinstance(value, str) else "", latest_intent(tracker))
         if answer is None:
             dispatcher.utter_message(response="utter_change_request_confirmation_unclear")

@@ -108,12 +108,21 @@ def test_yes_and_no_are_read_in_the_customers_words():
 
 
 async def test_an_unclear_answer_to_the_read_back_asks_again(domain, dispatcher):
-    tracker = make_tracker(domain, slots=identified(MARIE, change_request_details="passer en annuel"), text="hmm",
+    tracker = make_tracker(domain, slots=identified(MARIE, change_request_details="passer en annuel",
+                                                    requested_slot="change_request_confirmed"), text="hmm",
                            intent="inform", events=[slot_event("change_request_confirmed", "hmm")],
                            active_loop="change_request_form")
     slots = slot_sets(await ValidateChangeRequestForm().run(dispatcher, tracker, domain))
     assert slots["change_request_confirmed"] is None
     assert responses(dispatcher) == ["utter_change_request_confirmation_unclear"]
+
+
+async def test_the_yes_that_opened_the_request_is_no_yes_to_its_read_back(domain, dispatcher):
+    tracker = make_tracker(domain, slots=identified(KARIM, change_request_kind="beneficiary_change"), text="oui",
+                           intent="affirm", events=[slot_event("change_request_confirmed", "oui")],
+                           active_loop="change_request_form")
+    slots = slot_sets(await ValidateChangeRequestForm().run(dispatcher, tracker, domain))
+    assert slots["change_request_confirmed"] is None and responses(dispatcher) == []
 
 
 async def test_another_request_at_the_details_question_is_served_and_nothing_kept(domain, dispatcher):

@@ -54,12 +54,15 @@ def test_a_change_read_back_and_confirmed_in_free_words_files_one_request(marie,
     assert requests_of(services, MARIE) == before + 1
 
 
-def test_an_unclear_answer_to_the_read_back_is_asked_again_and_files_nothing(marie, services):
+def test_an_unclear_answer_to_the_read_back_files_nothing_until_a_yes(marie, services):
     before = requests_of(services, MARIE)
     marie.say("je veux changer de RIB")
     marie.say("nouveau compte pour le contrat habitation")
-    assert "Répondez « oui »" in marie.say("euh attendez")
+    unclear = marie.say("hmm attendez")
+    assert ("Répondez « oui »" in unclear or READ_BACK in unclear) and not re.search(r"DEM-\d{4}", unclear)
     assert requests_of(services, MARIE) == before
+    assert re.search(r"DEM-\d{4}-\d{6}", marie.say("ok c'est bon envoyez"))
+    assert requests_of(services, MARIE) == before + 1
 
 
 def test_another_request_at_the_details_question_is_served_not_filed(marie, services):
