@@ -297,7 +297,9 @@ class ValidateClaimForm(FormValidationAction):
         elif _answers_this_turn(tracker):
             if tracker.get_slot(CLAIM_CANCEL_PENDING):
                 if latest_intent(tracker) in ("affirm", "cancel"):
-                    return []  # confirmed: the rules drop the declaration
+                    # Confirmed: the declaration is dropped and the form ends with nothing to read back.
+                    dispatcher.utter_message(response="utter_claim_cancelled")
+                    return claim_reset_events() + [SlotSet(REQUESTED_SLOT, None)]
                 events.append(SlotSet(CLAIM_CANCEL_PENDING, False))
                 if latest_intent(tracker) == "deny" or loss_facts.said_no(tracker.latest_message.get("text") or ""):
                     return events
@@ -489,6 +491,8 @@ class ActionClaimSummary(Action):
         return "action_claim_summary"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if tracker.get_slot("claim_type") is None and tracker.get_slot("claim_date") is None:
+            return []  # the declaration was just dropped: nothing to read back
         number = tracker.get_slot("claim_contract")
         try:
             contract = await services().get_contract(identified_customer(tracker), number)

@@ -364,11 +364,13 @@ async def test_a_long_message_read_as_a_cancel_is_still_an_answer(domain, dispat
     assert slots["claim_circumstances"] == story
 
 
-async def test_a_short_cancel_stores_nothing_and_a_confirmed_one_is_left_to_the_rules(domain, dispatcher, client):
+async def test_a_short_cancel_stores_nothing_and_a_confirmed_one_drops_the_declaration(domain, dispatcher, client):
     assert await answer(domain, dispatcher, "laisse tomber", "claim_place", WATER_LEAK_UNTIL_DATE, intent="cancel") == {}
     confirmed = await answer(domain, dispatcher, "oui", "claim_place", {**WATER_LEAK_UNTIL_DATE,
                                                                        "claim_cancel_pending": True}, intent="affirm")
-    assert confirmed == {}
+    assert confirmed["requested_slot"] is None and confirmed["claim_cancel_pending"] is False
+    assert all(confirmed[slot] is None for slot in WATER_LEAK_UNTIL_DATE)
+    assert responses(dispatcher) == ["utter_claim_cancelled"]
 
 
 async def test_going_on_after_a_cancel_question_keeps_everything(domain, dispatcher, client):

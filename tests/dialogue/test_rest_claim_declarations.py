@@ -195,6 +195,11 @@ def test_a_cancel_asks_first_and_keeps_everything_when_the_customer_goes_on(mari
     again = marie.say("non")
     assert "Où" in again
     assert marie.slots()["claim_date"] is not None
+
+
+def test_a_confirmed_cancel_drops_the_declaration(marie):
+    start_water_leak(marie)
+    marie.say("hier")
     assert "abandonner" in marie.say("annuler")
     assert "rien n'a été enregistré" in marie.say("oui")
     slots = marie.slots()
