@@ -180,6 +180,10 @@ def read_answer(message: Dict[str, Any], requested: Optional[str], slots: Dict[s
     facts = loss_facts.read_facts(value_text, today)
     negated = loss_facts.negated_words(text) if correction else None
     found: Dict[str, Any] = {}
+    # A question or a request in passing (« au fait, c'est quoi ma franchise ? ») answers nothing.
+    words = len(text.split())
+    not_an_answer = (loss_facts.is_question(text) and words <= MAX_QUESTION_WORDS) or (
+        intent in NOT_AN_ANSWER_INTENTS and (intent != "cancel" or _clear_cancel(text)) and words <= MAX_QUESTION_WORDS)
 
     # The type of loss: asked, or corrected (« c'est un vol, pas un accident »).
     named_type = facts.claim_type or _entity(message, "claim_type")
@@ -197,13 +201,13 @@ def read_answer(message: Dict[str, Any], requested: Optional[str], slots: Dict[s
         reading.contract_words, reading.products = value_text, facts.products
     elif number:
         reading.contract_words = number
-    elif product_corrected:
+    elif product_corrected and not not_an_answer:
         reading.contract_words, reading.products = value_text, facts.products
 
-    # The date: asked, given ahead, or corrected.
+    # The date: asked, given ahead, or corrected; a question asked instead is no date.
     if facts.date_words and (requested == "claim_date" or not slots.get("claim_date") or correction):
         found["claim_date"] = facts.date_words
-    elif requested == "claim_date":
+    elif requested == "claim_date" and not not_an_answer:
         found["claim_date"] = value_text
 
     # The place: given ahead, corrected, or a part of a longer answer.
@@ -229,9 +233,6 @@ def read_answer(message: Dict[str, Any], requested: Optional[str], slots: Dict[s
 
     gave_other_facts = any(slot != requested for slot in found) or (
         reading.contract_words is not None and requested != "claim_contract")
-    words = len(text.split())
-    not_an_answer = (loss_facts.is_question(text) and words <= MAX_QUESTION_WORDS) or (
-        intent in NOT_AN_ANSWER_INTENTS and (intent != "cancel" or _clear_cancel(text)) and words <= MAX_QUESTION_WORDS)
 
     # The free text asked for: the answer itself, less what it said for other questions.
     if requested in FREE_TEXT_SLOTS and requested not in found and not not_an_answer and not (correction and gave_other_facts):

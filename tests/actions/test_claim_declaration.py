@@ -330,6 +330,14 @@ async def test_a_question_in_the_middle_stores_nothing(domain, dispatcher, clien
     assert slots == {}
 
 
+@pytest.mark.parametrize("question", ["attendez c'est combien ma franchise deja pour l'appart ?", "je suis couvert pour ca ?"])
+async def test_a_question_at_the_date_question_is_no_date(domain, dispatcher, client, question):
+    slots = await answer(domain, dispatcher, question, "claim_date",
+                         {"claim_type": "degat_des_eaux", "claim_contract": "HAB-120034"}, intent="contract_info")
+    assert slots == {}
+    assert not dispatcher.messages
+
+
 async def test_a_date_corrected_at_the_place_question_corrects_the_date_only(domain, dispatcher, client):
     slots = await answer(domain, dispatcher, "non attendez, c'était samedi", "claim_place", WATER_LEAK_UNTIL_DATE,
                          intent="deny")
