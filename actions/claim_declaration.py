@@ -89,6 +89,12 @@ NOT_AN_ANSWER_INTENTS = {
     "thank", "out_of_scope", "request_attestation", "request_quote", "nlu_fallback",
 }
 DETAIL_SLOTS = ("claim_damage", "claim_third_party", "claim_witnesses")
+# The line of the grouped question that asks each detail.
+DETAIL_LINES = {
+    "claim_damage": "utter_claim_detail_claim_damage",
+    "claim_third_party": "utter_claim_detail_claim_third_party",
+    "claim_witnesses": "utter_claim_detail_claim_witnesses",
+}
 FREE_TEXT_SLOTS = ("claim_place", "claim_circumstances", "claim_damage", "claim_third_party", "claim_witnesses")
 # Validated in this order: the type chooses the contract, the contract bounds the date.
 VALIDATION_ORDER = ("claim_type", "claim_contract", "claim_date", *FREE_TEXT_SLOTS)
@@ -687,7 +693,7 @@ class _AskClaimDetail(Action, abc.ABC):
         if tracker.get_slot(CLAIM_TOLD_AS_STORY) and len(missing) > 1:
             dispatcher.utter_message(response="utter_claim_details_intro")
             for slot in missing:
-                dispatcher.utter_message(response=f"utter_claim_detail_{slot}")
+                dispatcher.utter_message(response=DETAIL_LINES[slot])
             return []
         dispatcher.utter_message(response=f"utter_ask_{self.slot}")
         return []
