@@ -29,6 +29,11 @@ CLAIM_TYPE = "claim_type"
 # the text checks of tells_a_loss catch most of them, the classifier the rest.
 KEPT_INTENTS = {"claim_status", "expert_visit", "indemnification_info", "send_documents", "request_attestation",
                 "request_quote", "terminate_contract", "modify_coverage"}
+# What the classifier says of a story when it cannot tell it from an answer or small talk:
+# a loss told in such a message is a declaration. Any other request it is sure of is kept.
+OVERRIDDEN_INTENTS = {"inform", "nlu_fallback", "greet", "express_frustration", "out_of_scope", "deny", "affirm",
+                      "correct_claim", "cancel"}
+KEEP_REQUEST_CONFIDENCE = 0.5
 # A story is read from its beginning; a longer message is cut there for the reading.
 MAX_READ_CHARACTERS = 1500
 
@@ -57,12 +62,20 @@ class LossStory(GraphComponent):
             return
         if intent in KEPT_INTENTS or not tells_a_loss(text):
             return
+        if intent not in OVERRIDDEN_INTENTS and confidence_of(message) >= KEEP_REQUEST_CONFIDENCE:
+            # « j'ai eu un accrochage, est-ce que ça va me faire perdre mon bonus ? »: the
+            # classifier is sure of another request, which the loss is only the context of.
+            return
         confidence = (message.get(INTENT) or {}).get("confidence") or 0.0
         declared = {"name": DECLARE_CLAIM, "confidence": max(float(confidence), 0.9)}
         ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != DECLARE_CLAIM]
         message.set(INTENT, declared, add_to_output=True)
         message.set(INTENT_RANKING_KEY, [declared, *ranking], add_to_output=True)
         _add_claim_type(message, text)
+
+
+def confidence_of(message: Message) -> float:
+    return float((message.get(INTENT) or {}).get("confidence") or 0.0)
 
 
 def _add_claim_type(message: Message, text: str) -> None:
