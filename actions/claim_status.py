@@ -30,6 +30,10 @@ PHASE_RESPONSES = {
     "indemnisation": "utter_claim_phase_indemnisation",
     "cloture": "utter_claim_phase_cloture",
 }
+# When more claims fit than are told, the ones being handled come first (an expert
+# coming, money to be paid: the news a customer asking « où en est mon dossier » waits
+# for), then the ones just declared, closed ones last; the most recent first within each.
+PHASES_TOLD_FIRST = ("indemnisation", "expertise", "ouverture", "declaration", "cloture")
 
 
 def claim_values(claim: Claim) -> Dict[str, str]:
@@ -81,10 +85,16 @@ class _ClaimFollowUpAction(Action, ABC):
         # « mon dossier de dégât des eaux »: the claims of that type, when there are some.
         claim_types = set(entity_values(request, "claim_type"))
         claims = [c for c in claims if c["claim_type"] in claim_types] or claims
-        claims = sorted(claims, key=lambda claim: not self.told_first(claim))
+        claims = sorted(claims, key=lambda claim: claim["occurred_on"], reverse=True)
+        claims = sorted(claims, key=lambda claim: (not self.told_first(claim), _phase_rank(claim)))
         for claim in claims[:MAX_CLAIMS_SHOWN]:
             self.answer(dispatcher, claim)
         return []
+
+
+def _phase_rank(claim: Claim) -> int:
+    phase = claim.get("phase")
+    return PHASES_TOLD_FIRST.index(phase) if phase in PHASES_TOLD_FIRST else len(PHASES_TOLD_FIRST)
 
 
 def claim_named(message: Dict[str, Any]) -> Optional[ClaimReference]:

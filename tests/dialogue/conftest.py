@@ -15,6 +15,7 @@ import requests
 
 from connectors.guard import conversation_id
 from tests.actions.helpers import JWT_SECRET
+from tests.bot.helpers import execute
 from tests.connectors.fake_platform import FakePlatformApi
 from tests.processes import free_port, start, stop, wait_until_up
 
@@ -96,6 +97,17 @@ def messaging_platform() -> FakePlatformApi:
     api = FakePlatformApi().start()
     yield api
     api.stop()
+
+
+@pytest.fixture(autouse=True)
+def sms_codes_budget_of_a_new_hour(request):
+    """Every test starts with the SMS-code budgets of a new hour: the services send a
+    customer at most a few codes an hour from unknown devices, and the conversations of
+    one test session, sharing one database, would otherwise spend Marie's budget in
+    minutes (the later tests then read an old code from her phone)."""
+    if "services" in request.fixturenames or "rasa_stack" in request.fixturenames:
+        execute(request.getfixturevalue("services"), "DELETE FROM identification_code_budgets")
+    yield
 
 
 @pytest.fixture(scope="session")
