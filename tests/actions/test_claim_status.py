@@ -3,7 +3,7 @@ import uuid
 
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.claim_status import ActionClaimStatus, ActionExpertVisit, ActionIndemnificationInfo
+from actions.claim_status import MAX_CLAIMS_SHOWN, ActionClaimStatus, ActionExpertVisit, ActionIndemnificationInfo
 from tests.actions.helpers import KARIM, MARIE, SOPHIE, as_identified, entity, identified, make_tracker, responses
 
 
@@ -24,7 +24,7 @@ async def test_without_a_number_every_claim_of_the_customer_is_told(domain, disp
     # Other tests may have filed claims for Karim: compare with what the service holds.
     claims = await client.list_claims(as_identified(KARIM))
     await ActionClaimStatus().run(dispatcher, asking(domain, KARIM), domain)
-    assert [message["claim_number"] for message in dispatcher.messages] == [c["claim_number"] for c in claims]
+    assert sorted(message["claim_number"] for message in dispatcher.messages) == sorted(c["claim_number"] for c in claims)
     [windscreen] = [message for message in dispatcher.messages if message["claim_number"] == "SIN-2026-000415"]
     assert windscreen["response"] == "utter_claim_phase_cloture"
     assert windscreen["amount_paid"].startswith("412,00")
@@ -91,6 +91,22 @@ async def test_the_type_of_loss_named_picks_the_claims_of_that_type(domain, disp
     await ActionClaimStatus().run(dispatcher, tracker, domain)
     assert accident in [message["claim_number"] for message in dispatcher.messages]
     assert {message["claim_type_label"] for message in dispatcher.messages} == {"accident de la route"}
+
+
+async def test_among_more_claims_than_are_told_the_one_being_handled_comes_first(domain, dispatcher, client):
+    # More water damages just declared than the answer tells: the one with an expert
+    # coming is still told, and first; the others follow, the most recent first.
+    for _ in range(MAX_CLAIMS_SHOWN + 1):
+        await file_claim_for_marie(client, "HAB-120034", "degat_des_eaux")
+    tracker = make_tracker(
+        domain, slots=identified(MARIE), text="ou en est mon sinistre degat des eaux",
+        entities=[entity("claim_type", "degat_des_eaux")],
+    )
+    await ActionClaimStatus().run(dispatcher, tracker, domain)
+    told = [message for message in dispatcher.messages if message["response"].startswith("utter_claim_phase_")]
+    assert len(told) == MAX_CLAIMS_SHOWN
+    assert told[0]["claim_number"] == "SIN-2026-000731" and told[0]["response"] == "utter_claim_phase_expertise"
+    assert {message["response"] for message in told[1:]} == {"utter_claim_phase_declaration"}
 
 
 async def test_a_claim_named_by_its_number_alone_is_found_among_the_customer_s_own(domain, dispatcher, client):
