@@ -188,8 +188,11 @@ def read_answer(message: Dict[str, Any], requested: Optional[str], slots: Dict[s
     found: Dict[str, Any] = {}
     # A question or a request in passing (« au fait, c'est quoi ma franchise ? ») answers nothing.
     words = len(text.split())
+    # At a free-text question, words the NLU could not classify (« salle de bains ») are the answer.
+    unclassified_answer = intent == "nlu_fallback" and requested in FREE_TEXT_SLOTS
     not_an_answer = (loss_facts.is_question(text) and words <= MAX_QUESTION_WORDS) or (
-        intent in NOT_AN_ANSWER_INTENTS and (intent != "cancel" or _clear_cancel(text)) and words <= MAX_QUESTION_WORDS)
+        intent in NOT_AN_ANSWER_INTENTS and not unclassified_answer
+        and (intent != "cancel" or _clear_cancel(text)) and words <= MAX_QUESTION_WORDS)
 
     # The type of loss: asked, or corrected (« c'est un vol, pas un accident »).
     named_type = facts.claim_type or _entity(message, "claim_type")
@@ -231,10 +234,11 @@ def read_answer(message: Dict[str, Any], requested: Optional[str], slots: Dict[s
                     found[slot] = new_value
                 break
 
-    # Details given ahead: damage, a third party, witnesses.
+    # Details given ahead: damage, a third party, witnesses; a question in passing gives
+    # none (« quel est votre numéro de téléphone ? » names no stolen phone).
     for slot, value in (("claim_damage", facts.damage), ("claim_third_party", facts.third_party),
                         ("claim_witnesses", facts.witnesses)):
-        if value and slot != requested and (not slots.get(slot) or correction and slot in found):
+        if value and not not_an_answer and slot != requested and (not slots.get(slot) or correction and slot in found):
             found.setdefault(slot, value)
 
     gave_other_facts = any(slot != requested for slot in found) or (

@@ -43,7 +43,7 @@ FLOWS = {
                            [r"DEM-\d{4}-\d{6}", "5 jours"]),
     "a quote": (MARIE, ["je voudrais un devis pour assurer une moto"], ["devis"]),
     # Conversation repair
-    "a procedure cancelled": (MARIE, ["je veux déclarer un sinistre", "laissez tomber, j'arrête"], ["rien n'a été enregistré"]),
+    "a procedure cancelled": (MARIE, ["je veux déclarer un sinistre", "laissez tomber, j'arrête", "oui"], ["rien n'a été enregistré"]),
     "a question inside the declaration, then back to it": (
         MARIE, ["je veux déclarer un sinistre", "quel est votre numéro de téléphone ?"], ["0825 07 11 22", "type de sinistre"],
     ),
