@@ -235,10 +235,12 @@ def read_answer(message: Dict[str, Any], requested: Optional[str], slots: Dict[s
                 break
 
     # Details given ahead: damage, a third party, witnesses; a question in passing gives
-    # none (« quel est votre numéro de téléphone ? » names no stolen phone).
+    # none (« quel est votre numéro de téléphone ? » names no stolen phone), and neither
+    # does the account of what happened, kept whole: each detail is then asked on its own.
+    details_ahead = not not_an_answer and requested != "claim_circumstances"
     for slot, value in (("claim_damage", facts.damage), ("claim_third_party", facts.third_party),
                         ("claim_witnesses", facts.witnesses)):
-        if value and not not_an_answer and slot != requested and (not slots.get(slot) or correction and slot in found):
+        if value and details_ahead and slot != requested and (not slots.get(slot) or correction and slot in found):
             found.setdefault(slot, value)
 
     gave_other_facts = any(slot != requested for slot in found) or (
