@@ -17,7 +17,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import clock
-from actions.common.contracts import Contract, choose_contract, contract_buttons, mentioned_products
+from actions.common.contracts import Contract, choose_contract, contract_buttons, entity_values, mentioned_products
 from actions.common.identity import identified_customer
 from actions.common.labels import CLAIM_TYPE_LABELS, contract_label, date_label
 from actions.common.messages import latest_intent, request_message
@@ -120,10 +120,7 @@ class ClaimReading:
 
 
 def _entity(message: Dict[str, Any], name: str) -> Optional[str]:
-    for entity in message.get("entities") or []:
-        if entity.get("entity") == name and isinstance(entity.get("value"), str):
-            return entity["value"]
-    return None
+    return next(iter(entity_values(message, name)), None)
 
 
 def read_story(message: Dict[str, Any], today: dt.date) -> ClaimReading:

@@ -123,7 +123,10 @@ def choose_contract(contracts: List[Contract], text: str, products: Iterable[str
 
 
 def entity_values(message: Dict[str, Any], entity: str) -> List[str]:
-    return [e["value"] for e in message.get("entities") or [] if e.get("entity") == entity and e.get("value")]
+    """The message's values of `entity`; only text (a value of another type, say from a
+    button payload, is nobody's identifier)."""
+    return [e["value"] for e in message.get("entities") or []
+            if e.get("entity") == entity and isinstance(e.get("value"), str) and e["value"]]
 
 
 def mentioned_products(tracker: Tracker, request_intent: Optional[str] = None) -> List[str]:
