@@ -2,7 +2,7 @@
 
 import logging
 import re
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -20,9 +20,10 @@ from actions.common.contracts import (
 )
 from actions.common.identity import identified_customer
 from actions.common.messages import request_message, request_text
-from actions.common.labels import PRODUCT_LABELS, date_label
-from actions.common.slots import ATTESTATION_CONTRACT
-from actions.services import ServiceRefusal, ServiceUnavailable, services
+from actions.common.refusals import ATTESTATION, refusal_response
+from core.labels import PRODUCT_LABELS, date_label
+from core.service_client import ServiceRefusal, ServiceUnavailable, services
+from core.slots import ATTESTATION_CONTRACT
 
 logger = logging.getLogger(__name__)
 
@@ -79,10 +80,10 @@ class ValidateAttestationForm(FormValidationAction):
             dispatcher.utter_message(response="utter_attestation_contract_not_described")
             return {}
         chosen = match.chosen
-        active = [c for c in contracts if c["status"] == "active"]
+        active = [c for c in contracts if c.status == "active"]
         if chosen is None and not match.described and len(active) == 1:
             chosen = active[0]
-        return {ATTESTATION_CONTRACT: chosen["contract_number"]} if chosen else {}
+        return {ATTESTATION_CONTRACT: chosen.contract_number} if chosen else {}
 
     async def validate_attestation_contract(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -100,7 +101,7 @@ class ValidateAttestationForm(FormValidationAction):
             dispatcher.utter_message(
                 response="utter_contract_ambiguous" if ambiguous else "utter_attestation_contract_unknown")
             return {ATTESTATION_CONTRACT: None}
-        return {ATTESTATION_CONTRACT: match.chosen["contract_number"]}
+        return {ATTESTATION_CONTRACT: match.chosen.contract_number}
 
 
 class ActionAskAttestationContract(Action):
@@ -121,7 +122,7 @@ class ActionAskAttestationContract(Action):
             dispatcher.utter_message(response="utter_ask_attestation_contract_choice",
                                      buttons=contract_buttons(list(match.contracts)))
             return []
-        active = [c for c in contracts if c["status"] == "active"]
+        active = [c for c in contracts if c.status == "active"]
         if not active:
             dispatcher.utter_message(response="utter_no_active_contract")
             return []
@@ -147,6 +148,7 @@ class ActionGenerateAttestation(Action):
         number = tracker.get_slot(ATTESTATION_CONTRACT)
         if customer_id is None or number is None:
             return [SlotSet(ATTESTATION_CONTRACT, None)]
+        contract: Optional[Contract] = None
         try:
             contract = await services().get_contract(customer_id, number)
             attestation = await services().create_attestation(
@@ -156,29 +158,24 @@ class ActionGenerateAttestation(Action):
             dispatcher.utter_message(response="utter_attestation_failed")
             return [SlotSet(ATTESTATION_CONTRACT, None)]
         except ServiceRefusal as refusal:
-            if refusal.code == "contract_terminated":
-                dispatcher.utter_message(
-                    response="utter_attestation_contract_terminated",
-                    contract_number=number,
-                    end_label=date_label(contract.get("end_date")),
-                )
-            elif refusal.code == "validation_error":  # a school certificate of a contract without it
-                dispatcher.utter_message(response="utter_school_attestation_needs_home_contract")
-            else:
-                logger.info("attestation refused: %s", refusal.code)
-                dispatcher.utter_message(response="utter_attestation_contract_unknown")
+            logger.info("attestation refused: %s", refusal.code)
+            dispatcher.utter_message(
+                response=refusal_response(ATTESTATION, refusal.code),
+                contract_number=number,
+                end_label=date_label(contract.end_date if contract else None),
+            )
             return [SlotSet(ATTESTATION_CONTRACT, None)]
-        school = attestation.get("kind") == "scolaire" or attestation_kind(tracker) == "scolaire"
+        school = attestation.kind == "scolaire" or attestation_kind(tracker) == "scolaire"
         dispatcher.utter_message(
             # The school certificate says it is the school certificate.
             response="utter_school_attestation_ready" if school else "utter_attestation_ready",
             contract_number=number,
-            product_label=PRODUCT_LABELS.get(contract["product"], contract["product"]),
-            valid_from_label=date_label(attestation["valid_from"]),
-            valid_to_label=date_label(attestation["valid_to"]),
-            url=attestation["url"],
-            reference=attestation["reference"],
+            product_label=PRODUCT_LABELS.get(contract.product, contract.product),
+            valid_from_label=date_label(attestation.valid_from),
+            valid_to_label=date_label(attestation.valid_to),
+            url=attestation.url,
+            reference=attestation.reference,
         )
-        if contract["product"] == "auto":
+        if contract.product == "auto":
             dispatcher.utter_message(response="utter_memo_vehicule_assure")
         return [SlotSet(ATTESTATION_CONTRACT, None)]

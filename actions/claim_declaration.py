@@ -11,19 +11,29 @@ from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
-from rasa_sdk.forms import REQUESTED_SLOT
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import REQUESTED_SLOT
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import clock
-from actions.common.contracts import Contract, choose_contract, contract_buttons, entity_values, mentioned_products
-from actions.common.identity import identified_customer
-from actions.common.labels import CLAIM_TYPE_LABELS, contract_label, date_label
-from actions.common.messages import latest_intent, request_message
 from actions.claim_documents import attachments_label, file_names, upload_ids
 from actions.claim_outbox import REFUSED, claim_outbox, file_queued_claim, refuse
-from actions.common.slots import (
+from actions.common.contracts import Contract, choose_contract, contract_buttons, entity_values, mentioned_products
+from actions.common.forms import answers_this_turn
+from actions.common.identity import identified_customer
+from actions.common.messages import latest_intent, request_message
+from actions.common.refusals import CLAIM_FILING, refusal_response
+from actions.common.words import response_text
+from actions.notices import offer_claim_notices
+from core import clock
+from core.labels import CLAIM_TYPE_LABELS, NOT_APPLICABLE, contract_label, date_label
+from core.parsing import loss_facts
+from core.parsing.dates import resolve_french_date
+from core.parsing.identifiers import find_contract_number
+from core.parsing.loss_facts import NO_THIRD_PARTY, NO_WITNESS
+from core.service_client import ServiceRefusal, ServiceUnavailable, services
+from core.service_contract import ErrorCode
+from core.slots import (
     CLAIM_ATTACHMENTS,
     CLAIM_CANCEL_PENDING,
     CLAIM_FILING_PENDING,
@@ -31,43 +41,25 @@ from actions.common.slots import (
     CLAIM_IDEMPOTENCY_KEY,
     CLAIM_TOLD_AS_STORY,
 )
-from actions.parsing import loss_facts
-from actions.parsing.dates import resolve_french_date
-from actions.parsing.identifiers import find_contract_number
-from actions.parsing.loss_facts import NO_THIRD_PARTY, NO_WITNESS
-from actions.services import ServiceRefusal, ServiceUnavailable, services
 
 logger = logging.getLogger(__name__)
 
 # The claims service refuses a filing whose files are unknown or on another claim:
 # the claim is then filed without them.
-ATTACHMENT_REFUSALS = {"upload_not_found", "upload_already_linked"}
+ATTACHMENT_REFUSALS = {ErrorCode.upload_not_found, ErrorCode.upload_already_linked}
 # Losses where another person is often involved: ask about a third party and a constat.
 THIRD_PARTY_CLAIM_TYPES = {"accident_auto", "degat_des_eaux", "incendie", "responsabilite_civile"}
 MAX_TEXT_LENGTH = 2000
+# What the declaration holds, reads back and files for « nobody else », « no witness ».
+NO_THIRD_PARTY_WORDS = "utter_claim_no_third_party"
+NO_WITNESS_WORDS = "utter_claim_no_witness"
 _NO_ANSWERS = {"non", "aucun", "aucune", "personne", "pas de témoin", "pas de temoin", "non aucun", "rien"}
 
 
 async def eligible_contracts(customer_id: str, claim_type: str) -> List[Contract]:
     """The customer's active contracts that can cover this type of loss."""
     contracts = await services().list_contracts(customer_id)
-    return [c for c in contracts if c["status"] == "active" and claim_type in c.get("covered_claim_types", [])]
-
-
-def _answers_this_turn(tracker: Tracker) -> bool:
-    """True when the form runs right after the customer spoke, False when it comes back
-    after answering a question in between (that message was read already)."""
-    seen_form = False
-    for event in reversed(tracker.events):
-        kind = event.get("event")
-        if kind == "user":
-            return True
-        if kind == "action":
-            if not seen_form and event.get("name") == "claim_form":
-                seen_form = True
-                continue
-            return event.get("name") in ("action_listen", "action_extract_slots")
-    return True
+    return [c for c in contracts if c.status == "active" and claim_type in c.covered_claim_types]
 
 
 def _said_no(value: str) -> bool:
@@ -304,7 +296,7 @@ class ValidateClaimForm(FormValidationAction):
                 reading = read_story(request_message(tracker, "declare_claim"), clock.today())
                 if reading.told_as_story:
                     events.append(SlotSet(CLAIM_TOLD_AS_STORY, True))
-        elif _answers_this_turn(tracker):
+        elif answers_this_turn(tracker, "claim_form"):
             if tracker.get_slot(CLAIM_CANCEL_PENDING):
                 if latest_intent(tracker) in ("affirm", "cancel"):
                     # Confirmed: the declaration is dropped and the form ends with nothing to read back.
@@ -370,7 +362,7 @@ class ValidateClaimForm(FormValidationAction):
                 dispatcher.utter_message(response="utter_claim_contract_not_eligible")
                 return {"claim_contract": None}
             return {}  # a product mentioned in passing: the contract stays, or is asked
-        return {"claim_contract": chosen["contract_number"]}
+        return {"claim_contract": chosen.contract_number}
 
     async def required_slots(
         self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -395,8 +387,8 @@ class ValidateClaimForm(FormValidationAction):
             return {"claim_type": None}
         chosen = tracker.get_slot("claim_contract")
         if len(contracts) == 1:
-            return {"claim_type": value, "claim_contract": contracts[0]["contract_number"]}
-        if chosen and chosen not in {c["contract_number"] for c in contracts}:
+            return {"claim_type": value, "claim_contract": contracts[0].contract_number}
+        if chosen and chosen not in {c.contract_number for c in contracts}:
             return {"claim_type": value, "claim_contract": None}
         return {"claim_type": value}
 
@@ -416,7 +408,7 @@ class ValidateClaimForm(FormValidationAction):
         if chosen is None:
             dispatcher.utter_message(response="utter_claim_contract_not_eligible")
             return {"claim_contract": None}
-        return {"claim_contract": chosen["contract_number"]}
+        return {"claim_contract": chosen.contract_number}
 
     async def validate_claim_date(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -449,7 +441,7 @@ class ValidateClaimForm(FormValidationAction):
             contract = await services().get_contract(identified_customer(tracker), number)
         except (ServiceUnavailable, ServiceRefusal):
             return None  # checked again by the claims service at filing
-        return dt.date.fromisoformat(contract["start_date"])
+        return contract.start_date
 
     async def validate_claim_place(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
         return self._text_answer("claim_place", value, dispatcher)
@@ -461,13 +453,13 @@ class ValidateClaimForm(FormValidationAction):
         return self._text_answer("claim_damage", value, dispatcher)
 
     async def validate_claim_third_party(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        if isinstance(value, str) and _said_no(value):
-            return {"claim_third_party": NO_THIRD_PARTY}
+        if value == NO_THIRD_PARTY or isinstance(value, str) and _said_no(value):
+            return {"claim_third_party": response_text(domain, NO_THIRD_PARTY_WORDS)}
         return self._text_answer("claim_third_party", value, dispatcher)
 
     async def validate_claim_witnesses(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        if isinstance(value, str) and _said_no(value):
-            return {"claim_witnesses": NO_WITNESS}
+        if value == NO_WITNESS or isinstance(value, str) and _said_no(value):
+            return {"claim_witnesses": response_text(domain, NO_WITNESS_WORDS)}
         return self._text_answer("claim_witnesses", value, dispatcher)
 
     @staticmethod
@@ -514,7 +506,7 @@ class ActionClaimSummary(Action):
             claim_type_label=CLAIM_TYPE_LABELS.get(tracker.get_slot("claim_type"), ""),
             contract_label=described_contract,
             date_label=date_label(tracker.get_slot("claim_date")),
-            third_party_label=tracker.get_slot("claim_third_party") or "sans objet",
+            third_party_label=tracker.get_slot("claim_third_party") or NOT_APPLICABLE,
             attachments_label=attachments_label(tracker.get_slot(CLAIM_ATTACHMENTS)),
         )
         return [SlotSet(CLAIM_CANCEL_PENDING, False)]
@@ -550,14 +542,14 @@ class ActionFileClaim(Action):
             return await self._queue(dispatcher, tracker, customer_id, declaration, key, attachments)
         except ServiceRefusal as refusal:
             logger.info("claim filing refused: %s", refusal.code)
-            dispatcher.utter_message(response="utter_claim_filing_refused", reason=refusal.message)
+            dispatcher.utter_message(response=refusal_response(CLAIM_FILING, refusal.code))
             return [SlotSet(CLAIM_FILING_PENDING, False)]
-        dispatcher.utter_message(response="utter_claim_filed", claim_number=claim["claim_number"])
+        dispatcher.utter_message(response="utter_claim_filed", claim_number=claim.claim_number)
         if attachments:
             response = "utter_claim_attachments_linked" if attached else "utter_claim_attachments_not_linked"
-            dispatcher.utter_message(response=response, claim_number=claim["claim_number"], file_names=file_names(attachments))
+            dispatcher.utter_message(response=response, claim_number=claim.claim_number, file_names=file_names(attachments))
         dispatcher.utter_message(response="utter_claim_next_steps")
-        return claim_reset_events()
+        return claim_reset_events() + await offer_claim_notices(dispatcher, tracker, customer_id)
 
     @staticmethod
     async def _file(customer_id: str, declaration: Dict[str, Any], key: str, attachments: List[Dict[str, Any]]):
@@ -614,7 +606,8 @@ class ActionFileClaim(Action):
             await outbox.mark_told(entry.key)
         if still_queued:
             dispatcher.utter_message(response="utter_claim_filing_still_queued")
-        return [SlotSet(CLAIM_FILING_PENDING, still_queued)]
+            return [SlotSet(CLAIM_FILING_PENDING, True)]
+        return [SlotSet(CLAIM_FILING_PENDING, False)] + await offer_claim_notices(dispatcher, tracker, customer_id)
 
 
 def declaration_of(tracker: Tracker) -> Dict[str, Any]:

@@ -18,11 +18,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common.identity import identified_customer
-from actions.common.labels import CLAIM_TYPE_LABELS, date_label
 from actions.common.messages import latest_intent
-from actions.common.slots import CLAIM_ATTACHMENTS, DOCUMENT_CLAIM, PENDING_DOCUMENTS, PENDING_REQUEST
-from actions.parsing.identifiers import find_claim_reference
-from actions.services import NotFound, ServiceRefusal, ServiceUnavailable, services
+from actions.common.refusals import CLAIM_DOCUMENT, refusal_response
+from core.labels import NO_ATTACHMENTS, claim_label
+from core.parsing.identifiers import find_claim_reference
+from core.service_client import ServiceRefusal, ServiceUnavailable, services
+from core.service_contract import Claim, ErrorCode
+from core.slots import CLAIM_ATTACHMENTS, DOCUMENT_CLAIM, PENDING_DOCUMENTS, PENDING_REQUEST
 
 logger = logging.getLogger(__name__)
 
@@ -79,16 +81,16 @@ def file_names(attachments: Sequence[Attachment]) -> str:
 
 def attachments_label(attachments: Optional[Sequence[Attachment]]) -> str:
     """What the summary says about the files of the declaration."""
-    return file_names(attachments) if attachments else "aucune"
+    return file_names(attachments) if attachments else NO_ATTACHMENTS
 
 
 def upload_ids(attachments: Optional[Sequence[Attachment]]) -> List[str]:
     return [a["upload_id"] for a in attachments or []]
 
 
-async def open_claims(customer_id: str) -> List[Dict[str, Any]]:
+async def open_claims(customer_id: str) -> List[Claim]:
     """The customer's claims that are not closed (the ones files can still help)."""
-    return [c for c in await services().list_claims(customer_id) if c["phase"] != "cloture"]
+    return [c for c in await services().list_claims(customer_id) if c.phase != "cloture"]
 
 
 class ActionAddClaimAttachments(Action):
@@ -146,7 +148,7 @@ class ActionReceiveDocuments(Action):
             dispatcher.utter_message(response="utter_documents_kept_until_identified", file_names=file_names(new or pending))
             return [SlotSet(PENDING_DOCUMENTS, pending)]
         try:
-            numbers = [claim["claim_number"] for claim in await open_claims(customer_id)]
+            numbers = [claim.claim_number for claim in await open_claims(customer_id)]
         except ServiceUnavailable:
             dispatcher.utter_message(response="utter_documents_unavailable")
             return [SlotSet(PENDING_DOCUMENTS, pending)]
@@ -176,12 +178,10 @@ async def attach_documents(
         except ServiceUnavailable:
             dispatcher.utter_message(response="utter_documents_unavailable")
             return [SlotSet(PENDING_DOCUMENTS, [a for a in pending if a not in linked])]
-        except NotFound as refusal:
-            if refusal.code == "claim_not_found":
-                dispatcher.utter_message(response="utter_document_claim_not_open")
-                return [SlotSet(PENDING_DOCUMENTS, None), SlotSet(DOCUMENT_CLAIM, None)]
-            refused.append(attachment)
         except ServiceRefusal as refusal:
+            if refusal.code == ErrorCode.claim_not_found:
+                dispatcher.utter_message(response=refusal_response(CLAIM_DOCUMENT, refusal.code))
+                return [SlotSet(PENDING_DOCUMENTS, None), SlotSet(DOCUMENT_CLAIM, None)]
             logger.info("document not linked: %s", refusal.code)
             refused.append(attachment)
         else:
@@ -189,8 +189,8 @@ async def attach_documents(
     if linked:
         response = "utter_document_attached" if len(linked) == 1 else "utter_documents_attached"
         dispatcher.utter_message(response=response, file_names=file_names(linked), claim_number=claim_number)
-    if refused:
-        dispatcher.utter_message(response="utter_claim_attachments_not_linked", claim_number=claim_number)
+    if refused:  # whatever the service's reason, per file: they are told together
+        dispatcher.utter_message(response=refusal_response(CLAIM_DOCUMENT, None), claim_number=claim_number)
     return [SlotSet(PENDING_DOCUMENTS, None), SlotSet(DOCUMENT_CLAIM, claim_number)]
 
 
@@ -212,7 +212,7 @@ class ValidateDocumentForm(FormValidationAction):
         # claims only; one of another customer is not open for them.
         reference = find_claim_reference(value if isinstance(value, str) else "", alone=True)
         try:
-            numbers = [claim["claim_number"] for claim in await open_claims(identified_customer(tracker))]
+            numbers = [claim.claim_number for claim in await open_claims(identified_customer(tracker))]
         except ServiceUnavailable:
             dispatcher.utter_message(response="utter_documents_unavailable")
             return {DOCUMENT_CLAIM: None, PENDING_DOCUMENTS: None}  # nothing left to ask: the form ends
@@ -236,11 +236,7 @@ class ActionAskDocumentClaim(Action):
         except ServiceUnavailable:
             claims = []
         buttons = [
-            {
-                "title": f"{claim['claim_number']} – {CLAIM_TYPE_LABELS.get(claim['claim_type'], claim['claim_type'])}"
-                f" du {date_label(claim['occurred_on'])}",
-                "payload": '/inform{"claim_number": "%s"}' % claim["claim_number"],
-            }
+            {"title": claim_label(claim), "payload": '/inform{"claim_number": "%s"}' % claim.claim_number}
             for claim in claims
         ]
         dispatcher.utter_message(response="utter_ask_document_claim", file_names=names, buttons=buttons)

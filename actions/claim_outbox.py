@@ -25,24 +25,43 @@ import time
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
-from sqlalchemy import JSON, Boolean, Column, Float, Integer, MetaData, String, Table, Text, inspect, select, text, update
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    inspect,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from actions.services import (
-    CustomerIdentity, IdentityRefused, ServiceRefusal, ServicesClient, ServiceUnavailable, services,
+from core import reply_address
+from core.db import create_missing_tables
+from core.service_client import (
+    CustomerIdentity,
+    IdentityRefused,
+    ServiceRefusal,
+    ServicesClient,
+    ServiceUnavailable,
+    services,
 )
-from bot.db import create_missing_tables
-from bot.settings import ASYNC_DRIVERS
+from core.service_contract import ErrorCode
+from core.settings import ASYNC_DRIVERS, ClaimOutboxSettings, default, read
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_URL = "sqlite:///var/claim_outbox.db"
-DEFAULT_RETRY_SECONDS = 30.0  # first wait; doubled after every failure...
+DEFAULT_RETRY_SECONDS = default("CLAIM_OUTBOX_RETRY_SECONDS")  # first wait; doubled after every failure...
 MAX_RETRY_SECONDS = 3600.0  # ...up to an hour
-DEFAULT_POLL_SECONDS = 5.0
-ATTACHMENT_REFUSALS = {"upload_not_found", "upload_already_linked"}
+ATTACHMENT_REFUSALS = {ErrorCode.upload_not_found, ErrorCode.upload_already_linked}
 
 PENDING, FILED, REFUSED = "pending", "filed", "refused"
 
@@ -65,6 +84,9 @@ pending_claims = Table(
     Column("customer_told", Boolean, nullable=False, default=False),
     # The identity assertion the claim is filed with; emptied once filed or refused.
     Column("identity_assertion", Text),
+    # The customer's « oui » to the claim notices, as the address their channel signed
+    # (actions/notices.py): recorded once the claim is filed, then emptied.
+    Column("notice_consent", Text),
 )
 
 
@@ -80,6 +102,7 @@ class PendingClaim:
     claim_number: Optional[str]
     refusal: Optional[str] = None
     identity_assertion: Optional[str] = None
+    notice_consent: Optional[str] = None
 
     @property
     def customer(self) -> CustomerIdentity:
@@ -95,7 +118,7 @@ class ClaimOutbox:
 
     @classmethod
     def from_environment(cls) -> "ClaimOutbox":
-        return cls(os.environ.get("CLAIM_OUTBOX_URL") or DEFAULT_URL)
+        return cls(read("CLAIM_OUTBOX_URL"))
 
     async def queue(self, key: str, customer: CustomerIdentity, sender_id: str,
                     declaration: Dict[str, Any], attachments: List[str], now: float) -> None:
@@ -124,6 +147,16 @@ class ClaimOutbox:
                                   pending_claims.c.customer_id == customer_id,
                                   pending_claims.c.customer_told.is_(False))
 
+    async def keep_notice_consent(self, sender_id: str, customer_id: str, signed_address: str) -> int:
+        """The customer agreed to the claim notices while their claims wait here: recorded
+        when each is filed. How many took it."""
+        engine = await self._ready()
+        async with engine.begin() as connection:
+            result = await connection.execute(update(pending_claims).where(
+                pending_claims.c.sender_id == sender_id, pending_claims.c.customer_id == customer_id,
+                pending_claims.c.status == PENDING).values(notice_consent=signed_address))
+        return result.rowcount or 0
+
     async def mark_told(self, key: str) -> None:
         await self._update(key, customer_told=True)
 
@@ -132,10 +165,12 @@ class ClaimOutbox:
                                   pending_claims.c.next_attempt_at <= now, limit=limit)
 
     async def mark_filed(self, key: str, claim_number: str) -> None:
-        await self._update(key, status=FILED, claim_number=claim_number, declaration=None, identity_assertion=None)
+        await self._update(key, status=FILED, claim_number=claim_number, declaration=None, identity_assertion=None,
+                           notice_consent=None)
 
     async def mark_refused(self, key: str, code: str) -> None:
-        await self._update(key, status=REFUSED, refusal=code[:100], declaration=None, identity_assertion=None)
+        await self._update(key, status=REFUSED, refusal=code[:100], declaration=None, identity_assertion=None,
+                           notice_consent=None)
 
     async def postpone(self, entry: PendingClaim, now: float, retry_seconds: float) -> None:
         wait = min(retry_seconds * 2 ** entry.attempts, MAX_RETRY_SECONDS)
@@ -158,6 +193,7 @@ class ClaimOutbox:
             declaration=row["declaration"], attachments=list(row["attachments"] or []),
             status=row["status"], attempts=row["attempts"], claim_number=row["claim_number"],
             refusal=row["refusal"], identity_assertion=row["identity_assertion"],
+            notice_consent=row["notice_consent"],
         ) for row in rows]
 
     async def _update(self, key: str, **values: Any) -> None:
@@ -190,6 +226,8 @@ async def _add_identity_assertion_column(engine: AsyncEngine) -> None:
             lambda sync: {column["name"] for column in inspect(sync).get_columns(pending_claims.name)})
         if "identity_assertion" not in columns:
             await connection.execute(text("ALTER TABLE pending_claims ADD COLUMN identity_assertion TEXT"))
+        if "notice_consent" not in columns:  # and before the claim notices
+            await connection.execute(text("ALTER TABLE pending_claims ADD COLUMN notice_consent TEXT"))
 
 
 async def file_queued_claim(entry: PendingClaim, outbox: ClaimOutbox, client: ServicesClient) -> Optional[str]:
@@ -212,9 +250,24 @@ async def file_queued_claim(entry: PendingClaim, outbox: ClaimOutbox, client: Se
         return None
     except IdentityRefused as refusal:
         raise ServiceRefusal(401, refusal.code, "identité du client expirée avant l'enregistrement") from None
-    await outbox.mark_filed(entry.key, claim["claim_number"])
-    logger.info("queued claim filed as %s", claim["claim_number"])
-    return claim["claim_number"]
+    if entry.notice_consent:
+        await record_notice_consent(entry, claim.claim_number, client)
+    await outbox.mark_filed(entry.key, claim.claim_number)
+    logger.info("queued claim filed as %s", claim.claim_number)
+    return claim.claim_number
+
+
+async def record_notice_consent(entry: PendingClaim, claim_number: str, client: ServicesClient) -> None:
+    """The customer's « oui » to the claim notices, given while the claim waited here: recorded
+    now that it is filed (the services take the signed address past its lifetime for the
+    claim just filed). Never keeps the claim from being filed."""
+    channel = reply_address.claimed_channel(entry.notice_consent) or ""
+    try:
+        await client.record_notice_consent(entry.customer, channel, entry.sender_id, entry.notice_consent,
+                                           claim_number=claim_number)
+    except (ServiceUnavailable, ServiceRefusal, IdentityRefused) as error:
+        logger.warning("notice consent of a queued claim not recorded: %s",
+                       getattr(error, "code", type(error).__name__))
 
 
 async def file_due_claims(outbox: ClaimOutbox, client: ServicesClient, now: float,
@@ -298,20 +351,21 @@ async def run_worker(poll_seconds: float, retry_seconds: float, once: bool = Fal
 def main() -> None:
     from dotenv import load_dotenv
 
-    from bot.masking import mask_every_log_handler
+    from core.logs import use_log_format
+    from core.masking import mask_every_log_handler
 
     load_dotenv()
     parser = argparse.ArgumentParser(prog="python -m actions.claim_outbox",
                                      description="File the claims queued while the claims service was down.")
     parser.add_argument("--once", action="store_true", help="one pass, then exit")
     args = parser.parse_args()
+    settings = ClaimOutboxSettings.at_start("actions.claim_outbox")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     mask_every_log_handler()
-    asyncio.run(run_worker(
-        float(os.environ.get("CLAIM_OUTBOX_POLL_SECONDS") or DEFAULT_POLL_SECONDS),
-        float(os.environ.get("CLAIM_OUTBOX_RETRY_SECONDS") or DEFAULT_RETRY_SECONDS),
-        once=args.once,
-    ))
+    use_log_format(settings.log_format, "claim-outbox")  # LOG_FORMAT (core/logs.py)
+    use_claim_outbox(ClaimOutbox(settings.claim_outbox_url))
+    asyncio.run(run_worker(settings.claim_outbox_poll_seconds, settings.claim_outbox_retry_seconds,
+                           once=args.once))
 
 
 if __name__ == "__main__":

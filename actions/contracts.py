@@ -13,19 +13,13 @@ from rasa_sdk.types import DomainDict
 
 from actions.common.contracts import Contract, contracts_described, entity_values
 from actions.common.identity import identified_customer
-from actions.common.labels import PRODUCT_LABELS, contract_label, date_label, euros
 from actions.common.messages import intent_of, last_user_event, latest_intent, request_message
-from actions.common.next_request import serve_first
-from actions.services import ServiceError, ServiceUnavailable, services
+from core.labels import FREQUENCY_LABELS, PAYMENT_METHOD_LABELS, PRODUCT_LABELS, contract_label, date_label, euros
+from core.next_request import serve_first
+from core.service_client import ServiceError, ServiceUnavailable, services
 
 logger = logging.getLogger(__name__)
 
-FREQUENCY_LABELS = {"mensuelle": "par mois", "trimestrielle": "par trimestre", "annuelle": "par an"}
-PAYMENT_METHOD_LABELS = {
-    "prelevement": "par prélèvement",
-    "carte_bancaire": "par carte bancaire",
-    "cheque": "par chèque",
-}
 # The change request each intent files, and the request kinds of the policy service.
 REQUEST_KINDS = {
     "change_payment_method": "payment_method_change",
@@ -102,19 +96,19 @@ class ActionContractInfo(_ContractAnswerAction):
         if not contracts:
             dispatcher.utter_message(response="utter_no_active_contract")
         for contract in contracts:
-            if contract["status"] != "active":
+            if contract.status != "active":
                 dispatcher.utter_message(
                     response="utter_contract_terminated_summary",
-                    contract_number=contract["contract_number"],
-                    end_label=date_label(contract.get("end_date")),
+                    contract_number=contract.contract_number,
+                    end_label=date_label(contract.end_date),
                 )
                 continue
             dispatcher.utter_message(
                 response="utter_contract_summary",
                 contract_label=contract_label(contract),
-                guarantees=", ".join(g["label"] for g in contract["guarantees"]),
-                franchise=euros(contract["franchise_eur"]),
-                next_due_label=date_label(contract["next_due_date"]),
+                guarantees=", ".join(g.label for g in contract.guarantees),
+                franchise=euros(contract.franchise_eur),
+                next_due_label=date_label(contract.next_due_date),
             )
 
 
@@ -123,25 +117,25 @@ class ActionPaymentInfo(_ContractAnswerAction):
         return "action_payment_info"
 
     def answer(self, dispatcher: CollectingDispatcher, contracts: List[Contract]) -> None:
-        active = [c for c in contracts if c["status"] == "active"]
+        active = [c for c in contracts if c.status == "active"]
         if not active:
             for contract in contracts:  # the terminated contract asked about: nothing is due on it
                 dispatcher.utter_message(
                     response="utter_contract_terminated_summary",
-                    contract_number=contract["contract_number"],
-                    end_label=date_label(contract.get("end_date")),
+                    contract_number=contract.contract_number,
+                    end_label=date_label(contract.end_date),
                 )
             if not contracts:
                 dispatcher.utter_message(response="utter_no_active_contract")
         for contract in active:
             dispatcher.utter_message(
                 response="utter_payment_summary",
-                contract_number=contract["contract_number"],
-                product_label=PRODUCT_LABELS.get(contract["product"], contract["product"]),
-                premium=euros(contract["premium_eur"]),
-                frequency_label=FREQUENCY_LABELS.get(contract["premium_frequency"], contract["premium_frequency"]),
-                payment_method_label=PAYMENT_METHOD_LABELS.get(contract["payment_method"], contract["payment_method"]),
-                next_due_label=date_label(contract["next_due_date"]),
+                contract_number=contract.contract_number,
+                product_label=PRODUCT_LABELS.get(contract.product, contract.product),
+                premium=euros(contract.premium_eur),
+                frequency_label=FREQUENCY_LABELS.get(contract.premium_frequency, contract.premium_frequency),
+                payment_method_label=PAYMENT_METHOD_LABELS.get(contract.payment_method, contract.payment_method),
+                next_due_label=date_label(contract.next_due_date),
             )
 
 
@@ -150,14 +144,14 @@ class ActionBonusMalus(_ContractAnswerAction):
         return "action_bonus_malus"
 
     def answer(self, dispatcher: CollectingDispatcher, contracts: List[Contract]) -> None:
-        cars = [c for c in contracts if c["status"] == "active" and c.get("bonus_malus") is not None]
+        cars = [c for c in contracts if c.status == "active" and c.bonus_malus is not None]
         if not cars:
             dispatcher.utter_message(response="utter_bonus_malus_general")
         for contract in cars:
-            coefficient = float(contract["bonus_malus"])
+            coefficient = float(contract.bonus_malus)
             dispatcher.utter_message(
                 response="utter_bonus_malus" if coefficient <= 1 else "utter_bonus_malus_malus",
-                contract_number=contract["contract_number"],
+                contract_number=contract.contract_number,
                 coefficient=f"{coefficient:.2f}".replace(".", ","),
                 percent=f"{abs(round((1 - coefficient) * 100))} %",
             )
@@ -168,15 +162,15 @@ class ActionBeneficiaryClause(_ContractAnswerAction):
         return "action_beneficiary_clause"
 
     def answer(self, dispatcher: CollectingDispatcher, contracts: List[Contract]) -> None:
-        with_clause = [c for c in contracts if c["status"] == "active" and c.get("beneficiary_clause")]
+        with_clause = [c for c in contracts if c.status == "active" and c.beneficiary_clause]
         if not with_clause:
             dispatcher.utter_message(response="utter_beneficiary_clause_general")
             return
         for contract in with_clause:
             dispatcher.utter_message(
                 response="utter_beneficiary_clause",
-                contract_number=contract["contract_number"],
-                clause=contract["beneficiary_clause"],
+                contract_number=contract.contract_number,
+                clause=contract.beneficiary_clause,
             )
         dispatcher.utter_message(response="utter_offer_change_request")
 
@@ -239,7 +233,7 @@ class ValidateChangeRequestForm(FormValidationAction):
 
 class ActionSetAsideChangeRequest(Action):
     """Another request typed in the middle of a change request: the change is left
-    unsent, and the request served at once, as typed (server_extensions/two_requests.py)."""
+    unsent, and the request served at once, as typed (bot/two_requests.py)."""
 
     def name(self) -> Text:
         return "action_set_aside_change_request"
@@ -263,7 +257,7 @@ async def contract_concerned(tracker: Tracker, details: str) -> Optional[str]:
     for text in texts:
         match = contracts_described(contracts, text, ())
         if match.described:
-            return match.chosen["contract_number"] if match.chosen else None
+            return match.chosen.contract_number if match.chosen else None
     return None
 
 
@@ -295,8 +289,8 @@ class ActionFileChangeRequest(Action):
             return forget
         dispatcher.utter_message(
             response="utter_change_request_filed",
-            reference=filed["reference"],
-            expected_by_label=date_label(filed["expected_by"]),
-            delay_days=filed["delay_days"],
+            reference=filed.reference,
+            expected_by_label=date_label(filed.expected_by),
+            delay_days=filed.delay_days,
         )
         return forget

@@ -3,12 +3,12 @@
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common.messages import latest_intent
-from actions.common.slots import IDENTITY_ASSERTION, IDENTITY_SLOTS, NEXT_REQUEST
-from bot.masking import MARKERS
+from core.masking import MARKERS
+from core.slots import session_start_events
 
 
 class ActionSessionStart(Action):
@@ -22,20 +22,6 @@ class ActionSessionStart(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         return session_start_events(tracker.slots)
-
-
-def session_start_events(slots: Dict[Text, Any]) -> List[EventType]:
-    """A new session with the slots carried over (the Rasa server uses it too when the
-    action server cannot start the session itself)."""
-    carried_over = [
-        SlotSet(name, value)
-        for name, value in slots.items()
-        # A request waiting from the last session is not asked for any more.
-        if name not in IDENTITY_SLOTS and name not in ("requested_slot", NEXT_REQUEST) and value is not None
-    ]
-    # Said explicitly: the conversation store then masks the assertion it kept (held slot).
-    dropped = [SlotSet(IDENTITY_ASSERTION, None)] if slots.get(IDENTITY_ASSERTION) is not None else []
-    return [SessionStarted(), *carried_over, *dropped, ActionExecuted("action_listen")]
 
 
 class ActionRepeatLastAnswer(Action):

@@ -14,8 +14,9 @@ from actions.common.identity import (
     message_auth_token,
     token_claims,
 )
-from actions.common.slots import AUTHENTICATED_CUSTOMER_ID, SESSION_CUSTOMER_UNKNOWN, SESSION_TOKEN_REFUSED
-from actions.services import NotFound, ServiceRefusal, ServiceUnavailable, services
+from core.service_client import NotFound, ServiceRefusal, ServiceUnavailable, services
+from core.service_contract import ErrorCode
+from core.slots import AUTHENTICATED_CUSTOMER_ID, SESSION_CUSTOMER_UNKNOWN, SESSION_TOKEN_REFUSED
 
 # An assertion this close to its expiry is renewed with the next token that comes.
 RENEW_BEFORE_SECONDS = 300
@@ -57,10 +58,10 @@ class ActionIdentifyFromToken(Action):
         refused = unknown = False
         try:
             if not isinstance(token, str):
-                raise ServiceRefusal(400, "session_token_invalid", "")
+                raise ServiceRefusal(400, ErrorCode.session_token_invalid, "")
             verified = await services().check_session_token(
                 token, tracker.sender_id, tracker.get_latest_input_channel() or "inconnu")
-            customer_id, assertion = verified["customer_id"], verified["identity_assertion"]
+            customer_id, assertion = verified.customer_id, verified.identity_assertion
         except ServiceUnavailable:
             return []  # what is proven stays so; the token is checked with the next message
         except NotFound:

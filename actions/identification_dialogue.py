@@ -20,11 +20,24 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT
 from rasa_sdk.types import DomainDict
 
-from actions.common import clock
 from actions.common.identity import identified_customer, identity_events, message_channel_phone
 from actions.common.messages import last_user_event, latest_intent
-from actions.common.next_request import serve_first
-from actions.common.slots import (
+from actions.common.refusals import (
+    CHANNEL_ASSERTION_REFUSALS,
+    CODE_CHECK,
+    IDENTIFICATION_LOCKED,
+    IDENTIFICATION_UNAVAILABLE,
+    IDENTITY_CHECK,
+    PHONE_IDENTITY_CHECK,
+    refusal_response,
+)
+from core import clock
+from core.next_request import serve_first
+from core.parsing.dates import resolve_french_date
+from core.parsing.identifiers import find_customer_id
+from core.service_client import ServiceRefusal, ServiceUnavailable, services
+from core.service_contract import ErrorCode, IdentityVerified
+from core.slots import (
     IDENTIFICATION_BIRTH_DATE,
     IDENTIFICATION_BY_CUSTOMER_ID,
     IDENTIFICATION_CODE,
@@ -32,9 +45,6 @@ from actions.common.slots import (
     IDENTIFICATION_SLOTS,
     PENDING_REQUEST,
 )
-from actions.parsing.dates import resolve_french_date
-from actions.parsing.identifiers import find_customer_id
-from actions.services import ServiceRefusal, ServiceUnavailable, services
 
 # Stored instead of the birth date and the code: they are checked, not kept.
 CHECKED = "vérifié"
@@ -42,10 +52,9 @@ logger = logging.getLogger(__name__)
 
 # Input channel of the telephone line: the caller's number and the birth date suffice.
 TELEPHONE_CHANNEL = "ivr"
-# Its caller's number signed by the line (reserved metadata, bot/channel_assertion.py), and
+# Its caller's number signed by the line (reserved metadata, core/channel_assertion.py), and
 # the policy service's refusals of it.
 CHANNEL_PHONE_ASSERTION = "channel_phone_assertion"
-CHANNEL_ASSERTION_REFUSALS = frozenset({"channel_assertion_required", "channel_assertion_invalid"})
 # The longest source the policy service takes; a longer one is passed as its hash.
 MAX_SOURCE_LENGTH = 255
 
@@ -63,6 +72,11 @@ RESUMED_ACTIONS = {
     "change_payment_method": "action_start_change_request",
     "modify_coverage": "action_start_change_request",
     "update_personal_info": "action_start_change_request",
+    # C (issue 18): simulations on the customer's contracts, and alerts.
+    "simulate_contract_change": "action_simulate_contract_change",
+    "set_alert": "action_set_alert",
+    "list_alerts": "action_list_alerts",
+    "cancel_alert": "action_cancel_alert",
     # Files sent before identification: kept in pending_documents, attached now.
     "attach_document": "action_receive_documents",
 }
@@ -74,7 +88,7 @@ SERVED_AGAIN = frozenset(RESUMED_ACTIONS) - {"attach_document"}
 def _stop_identification(dispatcher: CollectingDispatcher, response: Text, **values: Any) -> Dict[Text, Any]:
     """Ends the form without identification (locked, or the service is down)."""
     dispatcher.utter_message(response=response, **values)
-    return {**{slot: None for slot in IDENTIFICATION_SLOTS}, "requested_slot": None}
+    return {**dict.fromkeys(IDENTIFICATION_SLOTS), "requested_slot": None}
 
 
 class ValidateIdentificationForm(FormValidationAction):
@@ -128,12 +142,10 @@ class ValidateIdentificationForm(FormValidationAction):
         except ServiceUnavailable:
             return _stop_identification(dispatcher, "utter_identification_unavailable")
         except ServiceRefusal as refusal:
-            if refusal.code == "identification_locked":
-                return _stop_identification(dispatcher, "utter_identification_locked")
-            return _stop_identification(dispatcher, "utter_identification_unavailable")
+            return _stop_identification(dispatcher, refusal_response(IDENTITY_CHECK, refusal.code))
         # The same answer whether the customer exists and the date is right or not.
         dispatcher.utter_message(response="utter_identification_code_sent")
-        return {IDENTIFICATION_BIRTH_DATE: CHECKED, "identification_check_id": check["check_id"]}
+        return {IDENTIFICATION_BIRTH_DATE: CHECKED, "identification_check_id": check.check_id}
 
     @staticmethod
     async def _check_phone(
@@ -149,27 +161,26 @@ class ValidateIdentificationForm(FormValidationAction):
         except ServiceUnavailable:
             return _stop_identification(dispatcher, "utter_identification_unavailable")
         except ServiceRefusal as refusal:
-            if refusal.code == "identification_locked":
-                return _stop_identification(dispatcher, "utter_identification_locked")
+            response = refusal_response(PHONE_IDENTITY_CHECK, refusal.code)
             if refusal.code in CHANNEL_ASSERTION_REFUSALS:
                 # Not the caller's answer: the line's signature is missing or refused (its secret
-                # is not the policy service's). No retry helps the caller.
+                # is not the policy service's).
                 logger.warning("the policy service refused the telephone line's signed number: %s", refusal.code)
-                return _stop_identification(dispatcher, "utter_identification_unavailable")
-            if refusal.code == "identity_ambiguous":
-                dispatcher.utter_message(response="utter_identification_phone_ambiguous")
+            if response in (IDENTIFICATION_LOCKED, IDENTIFICATION_UNAVAILABLE):
+                return _stop_identification(dispatcher, response)
+            dispatcher.utter_message(response=response)
+            if refusal.code == ErrorCode.identity_ambiguous:  # the customer id tells them apart
                 return {IDENTIFICATION_BY_CUSTOMER_ID: True, IDENTIFICATION_BIRTH_DATE: None}
             # Telephone line: an unknown number is answered like a wrong birth date.
-            dispatcher.utter_message(response="utter_identification_phone_mismatch")
             return {IDENTIFICATION_BIRTH_DATE: None}
-        if "customer_id" in check:  # telephone line: identified without a code
+        if isinstance(check, IdentityVerified):  # telephone line: identified without a code
             dispatcher.utter_message(response="utter_identification_done")
             identity = {event["name"]: event["value"]
-                        for event in identity_events(tracker, check["customer_id"], check["identity_assertion"])}
+                        for event in identity_events(tracker, check.customer_id, check.identity_assertion)}
             return {**identity, IDENTIFICATION_BIRTH_DATE: CHECKED}
         # The channel's own number, masked: the same answer whether anything matched or not.
-        dispatcher.utter_message(response="utter_identification_code_sent_to_phone", sent_to=check["sent_to"])
-        return {IDENTIFICATION_BIRTH_DATE: CHECKED, "identification_check_id": check["check_id"]}
+        dispatcher.utter_message(response="utter_identification_code_sent_to_phone", sent_to=check.sent_to)
+        return {IDENTIFICATION_BIRTH_DATE: CHECKED, "identification_check_id": check.check_id}
 
     async def validate_identification_code(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -187,7 +198,7 @@ class ValidateIdentificationForm(FormValidationAction):
             return self._refused_code(refusal, dispatcher)
         dispatcher.utter_message(response="utter_identification_done")
         identity = {event["name"]: event["value"]
-                    for event in identity_events(tracker, verified["customer_id"], verified["identity_assertion"])}
+                    for event in identity_events(tracker, verified.customer_id, verified.identity_assertion)}
         return {**identity, "identification_code": CHECKED}
 
     async def _answer_again(
@@ -208,13 +219,13 @@ class ValidateIdentificationForm(FormValidationAction):
 
     @staticmethod
     def _refused_code(refusal: ServiceRefusal, dispatcher: CollectingDispatcher) -> Dict[Text, Any]:
-        if refusal.code == "identification_locked":
-            return _stop_identification(dispatcher, "utter_identification_locked")
-        if refusal.code == "wrong_code":
-            dispatcher.utter_message(response="utter_identification_wrong_code")
+        response = refusal_response(CODE_CHECK, refusal.code)
+        if response == IDENTIFICATION_LOCKED:
+            return _stop_identification(dispatcher, response)
+        dispatcher.utter_message(response=response)
+        if refusal.code == ErrorCode.wrong_code:
             return {"identification_code": None}
         # Expired or replaced: a new code needs the birth date again.
-        dispatcher.utter_message(response="utter_identification_code_expired")
         return {"identification_code": None, "identification_birth_date": None, "identification_check_id": None}
 
 
@@ -269,7 +280,7 @@ class ActionResumeRequest(Action):
             return events
         asked = last_user_event(tracker, {request})
         if request in SERVED_AGAIN and asked is not None:
-            # Served again as the customer asked it (server_extensions/two_requests.py): the
+            # Served again as the customer asked it (bot/two_requests.py): the
             # rules of an identified customer's request apply, each with its end, where an
             # action run here as a follow-up left the dialogue with no next step (a fallback,
             # which undid the identification with the customer's answer).

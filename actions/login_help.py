@@ -2,7 +2,7 @@
 
 import logging
 from abc import ABC, abstractmethod
-from typing import Awaitable, Callable, Dict, List, Text
+from typing import Awaitable, Callable, List, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
@@ -10,7 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common.identity import identified_customer
-from actions.services import ServiceError, ServicesClient, services
+from core.service_client import ServiceError, ServicesClient, services
+from core.service_contract import SentTo
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +27,7 @@ class _SendEmailAction(Action, ABC):
         ...
 
     @abstractmethod
-    def send(self, client: ServicesClient) -> Callable[[str], Awaitable[Dict]]:
+    def send(self, client: ServicesClient) -> Callable[[str], Awaitable[SentTo]]:
         """The client's call that sends this e-mail."""
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
@@ -40,7 +41,7 @@ class _SendEmailAction(Action, ABC):
             logger.warning("%s failed: %s", self.name(), type(error).__name__)
             dispatcher.utter_message(response="utter_login_action_failed")
             return []
-        dispatcher.utter_message(response=self.sent_response, sent_to=sent["sent_to"])
+        dispatcher.utter_message(response=self.sent_response, sent_to=sent.sent_to)
         return []
 
 
@@ -50,7 +51,7 @@ class ActionSendPasswordReset(_SendEmailAction):
     def name(self) -> Text:
         return "action_send_password_reset"
 
-    def send(self, client: ServicesClient) -> Callable[[str], Awaitable[Dict]]:
+    def send(self, client: ServicesClient) -> Callable[[str], Awaitable[SentTo]]:
         return client.send_password_reset
 
 
@@ -60,5 +61,5 @@ class ActionSendIdentifierReminder(_SendEmailAction):
     def name(self) -> Text:
         return "action_send_identifier_reminder"
 
-    def send(self, client: ServicesClient) -> Callable[[str], Awaitable[Dict]]:
+    def send(self, client: ServicesClient) -> Callable[[str], Awaitable[SentTo]]:
         return client.send_identifier_reminder

@@ -14,7 +14,6 @@ import argparse
 import hmac
 import json
 import logging
-import os
 import sys
 import zlib
 from typing import Any, Dict, Optional
@@ -23,17 +22,22 @@ from rasa_sdk import utils
 from rasa_sdk.constants import APPLICATION_ROOT_LOGGER_NAME
 from rasa_sdk.endpoint import create_app, create_argument_parser, create_ssl_context
 from sanic import Sanic
-from sanic.response import HTTPResponse, json as json_response
+from sanic.response import HTTPResponse
+from sanic.response import json as json_response
 
 from actions.common.identity import identity_refused_answer
-from actions.common.office_hours import office_hours
-from actions.services import IdentityRefused
+from actions.operations import install_operations
+from core.logs import use_log_format
+from core.office_hours import office_hours
+from core.service_client import IdentityRefused
+from core.settings import ActionServerSettings
 
 logger = logging.getLogger(__name__)
 
 TOKEN_VARIABLE = "ACTION_SERVER_TOKEN"
 DEFAULT_HOST = "127.0.0.1"
-OPEN_PATHS = frozenset({"/health"})
+# /metrics and /ready: nothing personal, scraped and probed inside the cluster (actions/operations.py).
+OPEN_PATHS = frozenset({"/health", "/metrics", "/ready"})
 
 
 def is_rasa_server(authorization: Optional[str], token: str) -> bool:
@@ -63,6 +67,7 @@ def create_action_server(actions_package: str, token: str) -> Sanic:
     office_hours()  # an OFFICE_HOURS that does not read stops the start (ValueError)
     # No browser ever calls the action server: no CORS.
     app = create_app(actions_package, cors_origins=None)
+    install_operations(app)  # request ids, action timings, /metrics, /ready (before the token check)
 
     @app.middleware("request")
     async def only_the_rasa_server(request: Any) -> Optional[HTTPResponse]:
@@ -89,13 +94,15 @@ def main(argv: Optional[list] = None) -> None:
     parser.add_argument("--host", default=DEFAULT_HOST,
                         help=f"address to listen on (default {DEFAULT_HOST}; 0.0.0.0: every address)")
     args: argparse.Namespace = parser.parse_args(argv)
-    logging.getLogger("matplotlib").setLevel(logging.WARN)
+    settings = ActionServerSettings.at_start("actions.server")
+    logging.getLogger("matplotlib").setLevel(logging.WARNING)
     utils.configure_colored_logging(args.loglevel)
     utils.configure_file_logging(logging.getLogger(APPLICATION_ROOT_LOGGER_NAME), args.log_file,
                                  args.loglevel, args.logging_config_file)
     utils.update_sanic_log_level()
+    use_log_format(settings.log_format, "actions")  # LOG_FORMAT (core/logs.py)
     try:
-        app = create_action_server(args.actions or "actions", os.environ.get(TOKEN_VARIABLE, "").strip())
+        app = create_action_server(args.actions or "actions", settings.action_server_token)
     except ValueError as error:
         print(f"actions.server: {error}", file=sys.stderr)
         raise SystemExit(2) from None

@@ -22,7 +22,7 @@ from dotenv import load_dotenv
 from bench.load import measure_parse, run_level, warm_up
 from bench.measures import MemorySampler, full_training_seconds, model_load_seconds
 from bench.report import STOCK, TARGETS, plot, print_report, summarize, verdicts, write_json
-from bench.stack import ROOT, Stack, start_default, start_production
+from harness.stack import ROOT, Stack, start_default, start_production
 
 
 def arguments(argv: Optional[List[str]] = None) -> argparse.Namespace:

@@ -3,8 +3,8 @@ each a list of turns with what the answer must say. An answer that misses it cou
 as an error, as a failed request does: under load, a wrong answer is a failure.
 """
 import re
-from dataclasses import dataclass, field
-from typing import Callable, List, Optional, Pattern, Tuple
+from dataclasses import dataclass
+from typing import List, Optional, Pattern, Tuple
 
 MARIE = "10000001"
 CLAIM_NUMBER = re.compile(r"SIN-\d{4}-\d{6}")

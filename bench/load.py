@@ -12,7 +12,7 @@ from typing import Dict, List, Optional, Sequence
 import aiohttp
 
 from bench.conversations import CONVERSATIONS, Conversation, parse_texts
-from connectors.espace_client import issue_session_token
+from devtools.espace_client import issue_session_token
 
 REQUEST_TIMEOUT_SECONDS = 30
 MAX_ERROR_SAMPLES = 10

@@ -15,12 +15,13 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 
-# As the Rasa server loads it (server_extensions/rasa_server.py): for prediction only.
+# As the Rasa server loads it (bot/rasa_server.py: its version check and runtime patches,
+# among them the loader for prediction only).
 LOAD_MODEL = """
 import json, sys, time
 from rasa.core.agent import Agent
-from server_extensions.model_loading import load_models_for_inference
-load_models_for_inference()
+from bot.startup import install_runtime_patches
+install_runtime_patches()
 started = time.perf_counter()
 agent = Agent.load(sys.argv[1])
 assert agent.is_ready()
@@ -75,7 +76,7 @@ class MemorySampler:
     def __init__(self, processes: Dict[str, int], every_seconds: float = 0.5) -> None:
         self.processes = processes
         self.every_seconds = every_seconds
-        self.peak: Dict[str, int] = {name: 0 for name in processes}
+        self.peak: Dict[str, int] = dict.fromkeys(processes, 0)
         self._stop = threading.Event()
         self._thread: Optional[threading.Thread] = None
 

@@ -6,8 +6,8 @@ A connector that receives a file calls `receive_file(data, content_type, filenam
   content) and the connector hands Rasa the message `attach_document_message(...)`:
   text `/attach_document`, metadata `{"attachments": [attachment]}`; the dialogue
   then adds it to the claim being declared or to the claim the customer picks;
-- refused, the connector sends the French `refusal` back to the customer and hands
-  Rasa nothing, so that the conversation is untouched, and nothing is stored: a file
+- refused, the connector tells the customer the `refusal` (a connectors.pipeline.Refusal:
+  its words are a domain response, `pipeline.words(agent, refusal)`) and hands Rasa nothing, so that the conversation is untouched, and nothing is stored: a file
   empty, too large, not a photo or a PDF, the service down; a file from a customer
   not identified outside a claim declaration (`not_taken_because`); a file beyond what a
   conversation or an address may send (connectors.upload_limits).
@@ -18,20 +18,33 @@ what clients send (connectors.guard.RESERVED_METADATA_KEYS), and typed
 """
 
 import logging
-import os
 from dataclasses import dataclass
 from typing import Any, Dict, Optional, Sequence
 
-from actions.common.slots import CUSTOMER_IDENTIFIED, PENDING_REQUEST
-from actions.services import ServiceRefusal, ServiceUnavailable, ServicesClient, services
-from bot.settings import DEFAULT_UPLOAD_MAX_BYTES
+from connectors.pipeline import Refusal
 from connectors.upload_limits import upload_allowances, wait_label
+from core.service_client import ServiceRefusal, ServicesClient, ServiceUnavailable, services
+from core.service_contract import ErrorCode
+from core.settings import read
+from core.slots import CUSTOMER_IDENTIFIED, PENDING_REQUEST
 
 logger = logging.getLogger(__name__)
 
 ATTACH_DOCUMENT_TEXT = "/attach_document"
 ATTACHMENTS_KEY = "attachments"
-SECURE_MESSAGING = "votre espace client (rubrique « Mes sinistres »)"
+NOT_TAKEN = "not_taken"
+TOO_MANY_FILES = "too_many_files"
+# Why a file is refused (the claims service's ErrorCode, or ours) → the channel pipeline's
+# refusal telling it (connectors.pipeline.REFUSAL_RESPONSES); any other code, the service
+# down among them, is told as files_unavailable. Never the service's own message.
+FILE_REFUSALS = {
+    ErrorCode.empty: "file_empty",
+    ErrorCode.too_large: "file_too_large",
+    ErrorCode.payload_too_large: "file_too_large",
+    ErrorCode.unsupported_type: "file_unsupported_type",
+    NOT_TAKEN: "file_not_taken",
+    TOO_MANY_FILES: "too_many_files",
+}
 # The claim declaration's form, and the request a customer not yet identified made
 # (identification first, then the form).
 CLAIM_FORM = "claim_form"
@@ -44,47 +57,16 @@ Attachment = Dict[str, Any]
 def upload_max_bytes() -> int:
     """The claims service's cap (UPLOAD_MAX_BYTES), checked here first so that an
     oversized file is not sent at all."""
-    try:
-        return int(os.environ.get("UPLOAD_MAX_BYTES", "")) or DEFAULT_UPLOAD_MAX_BYTES
-    except ValueError:
-        return DEFAULT_UPLOAD_MAX_BYTES
+    return read("UPLOAD_MAX_BYTES")
 
 
-def refusal_text(code: str, max_bytes: Optional[int] = None) -> str:
-    """What the customer is told when a file is refused (code of the claims service)."""
-    if code == "empty":
-        return "Ce fichier est vide : pouvez-vous l'envoyer à nouveau ?"
-    if code == "too_large":
-        megabytes = round((max_bytes or upload_max_bytes()) / (1024 * 1024))
-        return (
-            f"Ce fichier dépasse {megabytes} Mo : envoyez une photo moins lourde, "
-            f"ou déposez-le dans {SECURE_MESSAGING}."
-        )
-    if code == "unsupported_type":
-        return (
-            "Je ne peux recevoir que des photos (JPEG, PNG, WebP, HEIC) ou des documents PDF : "
-            "ce fichier n'a pas été enregistré."
-        )
-    if code == "not_taken":
-        return (
-            "Je reçois vos photos et documents pendant une déclaration de sinistre, ou une fois "
-            "votre identité vérifiée : dites par exemple « je veux déclarer un sinistre » ou "
-            "« où en est mon dossier », puis envoyez à nouveau votre fichier. "
-            f"Vous pouvez aussi le déposer dans {SECURE_MESSAGING}. Ce fichier n'a pas été enregistré."
-        )
-    return (
-        "Je ne peux pas recevoir de fichier pour le moment. Réessayez dans quelques minutes, "
-        f"ou déposez-le dans {SECURE_MESSAGING}."
-    )
-
-
-def too_many_files_text(wait_seconds: float) -> str:
-    """What the customer is told when a file goes beyond what they may send."""
-    return (
-        "Vous m'avez envoyé beaucoup de fichiers : je ne peux pas en recevoir davantage pour le "
-        f"moment. Réessayez dans {wait_label(wait_seconds)}, ou déposez-le dans {SECURE_MESSAGING}. "
-        "Ce fichier n'a pas été enregistré."
-    )
+def file_refusal(code: str, max_bytes: Optional[int] = None, wait_seconds: Optional[float] = None) -> Refusal:
+    """The refusal telling why a file is refused, with its figures: the size limit in Mo
+    (UPLOAD_MAX_BYTES unless the service said its own), the wait before more files."""
+    values: Dict[str, Any] = {"max_megabytes": round((max_bytes or upload_max_bytes()) / (1024 * 1024))}
+    if wait_seconds is not None:
+        values["wait"] = wait_label(wait_seconds)
+    return Refusal(FILE_REFUSALS.get(code, "files_unavailable"), values=values)
 
 
 @dataclass(frozen=True)
@@ -129,24 +111,24 @@ async def not_taken_because(sender: FileSender, client: ServicesClient) -> Optio
     if conversation_takes_files(sender.tracker):
         return None
     if not sender.auth_token:
-        return "not_taken"
+        return NOT_TAKEN
     try:
         await client.check_session_token(sender.auth_token, sender.conversation_id, sender.channel)
     except ServiceUnavailable:
-        return "service_unavailable"
+        return ErrorCode.service_unavailable
     except ServiceRefusal:  # forged, expired, or a customer the insurer does not know
-        return "not_taken"
+        return NOT_TAKEN
     return None
 
 
 @dataclass(frozen=True)
 class ReceivedFile:
-    """Either the attachment to hand Rasa, or the refusal to send back (with its code:
-    empty, too_large, unsupported_type, service_unavailable, not_taken, too_many_files;
-    `retry_after`, the seconds to wait, for too_many_files)."""
+    """Either the attachment to hand Rasa, or the refusal to tell (with its code: empty,
+    too_large, unsupported_type, service_unavailable, not_taken, too_many_files, or another
+    ErrorCode of the claims service; `retry_after`, the seconds to wait, for too_many_files)."""
 
     attachment: Optional[Attachment] = None
-    refusal: Optional[str] = None
+    refusal: Optional[Refusal] = None
     code: Optional[str] = None
     retry_after: Optional[float] = None
 
@@ -156,7 +138,7 @@ class ReceivedFile:
 
 
 def _refused(code: str, max_bytes: Optional[int] = None) -> ReceivedFile:
-    return ReceivedFile(refusal=refusal_text(code, max_bytes), code=code)
+    return ReceivedFile(refusal=file_refusal(code, max_bytes), code=code)
 
 
 async def receive_file(
@@ -175,9 +157,9 @@ async def receive_file(
     """
     max_bytes = upload_max_bytes()
     if not data:
-        return _refused("empty")
+        return _refused(ErrorCode.empty)
     if len(data) > max_bytes:
-        return _refused("too_large", max_bytes)
+        return _refused(ErrorCode.too_large, max_bytes)
     client = client or services()
     why_not = await not_taken_because(sender, client)
     if why_not is not None:
@@ -187,16 +169,17 @@ async def receive_file(
     wait = await allowances.take(sender.conversation_id, sender.address, len(data))
     if wait is not None:
         logger.info("file refused: beyond the files a conversation or an address may send")
-        return ReceivedFile(refusal=too_many_files_text(wait), code="too_many_files", retry_after=wait)
+        return ReceivedFile(refusal=file_refusal(TOO_MANY_FILES, max_bytes, wait), code=TOO_MANY_FILES,
+                            retry_after=wait)
     try:
         stored = await client.upload_document(filename or "", content_type or "", data)
     except ServiceRefusal as refusal:
         logger.info("file refused by the claims service: %s", refusal.code)
-        return ReceivedFile(refusal=refusal_text(refusal.code, refusal.details.get("max_bytes")), code=refusal.code)
+        return _refused(refusal.code, refusal.details.get("max_bytes"))
     except ServiceUnavailable:
         await allowances.give_back(sender.conversation_id, sender.address, len(data))
-        return _refused("service_unavailable")
-    attachment = {key: stored[key] for key in ("upload_id", "filename", "content_type", "size")}
+        return _refused(ErrorCode.service_unavailable)
+    attachment = {key: getattr(stored, key) for key in ("upload_id", "filename", "content_type", "size")}
     return ReceivedFile(attachment=attachment)
 
 

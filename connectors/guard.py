@@ -1,4 +1,5 @@
-"""What every channel checks before a message reaches the NLU.
+"""The checks a message goes through before it reaches the NLU, each a pure function
+(connectors.pipeline runs them for every channel).
 
 - A bounded, non-empty text: an oversized message is refused politely and never
   processed (the NLU's cost grows with its length).
@@ -17,24 +18,13 @@
 
 import json
 import math
-import os
 import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, Optional, Set, Tuple
 
-MAX_MESSAGE_LENGTH = 2000
+from core.settings import default, read
 
-REFUSALS = {
-    "empty": "Votre message est vide : écrivez-moi votre question en quelques mots.",
-    "too_long": (
-        f"Votre message est trop long ({MAX_MESSAGE_LENGTH} caractères au plus) : "
-        "pouvez-vous le résumer en quelques phrases ?"
-    ),
-    "metadata": (
-        "Je ne peux pas lire ce message : les informations techniques envoyées avec lui "
-        "sont invalides ou trop volumineuses. Rechargez la page, puis écrivez-moi à nouveau."
-    ),
-}
+MAX_MESSAGE_LENGTH = 2000
 
 # Where a message comes from, set by the channel with every message (never by the client),
 # for the actions to count attempts per source as well as per conversation:
@@ -48,9 +38,11 @@ HIDDEN_CALLER = "hidden"
 
 # Metadata only the channels themselves set: the files they stored (`attachments`), the
 # caller's number on the phone line (`channel_phone`) and its signature
-# (`channel_phone_assertion`, bot/channel_assertion.py), the message's source
-# (`client_source`). Sent by a client, they are dropped.
-RESERVED_METADATA_KEYS = frozenset({"attachments", "channel_phone", "channel_phone_assertion", CLIENT_SOURCE})
+# (`channel_phone_assertion`, core/channel_assertion.py), the message's source
+# (`client_source`), the address notices may be sent to, signed (`channel_reply_address`,
+# core/reply_address.py). Sent by a client, they are dropped.
+RESERVED_METADATA_KEYS = frozenset({"attachments", "channel_phone", "channel_phone_assertion",
+                                    "channel_reply_address", CLIENT_SOURCE})
 
 # What a client's metadata may be: an espace-client session token (`auth_token`, at most
 # 4 KB) and little else. Serialized JSON (UTF-8) and nesting (the object itself is level 1).
@@ -64,7 +56,7 @@ MAX_BODY_DEPTH = 32
 CHANNELS = ("rest", "widget", "ivr", "whatsapp", "telegram", "messenger")
 
 # The site make run serves the widget on, when WIDGET_ALLOWED_ORIGINS is not set.
-DEFAULT_ALLOWED_ORIGINS = ("http://localhost:8080",)
+DEFAULT_ALLOWED_ORIGINS = (default("WIDGET_ALLOWED_ORIGINS"),)
 # A site's origin: scheme, host name and port. Nothing Rasa's CORS extension would read as a
 # regular expression (it does so for values with `]`, `?`, `*` or `\`): origins match whole.
 _ORIGIN = re.compile(r"https?://[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*(?::[0-9]{1,5})?")
@@ -80,7 +72,8 @@ class Screened:
 
 
 def screen_text(raw: Any) -> Screened:
-    """The text to process, or the reason to refuse it (a key of REFUSALS)."""
+    """The text to process, or the reason to refuse it ("empty", "too_long": refusal codes of
+    connectors.pipeline)."""
     if not isinstance(raw, str):
         return Screened(None, "empty")
     text = _UNPRINTABLE.sub("", raw).strip()
@@ -265,7 +258,7 @@ def allowed_origins(setting: Optional[str] = None) -> Tuple[str, ...]:
     (`https://www.example.fr`, scheme, host and port only). "*" is refused: any page on
     the web could then talk to the assistant in its visitors' name."""
     if setting is None:
-        setting = os.environ.get("WIDGET_ALLOWED_ORIGINS", "")
+        setting = read("WIDGET_ALLOWED_ORIGINS")
     origins = []
     for origin in re.split(r"[\s,]+", setting.strip()):
         if not origin:

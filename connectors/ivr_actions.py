@@ -1,11 +1,13 @@
 """The assistant's messages turned into the ordered actions the voice gateway performs.
 
 - every text is a `say` (plain text and SSML, written for the ear: connectors.speech);
-- buttons become a keypad menu: « Tapez 1 pour …, 2 pour … », and their titles are
-  speech hints;
-- a custom payload `{"ivr": "transfer", ...}` (the hand-off on the phone) becomes a
-  `transfer` to the advisers' line with the context of the call, `{"ivr": "hangup"}` a
-  `hangup`; either ends the reply, what would come after it is not spoken;
+- buttons become a keypad menu: « Tapez 1 pour …, 2 pour … » (domain responses of the
+  agent's domain, domain/phone.yml), and their titles are speech hints;
+- a custom payload `{"ivr": "transfer", "reference": ...}` (the hand-off on the phone)
+  becomes a `transfer` to the advisers' line carrying the hand-off's reference only, in a
+  SIP header: the adviser's console finds the call's hand-off (summary, conversation,
+  customer's file) by it, and nothing personal travels through the telephone network;
+  `{"ivr": "hangup"}` a `hangup`; either ends the reply, what would come after it is not spoken;
 - otherwise the reply ends with a `listen` (speech and keypad).
 Images and files are not spoken: on the phone, documents are e-mailed by the actions.
 """
@@ -13,10 +15,17 @@ Images and files are not spoken: on the phone, documents are e-mailed by the act
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
+from connectors.pipeline import response_words
 from connectors.speech import to_speech
 
+CHANNEL = "ivr"
 LISTEN_TIMEOUT_SECONDS = 8
 MAX_DIGITS_WITHOUT_MENU = 20
+# The keypad menu: each choice ({digit}, {title}), then the menu of all ({choices}, the
+# choices but the last one, joined by commas; {last}), or of a single one ({last}).
+KEYPAD_CHOICE = "utter_ivr_keypad_choice"
+KEYPAD_MENU = "utter_ivr_keypad_menu"
+KEYPAD_MENU_OF_ONE = "utter_ivr_keypad_menu_of_one"
 
 
 @dataclass
@@ -54,21 +63,33 @@ def listen(menu_size: int = 0, hints: Optional[List[str]] = None,
     }
 
 
+# The SIP header of a transferred call that names its hand-off (TRF-YYYY-NNNNNN).
+HANDOFF_SIP_HEADER = "X-Oyat-Handoff"
+
+
+def transfer(adviser_line: str, reference: Any) -> Dict[str, Any]:
+    headers = {HANDOFF_SIP_HEADER: reference} if isinstance(reference, str) and reference else {}
+    return {"type": "transfer", "target": adviser_line, "sip_headers": headers}
+
+
 def hangup(reason: str) -> Dict[str, Any]:
     return {"type": "hangup", "reason": reason}
 
 
-def menu_words(titles: List[str]) -> str:
-    """« Tapez 1 pour « Vol », 2 pour « Incendie » ou 3 pour « Autre ». »"""
-    choices = [f"{digit} pour « {title} »" for digit, title in enumerate(titles, start=1)]
-    if len(choices) > 1:
-        choices = [", ".join(choices[:-1]) + " ou " + choices[-1]]
-    return f"Tapez {choices[0]}."
+def menu_words(agent: Any, titles: List[str]) -> str:
+    """« Tapez 1 pour « Vol », 2 pour « Incendie » ou 3 pour « Autre ». »: the keypad menu's
+    responses in the agent's domain (domain/phone.yml)."""
+    choices = [response_words(agent, KEYPAD_CHOICE, CHANNEL, digit=digit, title=title)
+               for digit, title in enumerate(titles, start=1)]
+    if len(choices) == 1:
+        return response_words(agent, KEYPAD_MENU_OF_ONE, CHANNEL, last=choices[0])
+    return response_words(agent, KEYPAD_MENU, CHANNEL, choices=", ".join(choices[:-1]), last=choices[-1])
 
 
-def voice_reply(messages: List[Dict[str, Any]], adviser_line: str,
+def voice_reply(messages: List[Dict[str, Any]], adviser_line: str, agent: Any,
                 listen_timeout_seconds: int = LISTEN_TIMEOUT_SECONDS) -> VoiceReply:
-    """The actions for the assistant's `messages` (as Rasa's collecting channel keeps them)."""
+    """The actions for the assistant's `messages` (as Rasa's collecting channel keeps them);
+    `agent`, whose domain has the keypad menu's words."""
     actions: List[Dict[str, Any]] = []
     menu: Dict[str, str] = {}
     hints: List[str] = []
@@ -79,14 +100,13 @@ def voice_reply(messages: List[Dict[str, Any]], adviser_line: str,
         buttons = [b for b in message.get("buttons") or [] if b.get("title") and b.get("payload")]
         if buttons:
             titles = [button["title"] for button in buttons]
-            actions.append(say(menu_words(titles)))
+            actions.append(say(menu_words(agent, titles)))
             menu = {str(digit): button["payload"] for digit, button in enumerate(buttons, start=1)}
             hints = titles
         custom = message.get("custom")
         instruction = custom.get("ivr") if isinstance(custom, dict) else None
         if instruction == "transfer":
-            context = {key: value for key, value in custom.items() if key != "ivr"}
-            actions.append({"type": "transfer", "target": adviser_line, "context": context})
+            actions.append(transfer(adviser_line, custom.get("reference")))
             return VoiceReply(actions)
         if instruction == "hangup":
             actions.append(hangup("completed"))

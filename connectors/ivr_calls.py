@@ -19,12 +19,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from bot.db import create_missing_tables
-from bot.settings import ASYNC_DRIVERS
+from core.db import create_missing_tables
+from core.settings import ASYNC_DRIVERS, default
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_DATABASE_URL = "sqlite:///var/ivr.db"
+DEFAULT_DATABASE_URL = default("IVR_DATABASE_URL")
 # Replies are kept this long for replays; older events and ended calls are purged.
 RETENTION = dt.timedelta(days=2)
 
@@ -144,6 +144,15 @@ class CallStore:
             )
             if updated.rowcount == 0:
                 await connection.execute(insert(_calls).values(call_id=call.call_id, state=state, updated_at=_now()))
+
+    async def save_call(self, call: Call) -> None:
+        """Stores a call's state outside any event (the gateway ended the conversation)."""
+        engine = await self._connect()
+        state = json.dumps(asdict(call), ensure_ascii=False)
+        async with engine.begin() as connection:
+            await connection.execute(
+                update(_calls).where(_calls.c.call_id == call.call_id).values(state=state, updated_at=_now())
+            )
 
     async def purge(self) -> None:
         """Drops the events and calls older than RETENTION."""

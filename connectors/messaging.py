@@ -3,39 +3,38 @@
 Their webhooks follow one pattern: check the platform's signature or secret on the
 raw body, parse it, acknowledge at once (the platforms retry slow webhooks, and a
 retry must not become a second message), and handle the messages in the background,
-one conversation's messages in the order they arrived. Replies go out through the
+one conversation's messages in the order they arrived (each counted by the rate limit as
+it arrives), through the channel pipeline (connectors.pipeline). Replies go out through the
 platform's HTTP API, whose base URL is configurable (tests use a local fake).
+
+With several Rasa replicas (Redis of connectors.shared_state), any replica may take any
+webhook: a redelivered message is recognised by all (RecentIds), and one conversation's
+messages keep their order across replicas (SharedOrder: a ticket taken when the webhook
+arrives, the turn waited for before handling). While a turn runs the customer sees the
+platform's « read » and « typing » signals (`while_busy`). What the channels answer by
+themselves (a voice note, a sticker...) are domain responses (domain/channels.yml, `answer`).
 """
 
 import asyncio
 import hashlib
 import hmac
 import logging
-import os
 from collections import OrderedDict
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text, Tuple, Union
 
 import aiohttp
-from rasa.core.channels.channel import OutputChannel, UserMessage
+from rasa.core.channels.channel import OutputChannel
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from connectors.attachments import attach_document_message, file_sender, receive_file, upload_max_bytes
-from connectors.guard import (
-    CLIENT_SOURCE,
-    REFUSALS,
-    UnreadableJson,
-    conversation_id,
-    offered_payloads,
-    read_json,
-    screen_text,
-    without_shortcut,
-)
-from connectors.rate_limit import check_rate, rate_limiter, refusal_text
+from connectors.guard import UnreadableJson, conversation_id, read_json
+from connectors.pipeline import Arrival, ChannelPipeline, Refusal, response_words
+from connectors.recipients import recipients
 from connectors.shared_state import KEY_PREFIX, SharedRedis, Unavailable, shared_redis
 from connectors.upload_limits import upload_allowances
-from server_extensions.action_endpoint import answer_when_actions_fail
+from core.settings import read
 
 logger = logging.getLogger(__name__)
 
@@ -47,16 +46,29 @@ MAX_WEBHOOK_BODY_BYTES = 256 * 1024
 REMEMBERED_MESSAGE_IDS = 10_000
 REDELIVERY_WINDOW_SECONDS = 24 * 3600
 PLATFORM_TIMEOUT_SECONDS = 15
-FILE_NOT_RECEIVED = (
-    "Je n'ai pas pu récupérer ce fichier. Renvoyez-le dans quelques instants, "
-    "ou déposez-le dans votre espace client."
+# The order of one conversation's messages across replicas: how long a message waits for the
+# one before it (a replica that died holding its turn delays the next one this long, once),
+# how often it looks, and how long an idle conversation's counters are kept.
+ORDER_WAIT_SECONDS = 30.0
+ORDER_POLL_SECONDS = 0.05
+ORDER_KEY_SECONDS = 3600
+# Ticket `ARGV[1]` done: the conversation's « done » counter moves up to it, never down.
+_FINISH_SCRIPT = (
+    "local done = tonumber(redis.call('GET', KEYS[1]) or '0') "
+    "if done < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) end "
+    "return done"
 )
+# How long a turn waits for the platform to take its « read » or « typing » signal.
+SIGNAL_WAIT_SECONDS = 2.0
+# The claim declaration's form: a location sent meanwhile is the place of the loss.
+CLAIM_FORM = "claim_form"
 
 
-def setting(credentials: Optional[Dict[Text, Any]], key: Text, variable: Text, default: Text = "") -> Text:
-    """A channel setting: from credentials.yml when given there, else the environment variable."""
+def setting(credentials: Optional[Dict[Text, Any]], key: Text, variable: Text) -> Text:
+    """A channel setting: from credentials.yml when given there, else the environment variable
+    (declared in core.settings, with its default)."""
     value = (credentials or {}).get(key)
-    return str(value) if value not in (None, "") else os.environ.get(variable, default)
+    return str(value) if value not in (None, "") else read(variable)
 
 
 def same_secret(given: Optional[str], expected: str) -> bool:
@@ -103,7 +115,6 @@ def received() -> HTTPResponse:
 def webhook_blueprint(platform: str) -> Blueprint:
     """A platform's webhook blueprint, with its health check at `/`."""
     webhook = Blueprint(f"oyat_{platform}_webhook", __name__)
-    rate_limiter()  # a bad RATE_LIMIT_* setting stops the server now
     upload_allowances(upload_max_bytes())  # and so does a bad UPLOAD_*_PER_* one
 
     @webhook.route("/", methods=["GET"])
@@ -217,25 +228,95 @@ class RecentIds:
         return True
 
 
-class InOrder:
-    """Runs work in the background, one conversation's work after the other in arrival order."""
+class SharedOrder:
+    """One conversation's messages in arrival order across the replicas, in Redis: each message
+    takes a ticket as its webhook arrives (`ticket`, an atomic counter), waits until the
+    message before it is done (`wait_turn`), and says when it is (`finish`). Without Redis or
+    while it fails: no ticket, each replica keeps its own order (InOrder). A ticket whose
+    replica died is waited for ORDER_WAIT_SECONDS at most, then skipped."""
 
-    def __init__(self) -> None:
+    def __init__(self, shared: Optional[SharedRedis] = _FROM_ENVIRONMENT,
+                 wait_seconds: float = ORDER_WAIT_SECONDS) -> None:
+        self._shared = shared_redis() if shared is _FROM_ENVIRONMENT else shared
+        self._wait_seconds = wait_seconds
+
+    @staticmethod
+    def _keys(conversation: str) -> Tuple[str, str]:
+        digest = hashlib.sha256(conversation.encode()).hexdigest()[:32]
+        return f"{KEY_PREFIX}order:{digest}:next", f"{KEY_PREFIX}order:{digest}:done"
+
+    async def ticket(self, conversation: str) -> Optional[int]:
+        if self._shared is None or not self._shared.available():
+            return None
+        next_key, done_key = self._keys(conversation)
+
+        async def take(client: Any) -> Any:
+            async with client.pipeline(transaction=True) as steps:
+                steps.incr(next_key).expire(next_key, ORDER_KEY_SECONDS).expire(done_key, ORDER_KEY_SECONDS)
+                return (await steps.execute())[0]
+
+        try:
+            return int(await self._shared.run(take))
+        except (Unavailable, TypeError, ValueError):
+            return None
+
+    async def wait_turn(self, conversation: str, ticket: int) -> None:
+        _, done_key = self._keys(conversation)
+        deadline = asyncio.get_running_loop().time() + self._wait_seconds
+        while self._shared is not None and self._shared.available():
+            try:
+                done = int(await self._shared.run(lambda client: client.get(done_key)) or 0)
+            except (Unavailable, TypeError, ValueError):
+                return
+            if done >= ticket - 1:
+                return
+            if asyncio.get_running_loop().time() >= deadline:
+                logger.warning("a message waited %ss for the one before it: handled now", self._wait_seconds)
+                return
+            await asyncio.sleep(ORDER_POLL_SECONDS)
+
+    async def finish(self, conversation: str, ticket: int) -> None:
+        if self._shared is None or not self._shared.available():
+            return
+        _, done_key = self._keys(conversation)
+        try:
+            await self._shared.run(lambda client: client.eval(_FINISH_SCRIPT, 1, done_key, ticket, ORDER_KEY_SECONDS))
+        except Unavailable:
+            pass
+
+
+class InOrder:
+    """Runs work in the background, one conversation's work after the other in arrival order:
+    in the process, and across the replicas with the tickets of `shared_order`."""
+
+    def __init__(self, shared_order: Optional[SharedOrder] = _FROM_ENVIRONMENT) -> None:
         self._locks: Dict[str, asyncio.Lock] = {}
         self._pending: Dict[str, int] = {}
         self._tasks: Set[asyncio.Task] = set()
+        self.shared_order = SharedOrder() if shared_order is _FROM_ENVIRONMENT else shared_order
 
-    def submit(self, conversation: str, work: Callable[[], Awaitable[Any]]) -> None:
+    async def ticket(self, conversation: str) -> Optional[int]:
+        """The message's place among the conversation's messages of every replica (None alone)."""
+        return await self.shared_order.ticket(conversation) if self.shared_order is not None else None
+
+    def submit(self, conversation: str, work: Callable[[], Awaitable[Any]], ticket: Optional[int] = None) -> None:
         lock = self._locks.setdefault(conversation, asyncio.Lock())
         self._pending[conversation] = self._pending.get(conversation, 0) + 1
-        task = asyncio.get_running_loop().create_task(self._run(conversation, lock, work))
+        task = asyncio.get_running_loop().create_task(self._run(conversation, lock, work, ticket))
         self._tasks.add(task)  # keeps a reference until done
         task.add_done_callback(self._tasks.discard)
 
-    async def _run(self, conversation: str, lock: asyncio.Lock, work: Callable[[], Awaitable[Any]]) -> None:
+    async def _run(self, conversation: str, lock: asyncio.Lock, work: Callable[[], Awaitable[Any]],
+                   ticket: Optional[int] = None) -> None:
         try:
             async with lock:  # asyncio locks are fair: tasks get it in the order they asked
-                await work()
+                if ticket is not None and self.shared_order is not None:
+                    await self.shared_order.wait_turn(conversation, ticket)
+                try:
+                    await work()
+                finally:
+                    if ticket is not None and self.shared_order is not None:
+                        await self.shared_order.finish(conversation, ticket)
         except Exception:  # one failed message must not stop the channel
             logger.exception("handling a message failed")
         finally:
@@ -249,32 +330,80 @@ class InOrder:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
 
-def queue_message(
-    in_order: InOrder, secret: str, platform: str, user_id: str,
-    handle: Callable[[str, Optional[float]], Awaitable[Any]],
+async def queue_message(
+    in_order: InOrder, pipeline: ChannelPipeline, secret: str, user_id: str,
+    handle: Callable[[Arrival], Awaitable[Any]], conversation: Optional[str] = None,
 ) -> None:
-    """Queues a platform user's message behind their earlier ones, as `handle(sender, wait)`:
-    `sender` is the user's pseudonym, `wait` None or the seconds the rate limit asks them to
-    wait (counted from now, in the order the messages arrived)."""
-    sender = pseudonym(secret, platform, user_id)
-    wait = asyncio.ensure_future(check_rate(sender=sender))
+    """Queues a platform user's message behind their earlier ones, as `handle(arrival)`: the
+    message of the user's conversation (`conversation`, by default named by the pseudonym of
+    `user_id`, the address replies go to), counted by the rate limit now, in the order the
+    messages arrived at any replica."""
+    sender = conversation or pseudonym(secret, pipeline.channel, user_id)
+    ticket = await in_order.ticket(sender)
+    arrival = asyncio.ensure_future(pipeline.arrive(sender))
 
     async def work() -> None:
-        await handle(sender, await wait)
+        arrived = await arrival
+        if arrived.refusal is None:  # where an adviser who takes the conversation over writes
+            await recipients().remember(sender, pipeline.channel, user_id)
+        await handle(arrived)
 
-    in_order.submit(sender, work)
-
-
-async def text_for_nlu(agent: Any, sender: str, text: str) -> str:
-    """The `/intent` shortcut is kept only for a payload the assistant offered in its last answer."""
-    if not text.startswith("/"):
-        return text
-    return without_shortcut(text, await last_offered_payloads(agent, sender))
+    in_order.submit(sender, work, ticket)
 
 
-async def last_offered_payloads(agent: Any, sender: str) -> Set[str]:
-    tracker = await agent.tracker_store.retrieve(sender) if agent is not None else None
-    return offered_payloads(tracker.events if tracker else [])
+async def while_busy(signal: Callable[[], Awaitable[Any]], every_seconds: float, work: Awaitable[Any]) -> Any:
+    """`work` awaited while the customer sees that their message is read and answered:
+    `signal()` first (waited for SIGNAL_WAIT_SECONDS at most, so that it never comes after
+    the reply), then every `every_seconds` (the platforms' typing indicators fade out) until
+    the work is done. A failed signal is logged by the platform client, never raised."""
+    try:
+        await asyncio.wait_for(signal(), SIGNAL_WAIT_SECONDS)
+    except asyncio.TimeoutError:
+        pass
+
+    async def keep_signalling() -> None:
+        while True:
+            await asyncio.sleep(every_seconds)
+            await signal()
+
+    signalling = asyncio.ensure_future(keep_signalling())
+    try:
+        return await work
+    finally:
+        signalling.cancel()
+
+
+async def answer(pipeline: ChannelPipeline, output: OutputChannel, agent: Any, arrival: Arrival,
+                 response: str, **values: Any) -> None:
+    """Answers the customer with a response of the domain (domain/channels.yml), as the channel
+    says it: what a channel answers by itself (a voice note, a sticker, a contact card...)."""
+    words = response_words(agent, response, pipeline.channel, **values)
+    if words:
+        await output.send_text_message(arrival.conversation, words)
+
+
+async def in_claim_declaration(agent: Any, conversation: str) -> bool:
+    """Whether the conversation's claim declaration (its form) is in progress."""
+    store = getattr(agent, "tracker_store", None)
+    tracker = await store.retrieve(conversation) if store is not None else None
+    return tracker is not None and tracker.active_loop_name == CLAIM_FORM
+
+
+def location_text(latitude: Any, longitude: Any, name: Any = None, address: Any = None) -> Optional[str]:
+    """A shared location as the claim form's place takes it: its name and address when the
+    platform gives them, its GPS position; None when it holds no valid position nor address."""
+    label = ", ".join(" ".join(str(part).split())[:200] for part in (name, address)
+                      if isinstance(part, str) and part.strip())
+    position = None
+    if isinstance(latitude, (int, float)) and isinstance(longitude, (int, float)) \
+            and not isinstance(latitude, bool) and not isinstance(longitude, bool) \
+            and -90 <= latitude <= 90 and -180 <= longitude <= 180:
+        position = f"position GPS {latitude:.5f}, {longitude:.5f}"
+    if label and position:
+        return f"{label} ({position})"
+    if label or position:
+        return label or position[0].upper() + position[1:]
+    return None
 
 
 class PlatformApi:
@@ -365,49 +494,29 @@ def _api_path(path: str) -> str:
 
 
 async def handle_text(
-    on_new_message: Callable[[UserMessage], Awaitable[Any]],
-    output: OutputChannel,
-    agent: Any,
-    sender: str,
-    input_channel: str,
-    raw_text: Any,
+    pipeline: ChannelPipeline, output: OutputChannel, agent: Any, arrival: Arrival, raw_text: Any,
     metadata: Dict[str, Any],
 ) -> None:
-    """A typed text or a pressed button: refused politely when empty or oversized, else to Rasa."""
-    screened = screen_text(raw_text)
-    if screened.refusal:
-        await output.send_text_message(sender, REFUSALS[screened.refusal])
-        return
-    text = await text_for_nlu(agent, sender, screened.text)
-    _apologize_when_actions_fail(agent)
-    await on_new_message(UserMessage(
-        text, output, sender, input_channel=input_channel, metadata=with_source(metadata, sender)
-    ))
+    """A typed text or a pressed button, through the channel pipeline; refused, the customer
+    is told why. `metadata`: what the channel itself knows (the verified phone number)."""
+    refusal = await pipeline.receive(agent, arrival, output, raw_text, arrival.conversation,
+                                     channel_metadata=metadata)
+    if refusal is not None:
+        await refuse(pipeline, output, agent, arrival, refusal)
 
 
-def with_source(metadata: Dict[str, Any], sender: str) -> Dict[str, Any]:
-    """The message's source (connectors.guard.CLIENT_SOURCE): the platform user, by the
-    pseudonym that names their conversation."""
-    return {**metadata, CLIENT_SOURCE: sender}
-
-
-async def refuse_too_many(output: OutputChannel, sender: str, wait_seconds: float) -> None:
-    """A message over the sender's rate limit is not handled: the customer is told to wait.
-    (The webhook itself was acknowledged: a refusal would make the platform send it again.)"""
-    await output.send_text_message(sender, refusal_text(wait_seconds))
-
-
-def _apologize_when_actions_fail(agent: Any) -> None:
-    if agent is not None:
-        answer_when_actions_fail(agent)  # again after a model reload, as the other channels do
+async def refuse(pipeline: ChannelPipeline, output: OutputChannel, agent: Any, arrival: Arrival,
+                 refusal: Refusal) -> None:
+    """Tells the customer why their message is not handled. (The webhook itself was
+    acknowledged: a refusal would make the platform send it again.)"""
+    await output.send_text_message(arrival.conversation, pipeline.words(agent, refusal))
 
 
 async def handle_file(
-    on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    pipeline: ChannelPipeline,
     output: OutputChannel,
     agent: Any,
-    sender: str,
-    input_channel: str,
+    arrival: Arrival,
     downloaded: Optional[Tuple[bytes, str]],
     declared_type: str,
     filename: str,
@@ -415,19 +524,19 @@ async def handle_file(
 ) -> None:
     """A photo or a document: stored by the claims service and handed to the conversation,
     or refused with the reason."""
+    sender = arrival.conversation
     if downloaded is None:
-        await output.send_text_message(sender, FILE_NOT_RECEIVED)
+        await refuse(pipeline, output, agent, arrival, Refusal("file_not_received"))
         return
     content, served_type = downloaded
     # The files come from the platform's servers: the conversation (one user) is what counts.
     received_file = await receive_file(content, declared_type or served_type, filename,
-                                       await file_sender(agent, sender, input_channel))
+                                       await file_sender(agent, sender, pipeline.channel))
     if not received_file.accepted:
-        await output.send_text_message(sender, received_file.refusal)
+        await refuse(pipeline, output, agent, arrival, received_file.refusal)
         return
     message = attach_document_message([received_file.attachment], metadata)
-    _apologize_when_actions_fail(agent)
-    await on_new_message(UserMessage(
-        message["text"], output, sender, input_channel=input_channel,
-        metadata=with_source(message["metadata"], sender),
-    ))
+    refusal = await pipeline.receive(agent, arrival, output, message["text"], sender,
+                                     channel_metadata=message["metadata"], composed=True)
+    if refusal is not None:
+        await refuse(pipeline, output, agent, arrival, refusal)

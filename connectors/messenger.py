@@ -5,8 +5,13 @@
   with the app secret (the older SHA-1 `X-Hub-Signature` alone is not accepted);
   acknowledged at once, the events handled in the background.
 - Texts, quick replies and postbacks (their payload is what the assistant offered);
-  photos and files attached to the claim in progress. Echoes, deliveries, reads and
-  other events are ignored; an event Meta delivers twice is handled once.
+  photos and files attached to the claim in progress; a location is the place of the loss
+  during a claim declaration; audio, videos, stickers (the « like » among them) and other
+  attachments (shared links, templates) are answered by the channel (domain/channels.yml);
+  an edited message (`message_edits`) is answered with what is done with edits (it is not
+  read again); reactions (`message_reactions`), echoes, deliveries, reads and other events
+  get no answer; an event Meta delivers twice is handled once. While a message is handled,
+  the customer sees it seen and « typing… » (sender actions `mark_seen`, `typing_on`).
 - Replies through the Send API (`POST /me/messages`): texts (split at Messenger's 2000
   characters), quick replies (thirteen at most, 20-character titles), images and files
   (the attestation PDF).
@@ -20,10 +25,10 @@ https://graph.facebook.com/v21.0).
 import functools
 import logging
 from pathlib import PurePosixPath
-from typing import Any, Awaitable, Callable, Dict, Iterator, List, Optional, Text, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Text, Tuple
 from urllib.parse import urlparse
 
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, OutputChannel
 from sanic import Blueprint
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -34,29 +39,44 @@ from connectors.messaging import (
     PlatformOutput,
     RecentIds,
     add_meta_subscription_check,
+    answer,
     handle_file,
     handle_text,
+    in_claim_declaration,
     json_items,
+    location_text,
     meta_signature_valid,
     queue_message,
     received,
-    refuse_too_many,
+    refuse,
     setting,
     shortened,
     split_text,
     webhook_blueprint,
     webhook_body,
+    while_busy,
 )
+from connectors.pipeline import Arrival, ChannelPipeline, PipelineChannel
+from core.settings import default
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_API_URL = "https://graph.facebook.com/v21.0"
+DEFAULT_API_URL = default("MESSENGER_API_URL")
 TEXT_LIMIT = 2000
 MAX_QUICK_REPLIES = 13
 QUICK_REPLY_TITLE_LIMIT = 20
 QUICK_REPLY_PAYLOAD_LIMIT = 1000
 # Attachment types that can go to a claim, and the type assumed when Meta gives none.
 FILE_TYPES = {"image": "image/jpeg", "file": ""}
+# What the channel answers by itself, by attachment type (a sticker comes as an image with
+# a `sticker_id`); any other type gets the « unsupported » answer.
+CHANNEL_ANSWERS = {
+    "audio": "utter_channel_voice_message",
+    "video": "utter_channel_video",
+    "sticker": "utter_channel_sticker",
+}
+# « typing… » shows 20 seconds, or until the page's message: renewed meanwhile.
+TYPING_RENEWAL_SECONDS = 15
 
 
 class MessengerOutput(PlatformOutput):
@@ -98,6 +118,15 @@ class MessengerOutput(PlatformOutput):
     async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
         await self._send({"attachment": {"type": "image", "payload": {"url": image, "is_reusable": False}}})
 
+    async def sender_action(self, action: str) -> None:
+        """`mark_seen`, `typing_on` (a sender action goes alone, without a message)."""
+        await self.api.post("/me/messages", {"recipient": {"id": self.psid}, "sender_action": action},
+                            params={"access_token": self._token})
+
+    async def seen_and_typing(self) -> None:
+        await self.sender_action("mark_seen")
+        await self.sender_action("typing_on")
+
     async def send_document(self, document: Dict[Text, Any]) -> None:
         await self._send({"attachment": {"type": "file", "payload": {"url": document["url"], "is_reusable": False}}})
 
@@ -115,7 +144,11 @@ def messaging_events(body: Dict[str, Any]) -> Iterator[Tuple[str, Dict[str, Any]
 
 
 def event_id(psid: str, event: Dict[str, Any]) -> Optional[str]:
-    """A message's or postback's id (`mid`), else sender and time: what a redelivery repeats."""
+    """A message's or postback's id (`mid`; an edit's with its number), else sender and time:
+    what a redelivery repeats."""
+    edit = event.get("message_edit")
+    if isinstance(edit, dict) and isinstance(edit.get("mid"), str):
+        return f"{edit['mid']}:edit:{edit.get('num_edit')}"
     for kind in ("message", "postback"):
         content = event.get(kind)
         if isinstance(content, dict) and isinstance(content.get("mid"), str):
@@ -123,7 +156,7 @@ def event_id(psid: str, event: Dict[str, Any]) -> Optional[str]:
     return f"{psid}:{event.get('timestamp')}" if event.get("timestamp") is not None else None
 
 
-class MessengerInput(InputChannel):
+class MessengerInput(PipelineChannel):
     """The Messenger page webhook."""
 
     @classmethod
@@ -136,7 +169,7 @@ class MessengerInput(InputChannel):
             page_access_token=setting(credentials, "page_access_token", "MESSENGER_PAGE_ACCESS_TOKEN"),
             app_secret=setting(credentials, "app_secret", "MESSENGER_APP_SECRET"),
             verify_token=setting(credentials, "verify_token", "MESSENGER_VERIFY_TOKEN"),
-            api_url=setting(credentials, "api_url", "MESSENGER_API_URL", DEFAULT_API_URL),
+            api_url=setting(credentials, "api_url", "MESSENGER_API_URL"),
         )
 
     def __init__(self, page_access_token: str, app_secret: str, verify_token: str,
@@ -150,7 +183,7 @@ class MessengerInput(InputChannel):
         if not (page_access_token and app_secret and verify_token):
             logger.warning("Messenger channel not configured: its webhook refuses every request")
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+    def routes(self, pipeline: ChannelPipeline) -> Blueprint:
         webhook = webhook_blueprint(self.name())
         add_meta_subscription_check(webhook, self.verify_token)
 
@@ -164,8 +197,8 @@ class MessengerInput(InputChannel):
             for psid, event in messaging_events(body):
                 if not _from_the_user(event) or not await self.seen.first_time(event_id(psid, event)):
                     continue
-                queue_message(self.in_order, self.app_secret, self.name(), psid,
-                              functools.partial(self._handle, on_new_message, agent, psid, event))
+                await queue_message(self.in_order, pipeline, self.app_secret, psid,
+                                    functools.partial(self._handle, pipeline, agent, psid, event))
             return received()
 
         return webhook
@@ -173,23 +206,34 @@ class MessengerInput(InputChannel):
     def get_output_channel(self) -> Optional[OutputChannel]:
         return None  # replies need the user's page-scoped id, known only with their message
 
-    async def _handle(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], agent: Any,
-                      psid: str, event: Dict[str, Any], sender: str, wait: Optional[float]) -> None:
+    def output_to(self, address: str) -> OutputChannel:
+        """Messages to the user `address` outside a turn (an adviser's: connectors.recipients)."""
+        return MessengerOutput(self.api, self.page_access_token, address)
+
+    async def _handle(self, pipeline: ChannelPipeline, agent: Any, psid: str, event: Dict[str, Any],
+                      arrival: Arrival) -> None:
         output = MessengerOutput(self.api, self.page_access_token, psid)
-        if wait is not None:
-            await refuse_too_many(output, sender, wait)
+        if arrival.refusal is not None:
+            await refuse(pipeline, output, agent, arrival, arrival.refusal)
+            return
+        await while_busy(output.seen_and_typing, TYPING_RENEWAL_SECONDS, self._answer(pipeline, output, agent, event, arrival))
+
+    async def _answer(self, pipeline: ChannelPipeline, output: MessengerOutput, agent: Any, event: Dict[str, Any],
+                      arrival: Arrival) -> None:
+        if isinstance(event.get("message_edit"), dict):
+            await answer(pipeline, output, agent, arrival, "utter_channel_message_edited")
             return
         postback = event.get("postback")
         if isinstance(postback, dict):
-            await handle_text(on_new_message, output, agent, sender, self.name(),
-                              postback.get("payload") or postback.get("title"), {})
+            await handle_text(pipeline, output, agent, arrival, postback.get("payload") or postback.get("title"), {})
             return
         message = event["message"]
         quick_reply = message.get("quick_reply")
         if isinstance(quick_reply, dict) and quick_reply.get("payload"):
-            await handle_text(on_new_message, output, agent, sender, self.name(), quick_reply["payload"], {})
+            await handle_text(pipeline, output, agent, arrival, quick_reply["payload"], {})
             return
-        files = [a for a in json_items(message.get("attachments")) if a.get("type") in FILE_TYPES]
+        attachments = json_items(message.get("attachments"))
+        files = [a for a in attachments if a.get("type") in FILE_TYPES and not _sticker(a)]
         for attachment in files:
             url = (attachment.get("payload") or {}).get("url") if isinstance(attachment.get("payload"), dict) else None
             if not isinstance(url, str) or not url.startswith(("https://", "http://")):
@@ -198,15 +242,66 @@ class MessengerInput(InputChannel):
             # Meta's file URLs end with the file's name.
             name = PurePosixPath(urlparse(url).path).name if url else ""
             name = name or ("photo.jpg" if attachment["type"] == "image" else "document")
-            await handle_file(on_new_message, output, agent, sender, self.name(), downloaded,
-                              FILE_TYPES[attachment["type"]], name, {})
+            await handle_file(pipeline, output, agent, arrival, downloaded, FILE_TYPES[attachment["type"]], name, {})
         if "text" in message and not files:
-            await handle_text(on_new_message, output, agent, sender, self.name(), message["text"], {})
+            await handle_text(pipeline, output, agent, arrival, message["text"], {})
+            return
+        others = [a for a in attachments if a not in files]
+        if files or not others:
+            return
+        kind = "sticker" if _sticker(others[0]) else others[0].get("type")
+        if kind == "location":
+            await self._location(pipeline, output, agent, arrival, others[0])
+            return
+        await answer(pipeline, output, agent, arrival, CHANNEL_ANSWERS.get(kind, "utter_channel_unsupported_message"))
+
+    async def _location(self, pipeline: ChannelPipeline, output: MessengerOutput, agent: Any, arrival: Arrival,
+                        attachment: Dict[str, Any]) -> None:
+        """A shared location: the place of the loss during a claim declaration."""
+        payload = attachment.get("payload") if isinstance(attachment.get("payload"), dict) else {}
+        coordinates = payload.get("coordinates") if isinstance(payload.get("coordinates"), dict) else {}
+        title = attachment.get("title") if attachment.get("title") != "Pinned Location" else None
+        text = location_text(coordinates.get("lat"), coordinates.get("long"), title)
+        if text is None or not await in_claim_declaration(agent, arrival.conversation):
+            await answer(pipeline, output, agent, arrival, "utter_channel_location_outside_claim")
+            return
+        await handle_text(pipeline, output, agent, arrival, text, {})
+
+
+def _sticker(attachment: Dict[str, Any]) -> bool:
+    """A sticker (the « like » thumb among them) comes as an image with a `sticker_id`."""
+    payload = attachment.get("payload")
+    return isinstance(payload, dict) and payload.get("sticker_id") is not None
 
 
 def _from_the_user(event: Dict[str, Any]) -> bool:
-    """A message the user sent (not the page's own echo) or a postback; other events are ignored."""
+    """A message the user sent (not the page's own echo), an edit of one, or a postback; other
+    events (reactions, deliveries, reads) are ignored."""
     message = event.get("message")
     if isinstance(message, dict):
         return not message.get("is_echo")
-    return isinstance(event.get("postback"), dict)
+    return isinstance(event.get("postback"), dict) or isinstance(event.get("message_edit"), dict)
+
+
+# --- claim notices (E, issue 15: bot/notices.py sends them outside a turn) -------------------
+
+# Outside the 24-hour window a page writes with a message tag; a claim moving (expert visit,
+# indemnity, closing) is a non-recurring change to the customer's file: ACCOUNT_UPDATE
+# (never promotional content).
+NOTICE_MESSAGING_TYPE = "MESSAGE_TAG"
+NOTICE_TAG = "ACCOUNT_UPDATE"
+
+
+async def send_notice(output: MessengerOutput, text: str) -> bool:
+    """A notice to `output`'s user, tagged so that it is allowed outside the window. True when
+    the platform took every piece."""
+    for piece in split_text(text, TEXT_LIMIT):
+        answer = await output.api.post(
+            "/me/messages",
+            {"recipient": {"id": output.psid}, "messaging_type": NOTICE_MESSAGING_TYPE, "tag": NOTICE_TAG,
+             "message": {"text": piece}},
+            params={"access_token": output._token},
+        )
+        if answer is None:
+            return False
+    return True

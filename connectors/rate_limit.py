@@ -7,25 +7,25 @@ once, then refilled evenly over that many seconds.
 - `RATE_LIMIT_PER_IP`: default 300/60 (an office or a mobile network shares one
   address; a load test from one machine needs it raised).
 
-A channel awaits `check_rate(ip=..., sender=...)` before handling a message: None
-lets it through, otherwise it is the number of seconds to wait, and the channel
-answers `refusal_text(wait)` (a webhook: HTTP 429 with `Retry-After`).
+The channel pipeline (connectors.pipeline) awaits `check_rate(ip=..., sender=...)` before
+handling a message: None lets it through, otherwise it is the number of seconds to wait,
+and the customer is told to wait that long (a webhook: HTTP 429 with `Retry-After`).
 
 In production the buckets are in Redis, shared by every Rasa replica (one limit
 however many replicas the balancer spreads a client over); without Redis, and while
 it fails, each process keeps its own (connectors.shared_state).
 """
 import math
-import os
 import threading
 import time
 from dataclasses import dataclass
 from typing import Callable, Dict, Mapping, Optional, Tuple
 
 from connectors.shared_state import KEY_PREFIX, SharedRedis, Unavailable, shared_redis
+from core.settings import default, read
 
-DEFAULT_PER_SENDER = "20/60"
-DEFAULT_PER_IP = "300/60"
+DEFAULT_PER_SENDER = default("RATE_LIMIT_PER_SENDER")
+DEFAULT_PER_IP = default("RATE_LIMIT_PER_IP")
 # Beyond this many keys, buckets that have refilled completely are forgotten.
 MAX_TRACKED_KEYS = 100_000
 
@@ -153,10 +153,9 @@ class RateLimiter:
         """Limits from `RATE_LIMIT_PER_SENDER` and `RATE_LIMIT_PER_IP`, in the Redis of
         `REDIS_HOST` when set (the process's own connection when `environ` is os.environ)."""
         shared = shared_redis() if environ is None else SharedRedis.from_environment(environ)
-        environ = os.environ if environ is None else environ
         return cls(
-            Limit.parse(environ.get("RATE_LIMIT_PER_SENDER") or DEFAULT_PER_SENDER, "RATE_LIMIT_PER_SENDER"),
-            Limit.parse(environ.get("RATE_LIMIT_PER_IP") or DEFAULT_PER_IP, "RATE_LIMIT_PER_IP"),
+            Limit.parse(read("RATE_LIMIT_PER_SENDER", environ), "RATE_LIMIT_PER_SENDER"),
+            Limit.parse(read("RATE_LIMIT_PER_IP", environ), "RATE_LIMIT_PER_IP"),
             shared=shared,
         )
 
@@ -170,16 +169,6 @@ class RateLimiter:
         if sender:
             return await self.senders.take(sender)
         return None
-
-
-def refusal_text(wait_seconds: float) -> str:
-    """The answer to a message over the limit."""
-    seconds = max(1, math.ceil(wait_seconds))
-    return (
-        "Vous m'envoyez beaucoup de messages en peu de temps : je ne peux pas tous les "
-        f"traiter. Patientez {seconds} seconde{'s' if seconds > 1 else ''} avant de m'écrire "
-        "à nouveau. Pour une urgence, appelez le 0825 07 11 22."
-    )
 
 
 def retry_after(wait_seconds: float) -> str:

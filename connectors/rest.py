@@ -1,4 +1,4 @@
-"""The REST channel (`/webhooks/rest/webhook`), with the checks of connectors.guard.
+"""The REST channel (`/webhooks/rest/webhook`), through the channel pipeline (connectors.pipeline).
 
 Same request and answer as Rasa's RestInput: `{"sender", "message", "metadata"}` in,
 a JSON list of messages out, each with `recipient_id` the sender as the client sent it.
@@ -16,29 +16,17 @@ or as random; short or repetitive senders are refused (`unguessable_sender`).
 """
 
 import logging
-from typing import Any, Awaitable, Callable, Text
+from typing import Any, Dict, Optional, Text
 
-from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel
 from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from connectors.guard import (
-    CLIENT_SOURCE,
-    METADATA_PROBLEMS,
-    REFUSALS,
-    UnreadableJson,
-    conversation_id,
-    offered_payloads,
-    read_json,
-    screen_metadata,
-    screen_text,
-    without_shortcut,
-)
-from connectors.rate_limit import check_rate, rate_limiter, refusal_text, retry_after
-from server_extensions.action_endpoint import answer_when_actions_fail
-from server_extensions.startup import prepare_rasa_server
+from connectors.guard import METADATA_PROBLEMS, UnreadableJson, conversation_id, read_json, screen_metadata
+from connectors.pipeline import ChannelPipeline, PipelineChannel, Refusal
+from connectors.rate_limit import retry_after
 
 logger = logging.getLogger(__name__)
 
@@ -74,24 +62,32 @@ def _bad_request(message: str) -> HTTPResponse:
     return _error(400, "bad_request", message)
 
 
-def _too_many_messages(wait_seconds: float, sender: Any = None) -> HTTPResponse:
-    message = {"text": refusal_text(wait_seconds)}
+def _polite(words: str, sender: Any = None, status: int = 200,
+            headers: Optional[Dict[str, str]] = None) -> HTTPResponse:
+    """An answer in words, as the assistant's own (with `recipient_id` once the sender is known)."""
+    message = {"text": words}
     if isinstance(sender, str):
         message = {"recipient_id": sender, **message}
-    return response.json([message], status=429, headers={"Retry-After": retry_after(wait_seconds)})
+    return response.json([message], status=status, headers=headers)
 
 
-class GuardedRestInput(RestInput):
-    """Rasa's REST channel with bounded input and the `/intent` shortcut closed."""
+def _refused(pipeline: ChannelPipeline, agent: Any, refusal: Refusal, sender: Any = None) -> HTTPResponse:
+    """A refusal in the domain's words; too many messages: 429 with `Retry-After`."""
+    words = pipeline.words(agent, refusal)
+    if refusal.code == "too_many_messages":
+        return _polite(words, sender, 429, {"Retry-After": retry_after(refusal.wait_seconds or 0)})
+    return _polite(words, sender)
+
+
+class GuardedRestInput(PipelineChannel, RestInput):
+    """Rasa's REST channel with bounded input, through the channel pipeline."""
 
     @classmethod
     def name(cls) -> Text:
         return "rest"
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+    def routes(self, pipeline: ChannelPipeline) -> Blueprint:
         webhook = Blueprint("oyat_rest_webhook", __name__)
-        webhook.listener("after_server_start")(prepare_rasa_server)
-        rate_limiter()  # a bad RATE_LIMIT_* setting stops the server now
 
         @webhook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
@@ -99,10 +95,11 @@ class GuardedRestInput(RestInput):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
+            agent = request.app.ctx.agent
             ip = request.remote_addr or request.ip
-            wait = await check_rate(ip=ip)
-            if wait is not None:
-                return _too_many_messages(wait)
+            refusal = await pipeline.check_address(ip)
+            if refusal is not None:
+                return _refused(pipeline, agent, refusal)
             raw = request.body or b""
             if len(raw) > MAX_BODY_BYTES:
                 return _error(413, "payload_too_large", TOO_LARGE)
@@ -119,31 +116,19 @@ class GuardedRestInput(RestInput):
                 return _bad_request(
                     "« sender » doit être un identifiant que personne ne peut deviner, de 16 à 128 caractères "
                     "imprimables (un UUID par exemple) : il donne accès à la conversation.")
+            # A client's metadata refused is an error of its integration: told in JSON, with the reason.
             screened_metadata = screen_metadata(body.get("metadata"))
             if screened_metadata.problem:
                 status = 413 if screened_metadata.problem == "too_large" else 400
                 code = "metadata_too_large" if status == 413 else "bad_request"
                 return _error(status, code, METADATA_PROBLEMS[screened_metadata.problem])
-            # Files, phone numbers and the source: the channel's, never the client's.
-            metadata = {**screened_metadata.metadata, CLIENT_SOURCE: f"ip:{ip}"}
-            conversation = conversation_id(self.name(), sender)
-            wait = await check_rate(sender=conversation)
-            if wait is not None:
-                return _too_many_messages(wait, sender)
-
-            screened = screen_text(body.get("message"))
-            if screened.refusal:
-                return response.json([{"recipient_id": sender, "text": REFUSALS[screened.refusal]}])
-            text = screened.text
-            if text.startswith("/"):
-                tracker = await request.app.ctx.agent.tracker_store.retrieve(conversation)
-                text = without_shortcut(text, offered_payloads(tracker.events if tracker else []))
-
+            arrival = await pipeline.arrive(conversation_id(self.name(), sender))
             collector = CollectingOutputChannel()
-            answer_when_actions_fail(request.app.ctx.agent)  # again after a model reload
-            await on_new_message(
-                UserMessage(text, collector, conversation, input_channel=self.name(), metadata=metadata)
-            )
+            # Files, phone numbers and the source: the channel's, never the client's.
+            refusal = await pipeline.receive(agent, arrival, collector, body.get("message"), f"ip:{ip}",
+                                             client_metadata=screened_metadata.metadata)
+            if refusal is not None:
+                return _refused(pipeline, agent, refusal, sender)
             # The client knows its conversation by the sender it chose.
             return response.json([{**message, "recipient_id": sender} for message in collector.messages])
 

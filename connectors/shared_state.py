@@ -4,7 +4,12 @@ Rate limits (connectors.rate_limit), upload allowances (connectors.upload_limits
 messaging apps' message ids already seen (connectors.messaging.RecentIds) only hold when
 every replica counts in one place: with N replicas, counters of their own would let a
 client send N times the limit or the files, and a message the platform redelivers to
-another replica would be handled twice.
+another replica would be handled twice. So does the order of one conversation's messages
+when two replicas receive them (connectors.messaging.SharedOrder, `oyat:order:...`), and
+what the messaging channels remember of a user: the platform address
+(connectors.recipients, `oyat:recipient:...`), the conversation of a WhatsApp
+business-scoped user id (`oyat:whatsapp-user:...`), the number a Telegram user shared
+(`oyat:telegram-phone:...`).
 
 - `REDIS_HOST` set (the production configuration, the Redis of the lock store, with
   `REDIS_PORT` and `REDIS_PASSWORD`): the counters are kept in that Redis, database 1 as
@@ -20,9 +25,10 @@ times the limit and of a redelivered message perhaps handled twice (never lost).
 """
 import asyncio
 import logging
-import os
 import time
 from typing import Any, Callable, Mapping, Optional
+
+from core.settings import read
 
 logger = logging.getLogger(__name__)
 
@@ -54,17 +60,14 @@ class SharedRedis:
     def from_environment(cls, environ: Optional[Mapping[str, str]] = None) -> Optional["SharedRedis"]:
         """The Redis of `REDIS_HOST`, `REDIS_PORT` (default 6379) and `REDIS_PASSWORD` (empty:
         none); None when `REDIS_HOST` is not set. Connects at the first counter, not here."""
-        environ = os.environ if environ is None else environ
-        host = (environ.get("REDIS_HOST") or "").strip()
+        host = read("REDIS_HOST", environ)
         if not host:
             return None
-        port = (environ.get("REDIS_PORT") or "").strip() or "6379"
-        if not port.isascii() or not port.isdigit():
-            raise ValueError(f"REDIS_PORT must be a port number (got {port!r})")
+        port = read("REDIS_PORT", environ)  # SettingsError, a ValueError, naming it
         import redis.asyncio
 
         client = redis.asyncio.Redis(
-            host=host, port=int(port), password=environ.get("REDIS_PASSWORD") or None, db=REDIS_DATABASE,
+            host=host, port=port, password=read("REDIS_PASSWORD", environ) or None, db=REDIS_DATABASE,
             socket_timeout=TIMEOUT_SECONDS, socket_connect_timeout=TIMEOUT_SECONDS,
         )
         return cls(client)

@@ -26,7 +26,6 @@ counting the files it receives.
 
 import ipaddress
 import math
-import os
 import threading
 import time
 from dataclasses import dataclass
@@ -34,12 +33,11 @@ from typing import Callable, Dict, List, Mapping, Optional, Tuple
 
 from connectors.rate_limit import Limit
 from connectors.shared_state import KEY_PREFIX, SharedRedis, Unavailable, shared_redis
+from core.settings import read
 
 MEGABYTE = 1024 * 1024
-DEFAULT_FILES_PER_CONVERSATION = "10/86400"
-DEFAULT_MEGABYTES_PER_CONVERSATION = "30/86400"
-DEFAULT_FILES_PER_ADDRESS = "30/3600"
-DEFAULT_MEGABYTES_PER_ADDRESS = "100/3600"
+ALLOWANCE_VARIABLES = ("UPLOAD_FILES_PER_CONVERSATION", "UPLOAD_MEGABYTES_PER_CONVERSATION",
+                       "UPLOAD_FILES_PER_ADDRESS", "UPLOAD_MEGABYTES_PER_ADDRESS")  # core.settings
 # Beyond this many keys per allowance, those refilled completely are forgotten.
 MAX_TRACKED_KEYS = 100_000
 IPV6_SUBSCRIBER_PREFIX = 64
@@ -89,18 +87,12 @@ class Buckets:
         self._buckets[key] = (min(self.capacity, self.level(key, now) + amount), now)
 
 
-def allowances_from_environment(environ: Mapping[str, str], largest_file: int = 0) -> Dict[str, Allowance]:
-    """The four allowances of the environment, by variable; ValueError naming the variable
-    when one is malformed, or too small for a file of `largest_file` bytes ever to pass."""
-    given = {
-        "UPLOAD_FILES_PER_CONVERSATION": environ.get("UPLOAD_FILES_PER_CONVERSATION")
-        or DEFAULT_FILES_PER_CONVERSATION,
-        "UPLOAD_MEGABYTES_PER_CONVERSATION": environ.get("UPLOAD_MEGABYTES_PER_CONVERSATION")
-        or DEFAULT_MEGABYTES_PER_CONVERSATION,
-        "UPLOAD_FILES_PER_ADDRESS": environ.get("UPLOAD_FILES_PER_ADDRESS") or DEFAULT_FILES_PER_ADDRESS,
-        "UPLOAD_MEGABYTES_PER_ADDRESS": environ.get("UPLOAD_MEGABYTES_PER_ADDRESS")
-        or DEFAULT_MEGABYTES_PER_ADDRESS,
-    }
+def allowances_from_environment(environ: Optional[Mapping[str, str]] = None,
+                                largest_file: int = 0) -> Dict[str, Allowance]:
+    """The four allowances of the environment (default: os.environ), by variable; ValueError
+    naming the variable when one is malformed, or too small for a file of `largest_file`
+    bytes ever to pass."""
+    given = {variable: read(variable, environ) for variable in ALLOWANCE_VARIABLES}
     allowances = {variable: Allowance.parse(text, variable) for variable, text in given.items()}
     for variable in ("UPLOAD_MEGABYTES_PER_CONVERSATION", "UPLOAD_MEGABYTES_PER_ADDRESS"):
         if allowances[variable].amount * MEGABYTE < largest_file:
@@ -229,7 +221,7 @@ class UploadAllowances:
         """The allowances of the environment (allowances_from_environment), in the Redis of
         `REDIS_HOST` when set (the process's own connection when `environ` is os.environ)."""
         shared = shared_redis() if environ is None else SharedRedis.from_environment(environ)
-        allowances = allowances_from_environment(os.environ if environ is None else environ, largest_file)
+        allowances = allowances_from_environment(environ, largest_file)
         return cls(allowances, clock, shared)
 
     @property

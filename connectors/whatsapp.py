@@ -6,10 +6,18 @@
   with the app secret; acknowledged at once, the messages handled in the background.
   Texts, reply-button and list answers (their id is the payload the assistant offered),
   photos and documents (downloaded through the Graph API and attached to the claim in
-  progress). Delivery statuses and other events are ignored; a message Meta delivers
-  twice is handled once.
+  progress); a location is the place of the loss during a claim declaration; voice notes
+  and audio, videos, stickers, contact cards and unsupported messages are answered by the
+  channel (domain/channels.yml); reactions, system messages, delivery statuses and other
+  events get no answer; a message Meta delivers twice is handled once. While a message is
+  handled, the customer sees it read and the typing indicator.
+- Who writes: the WhatsApp number (`from`) and, since 2026, the business-scoped user id
+  (BSUID, `from_user_id`, the contact's `user_id`), alone for users with a username. One
+  person keeps one conversation when Meta moves them from number to BSUID
+  (WhatsAppConversations). Replies go `to` the number, else to the `recipient` BSUID.
 - The sender's WhatsApp number, which WhatsApp has verified, goes with every message as
-  metadata `channel_phone` (E.164): identification matches it to the phone on file.
+  metadata `channel_phone` (E.164): identification matches it to the phone on file; without
+  a number, identification asks the customer id, birth date and SMS code as on the web.
 - Replies through the Graph API `POST /{phone-number-id}/messages`: texts (split at
   WhatsApp's 4096 characters), reply buttons (three at most, 20-character titles) or a
   list beyond that, images, and documents (the attestation PDF).
@@ -21,12 +29,15 @@ Settings (credentials.yml keys, else environment variables): `access_token`
 """
 
 import functools
+import hashlib
+import hmac
 import logging
 import mimetypes
 import re
-from typing import Any, Awaitable, Callable, Dict, Iterator, List, Optional, Text, Tuple
+from dataclasses import dataclass
+from typing import Any, Dict, Iterator, List, Optional, Text
 
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, OutputChannel
 from sanic import Blueprint
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -37,23 +48,31 @@ from connectors.messaging import (
     PlatformOutput,
     RecentIds,
     add_meta_subscription_check,
+    answer,
     handle_file,
     handle_text,
+    in_claim_declaration,
     json_items,
+    location_text,
     meta_signature_valid,
+    pseudonym,
     queue_message,
     received,
-    refuse_too_many,
+    refuse,
     setting,
     shortened,
     split_text,
     webhook_blueprint,
     webhook_body,
+    while_busy,
 )
+from connectors.pipeline import Arrival, ChannelPipeline, PipelineChannel
+from connectors.shared_state import KEY_PREFIX, SharedRedis, Unavailable, shared_redis
+from core.settings import default
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_API_URL = "https://graph.facebook.com/v21.0"
+DEFAULT_API_URL = default("WHATSAPP_API_URL")
 TEXT_LIMIT = 4096
 INTERACTIVE_BODY_LIMIT = 1024
 MAX_REPLY_BUTTONS = 3
@@ -65,6 +84,24 @@ ROW_ID_LIMIT = 200
 # The label of the button that opens a list (20 characters at most).
 LIST_BUTTON_LABEL = "Choisir"
 _WA_ID = re.compile(r"[1-9][0-9]{7,14}")  # matched whole (fullmatch)
+# A business-scoped user id: country code, a period, up to 128 letters and digits
+# (« US.13491208655302741918 »; a parent BSUID has « ENT » in between).
+_BSUID = re.compile(r"[A-Z]{2}\.(?:ENT\.)?[A-Za-z0-9]{1,128}")
+# The typing indicator shows 25 seconds at most, or until the reply: renewed meanwhile.
+TYPING_RENEWAL_SECONDS = 20
+# How long the conversation of a BSUID is remembered after its user's last message.
+BSUID_CONVERSATION_SECONDS = 400 * 24 * 3600
+# Without Redis, the users a process remembers (the most recent).
+REMEMBERED_IN_PROCESS = 100_000
+# What the channel answers by itself, by message type; reactions, system messages and
+# anything else not named here (or read by message_text) get the « unsupported » answer or none.
+CHANNEL_ANSWERS = {
+    "audio": "utter_channel_voice_message",
+    "video": "utter_channel_video",
+    "sticker": "utter_channel_sticker",
+    "contacts": "utter_channel_contact_card",
+}
+UNANSWERED_TYPES = {"reaction", "system", "ephemeral", "request_welcome"}
 
 
 def interactive_message(body: str, buttons: List[Dict[str, Any]]) -> Dict[str, Any]:
@@ -102,12 +139,19 @@ class WhatsAppOutput(PlatformOutput):
     def __init__(self, api: PlatformApi, phone_number_id: str, to: str) -> None:
         self.api = api
         self.phone_number_id = phone_number_id
-        self.to = to
+        self.to = to  # a WhatsApp number, or a business-scoped user id (BSUID)
 
     async def _send(self, message: Dict[str, Any]) -> None:
         await self.api.post(f"/{self.phone_number_id}/messages", {
-            "messaging_product": "whatsapp", "recipient_type": "individual", "to": self.to, **message,
+            "messaging_product": "whatsapp", "recipient_type": "individual", **addressed_to(self.to), **message,
         })
+
+    async def mark_read_and_typing(self, message_id: Any) -> None:
+        """The customer's message shown read, and the typing indicator until the reply."""
+        if isinstance(message_id, str) and message_id:
+            await self.api.post(f"/{self.phone_number_id}/messages", {
+                "messaging_product": "whatsapp", "status": "read", "message_id": message_id,
+                "typing_indicator": {"type": "text"}})
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         for piece in split_text(text, TEXT_LIMIT):
@@ -136,9 +180,28 @@ class WhatsAppOutput(PlatformOutput):
         await self._send({"type": "document", "document": sent})
 
 
-def incoming_messages(body: Dict[str, Any]) -> Iterator[Tuple[Dict[str, Any], str, Optional[str]]]:
-    """(message, WhatsApp id to reply to, sender's verified phone number in E.164 or None) of
-    every user message of a webhook body; statuses and other fields are skipped."""
+def addressed_to(address: str) -> Dict[str, str]:
+    """The Cloud API's recipient field for `address`: `to` a number, `recipient` a BSUID."""
+    return {"recipient": address} if _BSUID.fullmatch(address) else {"to": address}
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who wrote a message: their number (`from`) and their BSUID, at least one of them."""
+
+    wa_id: Optional[str]
+    user_id: Optional[str]
+
+    @property
+    def address(self) -> str:
+        """Where replies go: the number when WhatsApp gave it, else the BSUID."""
+        return self.wa_id or self.user_id or ""
+
+
+def incoming_messages(body: Dict[str, Any]) -> Iterator[tuple]:
+    """(message, sender, sender's verified phone number in E.164 or None) of every user
+    message of a webhook body; statuses and other fields are skipped, and so are messages
+    naming neither a number nor a business-scoped user id."""
     if body.get("object") != "whatsapp_business_account":
         return
     for entry in json_items(body.get("entry")):
@@ -148,10 +211,91 @@ def incoming_messages(body: Dict[str, Any]) -> Iterator[Tuple[Dict[str, Any], st
                 continue
             contacts = json_items(value.get("contacts"))
             for message in json_items(value.get("messages")):
-                sender = message.get("from")
-                if not isinstance(sender, str) or not sender or len(sender) > 64:
+                sender = message_sender(message, contacts)
+                if sender is None:
                     continue
-                yield message, sender, verified_phone(sender, contacts)
+                phone = verified_phone(sender.wa_id, contacts) if sender.wa_id else None
+                yield message, sender, phone
+
+
+def message_sender(message: Dict[str, Any], contacts: List[Dict[str, Any]]) -> Optional[Sender]:
+    """The sender of `message`: `from` (a number), `from_user_id` or, with one contact, its
+    `user_id` (a BSUID); None when neither is given or valid."""
+    wa_id = message.get("from")
+    wa_id = wa_id if isinstance(wa_id, str) and 0 < len(wa_id) <= 64 and not _BSUID.fullmatch(wa_id) else None
+    user_id = message.get("from_user_id")
+    if not isinstance(user_id, str):
+        matching = [c for c in contacts if wa_id and c.get("wa_id") == wa_id] or (contacts if len(contacts) == 1 else [])
+        user_id = matching[0].get("user_id") if matching else None
+    if isinstance(message.get("from"), str) and _BSUID.fullmatch(message["from"]) and not isinstance(user_id, str):
+        user_id = message["from"]  # a BSUID where the number was: a user known by it alone
+    user_id = user_id if isinstance(user_id, str) and _BSUID.fullmatch(user_id) else None
+    return Sender(wa_id, user_id) if wa_id or user_id else None
+
+
+class WhatsAppConversations:
+    """The conversation of a WhatsApp user, whether Meta names them by number, by BSUID or
+    both: a user first known by number keeps that conversation once they are known by BSUID
+    alone (a username hides the number), and the other way round; a user who changed their
+    number (Meta's system message `user_changed_number`) keeps it too. Remembered as digests
+    (no number, no BSUID) in the replicas' Redis (connectors.shared_state) for
+    BSUID_CONVERSATION_SECONDS after the last message, in the process otherwise."""
+
+    def __init__(self, secret: str, shared: Optional[SharedRedis] = None) -> None:
+        self._secret = secret
+        self._shared = shared
+        self._here: Dict[str, str] = {}
+
+    @classmethod
+    def from_environment(cls, secret: str) -> "WhatsAppConversations":
+        return cls(secret, shared_redis())
+
+    def _key(self, identifier: str) -> str:
+        digest = hmac.new(self._secret.encode(), f"whatsapp-user:{identifier}".encode(), hashlib.sha256).hexdigest()
+        return f"{KEY_PREFIX}whatsapp-user:{digest[:32]}"
+
+    def _keys(self, sender: Sender) -> List[str]:
+        """The BSUID's first: the identifier Meta keeps when the number is hidden."""
+        return [self._key(identifier) for identifier in (sender.user_id, sender.wa_id) if identifier]
+
+    async def conversation_of(self, sender: Sender) -> str:
+        keys = self._keys(sender)
+        known = None
+        for key in keys:
+            known = await self._find(key)
+            if known:
+                break
+        conversation = known or pseudonym(self._secret, "whatsapp", sender.address)
+        for key in keys:
+            await self._remember(key, conversation)
+        return conversation
+
+    async def moved(self, sender: Sender, new: Sender) -> None:
+        """`sender` is now `new` (Meta's `user_changed_number`): the same conversation."""
+        conversation = await self.conversation_of(sender)
+        for key in self._keys(new):
+            await self._remember(key, conversation)
+
+    async def _find(self, key: str) -> Optional[str]:
+        if self._shared is not None and self._shared.available():
+            try:
+                stored = await self._shared.run(lambda client: client.get(key))
+                if stored:
+                    return stored.decode() if isinstance(stored, bytes) else str(stored)
+            except Unavailable:
+                pass
+        return self._here.get(key)
+
+    async def _remember(self, key: str, conversation: str) -> None:
+        self._here.pop(key, None)
+        self._here[key] = conversation
+        if len(self._here) > REMEMBERED_IN_PROCESS:  # the least recently seen forgotten
+            del self._here[next(iter(self._here))]
+        if self._shared is not None and self._shared.available():
+            try:
+                await self._shared.run(lambda client: client.set(key, conversation, ex=BSUID_CONVERSATION_SECONDS))
+            except Unavailable:
+                pass
 
 
 def verified_phone(sender: str, contacts: List[Dict[str, Any]]) -> Optional[str]:
@@ -179,7 +323,7 @@ def message_text(message: Dict[str, Any]) -> Optional[str]:
     return None
 
 
-class WhatsAppInput(InputChannel):
+class WhatsAppInput(PipelineChannel):
     """The WhatsApp Cloud API webhook."""
 
     @classmethod
@@ -193,7 +337,7 @@ class WhatsAppInput(InputChannel):
             app_secret=setting(credentials, "app_secret", "WHATSAPP_APP_SECRET"),
             verify_token=setting(credentials, "verify_token", "WHATSAPP_VERIFY_TOKEN"),
             phone_number_id=setting(credentials, "phone_number_id", "WHATSAPP_PHONE_NUMBER_ID"),
-            api_url=setting(credentials, "api_url", "WHATSAPP_API_URL", DEFAULT_API_URL),
+            api_url=setting(credentials, "api_url", "WHATSAPP_API_URL"),
         )
 
     def __init__(self, access_token: str, app_secret: str, verify_token: str, phone_number_id: str,
@@ -204,10 +348,11 @@ class WhatsAppInput(InputChannel):
         self.api = PlatformApi(api_url, {"Authorization": f"Bearer {access_token}"})
         self.seen = RecentIds(self.name())
         self.in_order = InOrder()
+        self.conversations = WhatsAppConversations.from_environment(app_secret)
         if not (access_token and app_secret and verify_token and phone_number_id):
             logger.warning("WhatsApp channel not configured: its webhook refuses every request")
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+    def routes(self, pipeline: ChannelPipeline) -> Blueprint:
         webhook = webhook_blueprint(self.name())
         add_meta_subscription_check(webhook, self.verify_token)
 
@@ -218,42 +363,85 @@ class WhatsAppInput(InputChannel):
             if isinstance(body, HTTPResponse):
                 return body
             agent = getattr(request.app.ctx, "agent", None)
-            for message, reply_to, phone in incoming_messages(body):
+            for message, sender, phone in incoming_messages(body):
+                if message.get("type") == "system":
+                    await self._system(message, sender)
+                if message.get("type") in UNANSWERED_TYPES:
+                    continue  # a reaction, a system message: nothing the customer waits an answer to
                 if not await self.seen.first_time(message.get("id")):
                     continue
-                queue_message(self.in_order, self.app_secret, self.name(), reply_to,
-                              functools.partial(self._handle, on_new_message, agent, message, reply_to, phone))
+                conversation = await self.conversations.conversation_of(sender)
+                await queue_message(
+                    self.in_order, pipeline, self.app_secret, sender.address,
+                    functools.partial(self._handle, pipeline, agent, message, sender.address, phone),
+                    conversation=conversation)
             return received()
 
         return webhook
 
+    async def _system(self, message: Dict[str, Any], sender: Sender) -> None:
+        """A user who changed their number keeps their conversation under the new one."""
+        system = message.get("system") if isinstance(message.get("system"), dict) else {}
+        if system.get("type") not in ("user_changed_number", "user_changed_user_id"):
+            return
+        new_wa_id = system.get("wa_id") if isinstance(system.get("wa_id"), str) else None
+        new_wa_id = new_wa_id if new_wa_id and _WA_ID.fullmatch(new_wa_id) else None
+        new_user_id = system.get("new_user_id") or system.get("user_id")
+        new_user_id = new_user_id if isinstance(new_user_id, str) and _BSUID.fullmatch(new_user_id) else None
+        if new_wa_id or new_user_id:
+            await self.conversations.moved(sender, Sender(new_wa_id, new_user_id))
+
     def get_output_channel(self) -> Optional[OutputChannel]:
         return None  # replies need the user's number, known only with their message
 
-    async def _handle(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], agent: Any,
-                      message: Dict[str, Any], reply_to: str, phone: Optional[str], sender: str,
-                      wait: Optional[float]) -> None:
+    def output_to(self, address: str) -> OutputChannel:
+        """Messages to the user at `address` outside a turn (an adviser's: connectors.recipients)."""
+        return WhatsAppOutput(self.api, self.phone_number_id, address)
+
+    async def _handle(self, pipeline: ChannelPipeline, agent: Any, message: Dict[str, Any], reply_to: str,
+                      phone: Optional[str], arrival: Arrival) -> None:
         output = WhatsAppOutput(self.api, self.phone_number_id, reply_to)
-        if wait is not None:
-            await refuse_too_many(output, sender, wait)
+        if arrival.refusal is not None:
+            await refuse(pipeline, output, agent, arrival, arrival.refusal)
             return
+        await while_busy(functools.partial(output.mark_read_and_typing, message.get("id")), TYPING_RENEWAL_SECONDS,
+                         self._answer(pipeline, output, agent, message, phone, arrival))
+
+    async def _answer(self, pipeline: ChannelPipeline, output: "WhatsAppOutput", agent: Any, message: Dict[str, Any],
+                      phone: Optional[str], arrival: Arrival) -> None:
         metadata = {"channel_phone": phone} if phone else {}
         kind = message.get("type")
+        content = message.get(kind) if isinstance(kind, str) and isinstance(message.get(kind), dict) else {}
         if kind in ("image", "document"):
-            media = message.get(kind) if isinstance(message.get(kind), dict) else {}
-            declared_type = str(media.get("mime_type") or "")
-            filename = media.get("filename") or f"photo{mimetypes.guess_extension(declared_type) or ''}"
-            downloaded = await self._download(media.get("id"))
-            await handle_file(on_new_message, output, agent, sender, self.name(), downloaded, declared_type,
-                              str(filename), metadata)
+            declared_type = str(content.get("mime_type") or "")
+            filename = content.get("filename") or f"photo{mimetypes.guess_extension(declared_type) or ''}"
+            downloaded = await self._download(content.get("id"))
+            await handle_file(pipeline, output, agent, arrival, downloaded, declared_type, str(filename), metadata)
+            return
+        if kind == "location":
+            await self._location(pipeline, output, agent, arrival, content, metadata)
+            return
+        if kind in CHANNEL_ANSWERS:
+            await answer(pipeline, output, agent, arrival, CHANNEL_ANSWERS[kind])
             return
         text = message_text(message)
         if text is None:
-            logger.info("WhatsApp message of type %s ignored", str(kind)[:30])
+            logger.info("WhatsApp message of type %s: not readable, answered so", str(kind)[:30])
+            await answer(pipeline, output, agent, arrival, "utter_channel_unsupported_message")
             return
-        await handle_text(on_new_message, output, agent, sender, self.name(), text, metadata)
+        await handle_text(pipeline, output, agent, arrival, text, metadata)
 
-    async def _download(self, media_id: Any) -> Optional[Tuple[bytes, str]]:
+    async def _location(self, pipeline: ChannelPipeline, output: "WhatsAppOutput", agent: Any, arrival: Arrival,
+                        location: Dict[str, Any], metadata: Dict[str, Any]) -> None:
+        """A shared location: the place of the loss during a claim declaration."""
+        text = location_text(location.get("latitude"), location.get("longitude"), location.get("name"),
+                             location.get("address"))
+        if text is None or not await in_claim_declaration(agent, arrival.conversation):
+            await answer(pipeline, output, agent, arrival, "utter_channel_location_outside_claim")
+            return
+        await handle_text(pipeline, output, agent, arrival, text, metadata)
+
+    async def _download(self, media_id: Any) -> Optional[tuple]:
         """A media file: its URL from the Graph API, then the file itself (both with the token)."""
         if not isinstance(media_id, str) or not media_id.isalnum():
             return None
@@ -261,3 +449,37 @@ class WhatsAppInput(InputChannel):
         if not isinstance(media, dict) or not isinstance(media.get("url"), str):
             return None
         return await self.api.download(media["url"])
+
+
+# --- claim notices (E, issue 15: bot/notices.py sends them outside a turn) -------------------
+
+def notice_template(name: str, language: str, parameters: List[str]) -> Dict[str, Any]:
+    """A Cloud API template message (`type: template`): an approved template, its language,
+    and the body's parameters in order ({{1}}, {{2}}...)."""
+    template: Dict[str, Any] = {"name": name, "language": {"policy": "deterministic", "code": language}}
+    if parameters:
+        template["components"] = [{"type": "body", "parameters": [
+            {"type": "text", "text": template_parameter(str(each))} for each in parameters]}]
+    return {"type": "template", "template": template}
+
+
+def template_parameter(text: str) -> str:
+    """A template's parameter as the Cloud API takes it: no line break or tab, never more than
+    four spaces in a row, a bounded length."""
+    return shortened(re.sub(r"\s+", " ", text).strip(), TEMPLATE_PARAMETER_LIMIT)
+
+
+TEMPLATE_PARAMETER_LIMIT = 1024
+
+
+async def send_notice(output: WhatsAppOutput, text: str, template: Optional[Dict[str, Any]] = None) -> bool:
+    """A notice to `output`'s user: `text` (inside the 24-hour window) or, given, the template
+    message built by notice_template (outside it). True when the platform took every message."""
+    messages = [template] if template is not None else [
+        {"type": "text", "text": {"body": piece, "preview_url": False}} for piece in split_text(text, TEXT_LIMIT)]
+    for message in messages:
+        answer = await output.api.post(f"/{output.phone_number_id}/messages", {
+            "messaging_product": "whatsapp", "recipient_type": "individual", **addressed_to(output.to), **message})
+        if answer is None:
+            return False
+    return True

@@ -84,7 +84,7 @@ async def evaluate(model: Path, sets: List[Path], out: Path) -> Dict[str, Any]:
     from rasa.utils.common import configure_logging_and_warnings
     from rasa.utils.log_utils import configure_structlog
 
-    # The model names our own components (nlu_components.*), and the report is the
+    # The model names our own components (bot/nlu.*), and the report is the
     # only thing this script prints.
     sys.path.insert(0, str(ROOT))
     configure_logging_and_warnings(logging.WARNING)

@@ -5,7 +5,7 @@
 # Progress goes to stderr; the model's path is printed on stdout.
 set -euo pipefail
 venv=${VENV:-.venv}
-fingerprint=$(cat config.yml $(find domain data -type f -name '*.yml' | LC_ALL=C sort) nlu_components/*.py | sha256sum | cut -c1-16)
+fingerprint=$(cat config.yml $(find domain data -type f -name '*.yml' | LC_ALL=C sort) bot/nlu/*.py | sha256sum | cut -c1-16)
 model="models/oyat-$fingerprint.tar.gz"
 mkdir -p models
 # One training at a time (Rasa's training cache in .rasa/ is shared): a second

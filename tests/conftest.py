@@ -1,26 +1,26 @@
 """Fixtures shared by the whole test suite.
 
-`services` runs the policy and claims services (`python -m bot.cli serve
+`services` runs the policy and claims services (`python -m reference_services.cli serve
 --service all`) on a fresh SQLite database with the demo data, once per session.
 `postgresql_server` is a PostgreSQL cluster of the test's own (Debian's postgresql
-package), for the services on PostgreSQL (tests/bot) and the scale-out test.
+package), for the services on PostgreSQL (tests/reference_services) and the scale-out test.
 """
 from __future__ import annotations
 
 import os
 import re
-import time
 import sys
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from contextlib import contextmanager
-from typing import Any, Iterator, Optional
+from typing import Any, Dict, Iterator, Optional
 
 import pytest
 import requests
 
-from tests.processes import free_port, start, stop, wait_until_up
+from harness.servers import free_port, start, stop, wait_until_up
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TEST_SERVICES_API_TOKEN = "test-services-token-0123456789"
@@ -30,6 +30,12 @@ TEST_IDENTITY_ASSERTION_SECRET = "test-identity-assertion-secret-0123456789"
 TEST_CHANNEL_ASSERTION_SECRET = "test-channel-assertion-secret-0123456789"
 # The secret of the espace-client session tokens, which the policy service verifies.
 TEST_ESPACE_CLIENT_JWT_SECRET = "test-espace-client-secret-of-32-bytes-at-least"
+# The advisers' console: its token, the grants the policy service signs, the demo advisers.
+TEST_ADVISER_CONSOLE_TOKEN = "test-adviser-console-token-0123456789"
+TEST_ADVISER_GRANT_SECRET = "test-adviser-grant-secret-0123456789"
+TEST_ADVISER_DEMO_PASSWORD = "demo-adviser-password-0123"
+# The notifier's token (connectors/notifier.py): the policy service's and the Rasa server's notice routes.
+TEST_NOTIFIER_TOKEN = "test-notifier-token-for-the-stack-0123456789"
 # The customer a path is about, whose identity assertion a call carries by default.
 _PATH_CUSTOMER = re.compile(r"/v1/customers/(\d{8})(?:/|$)")
 _FROM_PATH = object()
@@ -41,7 +47,7 @@ def identity_assertion(customer_id: str, *, minutes: float = 60, issued_minutes_
                        secret: str = TEST_IDENTITY_ASSERTION_SECRET) -> str:
     """An assertion as the policy service issues it, signed with the test services' secret
     (another `secret`: a forgery); a negative lifetime gives an expired one."""
-    from bot import identity_assertion as assertions
+    from core import identity_assertion as assertions
 
     issued_at = datetime.now(timezone.utc) - timedelta(minutes=issued_minutes_ago)
     token, _ = assertions.issue(secret, customer_id, verified_by, channel, conversation_id,
@@ -53,10 +59,20 @@ def channel_phone_assertion(phone: str, conversation_id: str, *, channel: str = 
                             secret: str = TEST_CHANNEL_ASSERTION_SECRET) -> str:
     """The caller's number as the telephone line signs it for the policy service (another
     `secret`: a forgery); a negative lifetime gives an expired one."""
-    from bot import channel_assertion
+    from core import channel_assertion
 
     return channel_assertion.issue(secret, phone, channel, conversation_id, datetime.now(timezone.utc),
                                    timedelta(minutes=minutes))
+
+
+def reply_address_assertion(channel: str, address: str, conversation_id: str, *, minutes: float = 5,
+                            secret: str = TEST_CHANNEL_ASSERTION_SECRET) -> str:
+    """The address notices may go to, as a channel signs it (core/reply_address.py; another
+    `secret`: a forgery); a negative lifetime gives an expired one."""
+    from core import reply_address
+
+    return reply_address.issue(secret, channel, address, conversation_id, datetime.now(timezone.utc),
+                               timedelta(minutes=minutes))
 
 
 def as_customer(customer_id: str, **assertion: Any) -> dict:
@@ -106,10 +122,12 @@ class RunningServices:
 
 
 @contextmanager
-def running_services(workdir: Path, database_url: str) -> Iterator[RunningServices]:
-    """Both services on `database_url` (migrated, demo data loaded) on a free port."""
-    from bot.cli import init_database
-    from bot.settings import Settings, sqlite_path
+def running_services(workdir: Path, database_url: str,
+                     extra_env: Optional[Dict[str, str]] = None) -> Iterator[RunningServices]:
+    """Both services on `database_url` (migrated, demo data loaded) on a free port;
+    `extra_env`: more variables (SMTP_URL...)."""
+    from core.settings import Settings, sqlite_path
+    from reference_services.cli import init_database
 
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
@@ -121,13 +139,18 @@ def running_services(workdir: Path, database_url: str) -> Iterator[RunningServic
         "IDENTITY_ASSERTION_SECRET": TEST_IDENTITY_ASSERTION_SECRET,
         "ESPACE_CLIENT_JWT_SECRET": TEST_ESPACE_CLIENT_JWT_SECRET,
         "CHANNEL_ASSERTION_SECRET": TEST_CHANNEL_ASSERTION_SECRET,
+        "ADVISER_CONSOLE_TOKEN": TEST_ADVISER_CONSOLE_TOKEN,
+        "ADVISER_GRANT_SECRET": TEST_ADVISER_GRANT_SECRET,
+        "ADVISER_DEMO_PASSWORD": TEST_ADVISER_DEMO_PASSWORD,
+        "NOTIFIER_TOKEN": TEST_NOTIFIER_TOKEN,
         "DOCUMENTS_PUBLIC_URL": base_url,
         "PYTHONPATH": str(REPO_ROOT),
+        **(extra_env or {}),
     }
     init_database(Settings.from_env(env))
     log_path = workdir / "services.log"
     process = start(
-        [sys.executable, "-m", "bot.cli", "serve", "--service", "all", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "reference_services.cli", "serve", "--service", "all", "--host", "127.0.0.1", "--port", str(port)],
         cwd=workdir, env=env, log_path=log_path,
     )
     try:
@@ -150,7 +173,7 @@ def postgresql_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]
     """A PostgreSQL cluster on a free loopback port (`create_database` gives a fresh
     database's URL). Skipped only where Debian's postgresql package is not installed
     (`make test` installs it: system-packages.txt)."""
-    from bench.engines import PostgresServer, missing_engines
+    from harness.engines import PostgresServer, missing_engines
 
     if "postgresql" in missing_engines():
         pytest.skip("PostgreSQL is not installed (Debian package postgresql)")

@@ -11,18 +11,17 @@ from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Sequence
 
 from rasa_sdk import Tracker
 
-from actions.common.labels import contract_label
 from actions.common.messages import request_message
-from actions.parsing.contract_description import (
+from core.labels import contract_label
+from core.parsing.contract_description import (
     ContractDescription,
     address_words,
     describe,
     vehicle_tokens,
     words_of,
 )
-from actions.parsing.identifiers import canonical_plate
-
-Contract = Dict[str, Any]
+from core.parsing.identifiers import canonical_plate
+from core.service_contract import Contract
 
 # Words of contract labels that tell nothing apart (« Habitation Confort – studio »: only
 # « studio » describes the home).
@@ -59,7 +58,7 @@ def contracts_described(contracts: Sequence[Contract], text: str, products: Iter
     product, « ancien » for a terminated contract)."""
     description = describe(text)
     if description.number:
-        return ContractMatch(True, [c for c in contracts if c["contract_number"] == description.number])
+        return ContractMatch(True, [c for c in contracts if c.contract_number == description.number])
     candidates = list(contracts)
     described = False
     for fits in _criteria(description, contracts, set(products)):
@@ -88,31 +87,31 @@ def _criteria(description: ContractDescription, contracts: Sequence[Contract], p
     if place:
         criteria.append(lambda c: place <= _address_words(c))
     if products:
-        criteria.append(lambda c: c["product"] in products)
+        criteria.append(lambda c: c.product in products)
     if description.former:
-        criteria.append(lambda c: c["status"] != "active")
+        criteria.append(lambda c: c.status != "active")
     elif description.current:
-        criteria.append(lambda c: c["status"] == "active")
+        criteria.append(lambda c: c.status == "active")
     return criteria
 
 
 def _plate(contract: Contract) -> Optional[str]:
-    vehicle = contract.get("insured_vehicle") or {}
-    return canonical_plate(vehicle.get("plate") or "")
+    vehicle = contract.insured_vehicle
+    return canonical_plate(vehicle.plate if vehicle else "")
 
 
 def _vehicle_words(contract: Contract) -> FrozenSet[str]:
-    vehicle = contract.get("insured_vehicle") or {}
-    return vehicle_tokens(vehicle.get("make"), vehicle.get("model"))
+    vehicle = contract.insured_vehicle
+    return vehicle_tokens(vehicle.make, vehicle.model) if vehicle else frozenset()
 
 
 def _address_words(contract: Contract) -> FrozenSet[str]:
-    address = contract.get("insured_address") or {}
-    return address_words(address.get("street"), address.get("city"), address.get("postcode"))
+    address = contract.insured_address
+    return address_words(address.street, address.city, address.postcode) if address else frozenset()
 
 
 def _label_words(contract: Contract) -> FrozenSet[str]:
-    return frozenset(w for w in words_of(contract.get("label") or "")
+    return frozenset(w for w in words_of(contract.label)
                      if len(w) > 3 and not re.fullmatch(r"[0-9]+", w) and w not in _GENERIC_LABEL_WORDS)
 
 
@@ -140,6 +139,6 @@ def mentioned_products(tracker: Tracker, request_intent: Optional[str] = None) -
 def contract_buttons(contracts: List[Contract]) -> List[Dict[str, str]]:
     """One button per contract; the payload carries the number the bot itself chose."""
     return [
-        {"title": contract_label(c), "payload": f'/inform{{"contract_number": "{c["contract_number"]}"}}'}
+        {"title": contract_label(c), "payload": f'/inform{{"contract_number": "{c.contract_number}"}}'}
         for c in contracts
     ]

@@ -1,6 +1,6 @@
 """Who the customer is, as the actions know it: the customer id established by
 identification and the identity assertion the policy service issued for it, which
-every call about that customer carries (actions/services.py). The action server
+every call about that customer carries (core/service_client.py). The action server
 never verifies a session token itself: the policy service does (spec §5)."""
 
 import base64
@@ -13,14 +13,14 @@ from typing import Any, Dict, List, Optional
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 
-from actions.common.slots import (
+from core.service_client import CustomerIdentity
+from core.slots import (
     AUTHENTICATED_CUSTOMER_ID,
     CUSTOMER_IDENTIFIED,
     CUSTOMER_PROCEDURE_SLOTS,
     IDENTITY_ASSERTION,
     PROCEDURE_OWNER,
 )
-from actions.services import CustomerIdentity
 
 logger = logging.getLogger(__name__)
 

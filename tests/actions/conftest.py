@@ -6,8 +6,8 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import claim_outbox as claim_outbox_module
-from actions import services as services_module
-from actions.services import ServicesClient
+from core import service_client as services_module
+from core.service_client import ServicesClient
 from tests.actions.helpers import JWT_SECRET
 
 

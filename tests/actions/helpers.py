@@ -5,8 +5,8 @@ from typing import Any, Dict, Iterable, List, Optional
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.services import CustomerIdentity
-from connectors.espace_client import issue_session_token
+from core.service_client import CustomerIdentity
+from devtools.espace_client import issue_session_token
 from tests.conftest import TEST_ESPACE_CLIENT_JWT_SECRET, identity_assertion
 
 JWT_SECRET = TEST_ESPACE_CLIENT_JWT_SECRET

@@ -4,8 +4,18 @@ import aiohttp
 from pypdf import PdfReader
 
 from actions.attestation import ActionAskAttestationContract, ActionGenerateAttestation, ValidateAttestationForm
-from tests.actions.helpers import KARIM, MARIE, SOPHIE, entity, identified, make_tracker, responses, slot_event, slot_sets
-from tests.bot.helpers import sent_messages
+from tests.actions.helpers import (
+    KARIM,
+    MARIE,
+    SOPHIE,
+    entity,
+    identified,
+    make_tracker,
+    responses,
+    slot_event,
+    slot_sets,
+)
+from tests.reference_services.helpers import sent_messages
 
 
 async def run_form_validation(domain, dispatcher, customer, candidates=None, text="", entities=()):

@@ -4,17 +4,15 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.claim_declaration import (
-    NO_THIRD_PARTY,
-    NO_WITNESS,
     ActionAskClaimContract,
     ActionClaimSummary,
     ActionCorrectClaimField,
     ActionFileClaim,
     ValidateClaimForm,
 )
-from actions.common import clock
 from actions.claim_outbox import ClaimOutbox, use_claim_outbox
-from actions.services import ServicesClient, use_services
+from core import clock
+from core.service_client import ServicesClient, use_services
 from tests.actions.helpers import (
     KARIM,
     MARIE,
@@ -29,6 +27,10 @@ from tests.actions.helpers import (
 )
 
 TODAY = dt.date(2026, 11, 24)
+# What the declaration holds, and the claims service receives, for « nobody else » and
+# « no witness » (the domain's words).
+NO_THIRD_PARTY = "Aucun tiers impliqué"
+NO_WITNESS = "Aucun témoin"
 
 
 @pytest.fixture(autouse=True)
@@ -130,6 +132,15 @@ async def test_free_text_answers_are_kept_and_no_means_none(domain, dispatcher, 
     assert slots[slot] == stored
 
 
+async def test_the_words_stored_for_nobody_else_and_no_witness_are_the_domain_s(domain, dispatcher, client):
+    reworded = {**domain, "responses": {**domain["responses"],
+                                        "utter_claim_no_third_party": [{"text": "Personne d'autre"}],
+                                        "utter_claim_no_witness": [{"text": "Pas de témoin"}]}}
+    slots = await validate(reworded, dispatcher, MARIE, {"claim_third_party": "non", "claim_witnesses": "aucun"},
+                           slots={"claim_type": "accident_auto"})
+    assert (slots["claim_third_party"], slots["claim_witnesses"]) == ("Personne d'autre", "Pas de témoin")
+
+
 @pytest.mark.parametrize("said", ["", "   ", "x" * 2001])
 async def test_empty_or_oversized_answers_are_refused(domain, dispatcher, client, said):
     slots = await validate(domain, dispatcher, MARIE, {"claim_damage": said}, text=said)
@@ -184,7 +195,8 @@ async def test_a_confirmed_declaration_is_filed_once_and_its_number_given(domain
     after = await client.list_claims(as_identified(MARIE))
     assert len(after) == len(before) + 1
     filed = await client.get_claim(as_identified(MARIE), claim_number)
-    assert filed["place"] == MARIE_WATER_LEAK["claim_place"] and filed["occurred_on"] == "2026-11-23"
+    assert filed.place == MARIE_WATER_LEAK["claim_place"] and filed.occurred_on == dt.date(2026, 11, 23)
+    assert (filed.third_party, filed.witnesses) == (NO_THIRD_PARTY, NO_WITNESS)
 
 
 async def test_when_the_claims_service_is_down_the_declaration_is_queued_whole(
@@ -212,7 +224,7 @@ async def test_asked_again_once_the_service_is_back_the_queued_claim_is_filed_an
         assert responses(dispatcher) == ["utter_claim_filed", "utter_claim_next_steps"]
         assert events == {"claim_filing_pending": False}
         number = dispatcher.messages[0]["claim_number"]
-        assert (await client.get_claim(as_identified(MARIE), number))["place"] == MARIE_WATER_LEAK["claim_place"]
+        assert (await client.get_claim(as_identified(MARIE), number)).place == MARIE_WATER_LEAK["claim_place"]
 
         again = CollectingDispatcher()  # told once: nothing queued is left to tell
         await ActionFileClaim().run(again, retried, domain)
@@ -240,13 +252,15 @@ async def test_when_the_outbox_is_out_of_reach_too_the_declaration_stays_in_the_
     assert not set(MARIE_WATER_LEAK) & set(events)  # no answer is dropped
 
 
-async def test_a_refused_declaration_says_why_and_keeps_the_answers(domain, dispatcher, client):
+async def test_a_refused_declaration_says_why_in_the_domain_s_words_and_keeps_the_answers(domain, dispatcher, client):
     # Karim's only auto contract does not cover water damage: the service refuses it.
     leak_on_karims_car = {**MARIE_WATER_LEAK, "claim_contract": "AUT-559120"}
     tracker = make_tracker(domain, slots=identified(KARIM, **leak_on_karims_car))
     events = slot_sets(await ActionFileClaim().run(dispatcher, tracker, domain))
-    assert responses(dispatcher) == ["utter_claim_filing_refused"]
-    assert dispatcher.messages[0]["reason"]
+    # The response alone: nothing of the service's own message is passed on.
+    said = CollectingDispatcher()
+    said.utter_message(response="utter_claim_filing_refused_not_covered")
+    assert dispatcher.messages == said.messages
     assert not set(MARIE_WATER_LEAK) & set(events)
 
 

@@ -3,9 +3,9 @@ against the running test services (real uploads, real links)."""
 
 import datetime as dt
 import itertools
+import re
 import uuid
 
-import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.claim_declaration import ActionClaimSummary, ActionFileClaim
@@ -19,9 +19,15 @@ from actions.claim_documents import (
 )
 from actions.identification_dialogue import ActionResumeRequest
 from tests.actions.helpers import (
-    KARIM, MARIE, as_identified, identified, make_tracker, responses, slot_event, slot_sets,
+    MARIE,
+    as_identified,
+    identified,
+    make_tracker,
+    responses,
+    slot_event,
+    slot_sets,
 )
-from tests.bot.helpers import execute, new_customer, query
+from tests.reference_services.helpers import execute, new_customer, query
 from tests.sample_files import jpeg_bytes, pdf_bytes
 
 _contract_numbers = itertools.count(900001)
@@ -30,7 +36,7 @@ _contract_numbers = itertools.count(900001)
 async def received(client, filename="photo.jpg", data=None, content_type="image/jpeg"):
     """A file as a connector hands it to the dialogue (stored first by the claims service)."""
     stored = await client.upload_document(filename, content_type, jpeg_bytes() if data is None else data)
-    return {key: stored[key] for key in ("upload_id", "filename", "content_type", "size")}
+    return {key: getattr(stored, key) for key in ("upload_id", "filename", "content_type", "size")}
 
 
 def attach_message(*attachments):
@@ -59,7 +65,7 @@ async def customer_with_open_claims(services, client, count):
             "occurred_on": (dt.date.today() - dt.timedelta(days=day + 1)).isoformat(),
             "place": "Cuisine", "circumstances": "Fuite sous l'évier.", "damage": "Placard abîmé.",
         }, uuid.uuid4().hex)
-        numbers.append(claim["claim_number"])
+        numbers.append(claim.claim_number)
     return customer_id, contract, numbers
 
 
@@ -159,6 +165,9 @@ async def test_with_several_open_claims_the_customer_is_asked_which_one(domain, 
     assert [b["payload"] for b in ask.messages[0]["buttons"]] == [
         '/inform{"claim_number": "%s"}' % number for number in sorted(numbers, reverse=True)
     ]
+    # Each claim told by its number, its kind and its date (« SIN-2026-… – dégât des eaux du 3 mars 2026 »).
+    for button, number in zip(ask.messages[0]["buttons"], sorted(numbers, reverse=True), strict=True):
+        assert re.fullmatch(rf"{number} – [^–]+ du \d{{1,2}} \w+ \d{{4}}", button["title"]), button["title"]
 
 
 async def test_the_claim_chosen_is_checked_then_the_files_attached(domain, dispatcher, client, services):

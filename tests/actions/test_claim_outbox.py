@@ -5,10 +5,10 @@ import uuid
 import pytest
 
 from actions.claim_outbox import FILED, PENDING, REFUSED, ClaimOutbox, file_due_claims
-from actions.services import CustomerIdentity
+from core.service_client import CustomerIdentity
 from tests.actions.helpers import MARIE, as_identified
-from tests.bot.helpers import count
 from tests.conftest import identity_assertion
+from tests.reference_services.helpers import count
 
 NOW = 1_800_000_000.0
 
@@ -49,7 +49,7 @@ async def test_a_claim_that_reached_the_service_before_timing_out_is_not_filed_t
 
     await file_due_claims(outbox, client, NOW)
 
-    assert (await outbox.get(key)).claim_number == first["claim_number"]
+    assert (await outbox.get(key)).claim_number == first.claim_number
     assert count(services, "claims", "idempotency_key = ?", (key,)) == 1
 
 

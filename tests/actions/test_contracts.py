@@ -9,8 +9,18 @@ from actions.contracts import (
     ValidateChangeRequestForm,
     confirmation,
 )
-from tests.bot.helpers import count
-from tests.actions.helpers import KARIM, MARIE, SOPHIE, entity, identified, make_tracker, responses, slot_event, slot_sets
+from tests.actions.helpers import (
+    KARIM,
+    MARIE,
+    SOPHIE,
+    entity,
+    identified,
+    make_tracker,
+    responses,
+    slot_event,
+    slot_sets,
+)
+from tests.reference_services.helpers import count
 
 
 def asking(domain, customer, text, entities=(), **slots):

@@ -3,9 +3,9 @@ import datetime as dt
 import pytest
 
 from actions import handoff
-from actions.common.clock import PARIS
 from actions.handoff import ActionFileHandoff, ActionHandleMisunderstanding, ActionHandoff, in_office_hours
-from tests.actions.helpers import MARIE, identified, make_tracker, responses
+from core.clock import PARIS
+from tests.actions.helpers import CONVERSATION, MARIE, identified, make_tracker, responses
 
 TUESDAY_10_AM = dt.datetime(2026, 11, 24, 10, 0, tzinfo=PARIS)
 TUESDAY_10_PM = dt.datetime(2026, 11, 24, 22, 0, tzinfo=PARIS)
@@ -81,6 +81,8 @@ async def test_the_yes_to_the_read_back_files_the_handoff_with_that_summary(
     assert dispatcher.messages[0]["reference"].startswith("TRF-")
     [filed] = filed_handoffs
     assert "mon dégât des eaux" in filed["summary"] and "- oui" not in filed["summary"]
+    # The conversation an adviser may read and answer in the console.
+    assert filed["conversation_id"] == CONVERSATION
 
 
 async def test_a_yes_that_answers_no_read_back_files_nothing(domain, dispatcher, filed_handoffs, monkeypatch):
@@ -94,9 +96,11 @@ async def test_on_the_phone_the_caller_is_put_through_at_once(domain, dispatcher
     monkeypatch.setattr(handoff, "now_in_paris", lambda: TUESDAY_10_AM)
     await ActionHandoff().run(dispatcher, conversation(domain, channel="ivr"), domain)
     assert responses(dispatcher) == ["utter_handoff_filed"]
-    # The telephone line's variant transfers the call with this summary for the adviser.
+    # The telephone line's variant transfers the call with the reference; the adviser
+    # finds the summary by it.
     [filed] = filed_handoffs
-    assert "mon dégât des eaux" in filed["summary"] and dispatcher.messages[0]["summary"] == filed["summary"]
+    assert "mon dégât des eaux" in filed["summary"] and filed["conversation_id"] == CONVERSATION
+    assert dispatcher.messages[0]["reference"].startswith("TRF-")
 
 
 async def test_outside_office_hours_the_hours_and_the_written_channels_are_given(

@@ -6,9 +6,14 @@ import uuid
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.identification_dialogue import CHECKED, ActionRememberRequest, ActionResumeRequest, ValidateIdentificationForm
+from actions.identification_dialogue import (
+    CHECKED,
+    ActionRememberRequest,
+    ActionResumeRequest,
+    ValidateIdentificationForm,
+)
 from tests.actions.helpers import identified, make_tracker, responses, slot_event, slot_sets
-from tests.bot.helpers import count, latest_code, new_customer
+from tests.reference_services.helpers import count, latest_code, new_customer
 
 UNKNOWN_CUSTOMER = "29999999"
 

@@ -1,6 +1,6 @@
 from actions.login_help import ActionSendIdentifierReminder, ActionSendPasswordReset
 from tests.actions.helpers import MARIE, identified, make_tracker, responses
-from tests.bot.helpers import sent_messages as outbox_for
+from tests.reference_services.helpers import sent_messages as outbox_for
 
 
 async def test_an_identified_customer_gets_a_real_password_reset_email(domain, dispatcher, client, services):

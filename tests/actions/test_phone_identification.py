@@ -6,8 +6,8 @@ import pytest
 
 from actions.identification_dialogue import CHECKED, ActionRememberRequest, ValidateIdentificationForm
 from tests.actions.helpers import make_tracker, responses, slot_event, slot_sets
-from tests.bot.helpers import count, execute, latest_code, new_customer
 from tests.conftest import channel_phone_assertion
+from tests.reference_services.helpers import count, execute, latest_code, new_customer
 
 FORM = "identification_form"
 # Each test its own conversation: the policy service counts wrong answers per conversation.

@@ -10,9 +10,9 @@ import pytest
 import requests
 
 from actions.server import DEFAULT_HOST, is_rasa_server
+from harness.servers import free_port, start, stop, wait_until_up
 from tests.actions.helpers import KARIM
 from tests.conftest import identity_assertion
-from tests.processes import free_port, start, stop, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "test-action-server-token-0123456789"

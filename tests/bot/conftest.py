@@ -1,17 +1,19 @@
-"""The services' tests run twice: on SQLite (the default) and on PostgreSQL (production)."""
-from typing import Iterator
+"""A conversation store as the Rasa server configures it, in a temporary SQLite file."""
+from pathlib import Path
 
 import pytest
+from rasa.shared.core.domain import Domain
 
-from tests.conftest import RunningServices, running_services
+from bot.tracker_store import MaskingSQLTrackerStore
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def services(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServices]:
-    workdir = tmp_path_factory.mktemp(f"services-{request.param}")
-    if request.param == "sqlite":
-        database_url = f"sqlite:///{workdir / 'oyat.db'}"
-    else:
-        database_url = request.getfixturevalue("postgresql_server").create_database("services")
-    with running_services(workdir, database_url) as running:
-        yield running
+@pytest.fixture(scope="module")
+def domain():
+    return Domain.load(str(ROOT / "domain"))
+
+
+@pytest.fixture
+def tracker_store(domain, tmp_path):
+    return MaskingSQLTrackerStore(domain=domain, dialect="sqlite", db=str(tmp_path / "conversations.db"))

@@ -5,8 +5,11 @@ tracker store, so the `/intent` check reads what the assistant offered) and answ
 each message with the replies a test scripts, through the channel's output channel.
 """
 
+import functools
 import time
 import uuid
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Callable, Dict, List, Optional
 
 import requests
@@ -16,15 +19,29 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActiveLoop, BotUttered, UserUttered
 from sanic import Sanic
 
-from tests.processes import LoopThread, free_port
+from connectors.pipeline import Refusal, refusal_words
+from harness.servers import LoopThread, free_port
 
+ROOT = Path(__file__).resolve().parents[2]
 Reply = Dict[str, Any]  # a bot message as Rasa hands it to output channels
+
+
+@functools.lru_cache(maxsize=None)
+def project_domain() -> Domain:
+    """The assistant's domain (the channels' refusals are among its responses)."""
+    return Domain.load(str(ROOT / "domain"))
+
+
+def refusal(code: str, channel: str, wait_seconds: Optional[float] = None) -> str:
+    """What a channel answers for a refusal: its response in the project's domain."""
+    return refusal_words(SimpleNamespace(domain=project_domain()), Refusal(code, wait_seconds), channel)
 
 
 class ScriptedAgent:
     """Records the messages; answers each with `replies(message)`, recorded in the tracker."""
 
     def __init__(self) -> None:
+        self.domain = project_domain()
         self.tracker_store = InMemoryTrackerStore(Domain.empty())
         self.received: List[UserMessage] = []
         self.replies: Callable[[UserMessage], List[Reply]] = lambda message: [{"text": "Bien reçu."}]

@@ -3,9 +3,9 @@
 import pytest
 from sanic import Sanic
 
-from actions import services as services_module
-from actions.services import ServicesClient
 from connectors import rate_limit, upload_limits
+from core import service_client as services_module
+from core.service_client import ServicesClient
 from tests.connectors.fake_platform import FakePlatformApi
 
 # Channel tests start several sanic apps in one process: sanic's start-up rewriting of
@@ -52,7 +52,7 @@ def fresh_upload_allowances(monkeypatch):
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory):
     """A Redis server of the tests' own, as production's (password, nothing saved)."""
-    from bench.engines import RedisServer, missing_engines
+    from harness.engines import RedisServer, missing_engines
 
     if "redis-server" in missing_engines():
         pytest.skip("Debian package redis-server not installed")
@@ -65,7 +65,7 @@ def redis_server(tmp_path_factory):
 def unreachable_redis():
     """SharedRedis clients of a Redis that does not answer (nothing listens on its port)."""
     from connectors.shared_state import SharedRedis
-    from tests.processes import free_port
+    from harness.servers import free_port
 
     port = free_port()
     return lambda: SharedRedis.from_environment({"REDIS_HOST": "127.0.0.1", "REDIS_PORT": str(port)})

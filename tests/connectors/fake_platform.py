@@ -1,8 +1,9 @@
 """A local stand-in for the messaging platforms' HTTP APIs (Graph API, Telegram Bot API).
 
 It runs an aiohttp server in its own thread, records every call, answers what the real
-APIs answer for the calls the connectors make, and serves the media files a test puts
-in `files`.
+APIs answer for the calls the connectors make (messages, read receipts and typing
+indicators, sender actions, chat actions, Telegram's setWebhook / getWebhookInfo /
+deleteWebhook), and serves the media files a test puts in `files`.
 """
 
 import hashlib
@@ -13,7 +14,7 @@ from typing import Any, Callable, Dict, List, Tuple
 
 from aiohttp import web
 
-from tests.processes import LoopThread, free_port, wait_for
+from harness.servers import LoopThread, free_port, wait_for
 
 
 @dataclass
@@ -31,6 +32,8 @@ class FakePlatformApi:
     calls: List[Call] = field(default_factory=list)
     # path -> (content, content type): media files, and Telegram's `/file/bot<token>/<path>`.
     files: Dict[str, Tuple[bytes, str]] = field(default_factory=dict)
+    # The webhook Telegram would call (setWebhook's parameters), as getWebhookInfo tells it.
+    telegram_webhook: Dict[str, Any] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -89,7 +92,19 @@ class FakePlatformApi:
                 file_id = (body or {}).get("file_id", "")
                 return {"ok": True, "result": {"file_id": file_id, "file_unique_id": file_id,
                                                "file_path": f"photos/{file_id}.jpg"}}, 200
-            return {"ok": True, "result": True if method_name == "answerCallbackQuery" else {"message_id": 1}}, 200
+            if method_name == "setWebhook":
+                self.telegram_webhook = {k: v for k, v in (body or {}).items() if k != "drop_pending_updates"}
+                return {"ok": True, "result": True, "description": "Webhook was set"}, 200
+            if method_name == "deleteWebhook":
+                self.telegram_webhook = {}
+                return {"ok": True, "result": True, "description": "Webhook was deleted"}, 200
+            if method_name == "getWebhookInfo":
+                return {"ok": True, "result": {"url": self.telegram_webhook.get("url", ""),
+                                               "has_custom_certificate": False, "pending_update_count": 0,
+                                               "allowed_updates": self.telegram_webhook.get("allowed_updates", [])}}, 200
+            if method_name in ("answerCallbackQuery", "sendChatAction"):
+                return {"ok": True, "result": True}, 200
+            return {"ok": True, "result": {"message_id": 1}}, 200
         media_id = path.strip("/").rsplit("/", 1)[-1]
         media_file = f"/media-files/{media_id}"
         if method == "GET" and media_file in self.files:  # WhatsApp media: its URL first

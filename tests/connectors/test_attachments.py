@@ -3,6 +3,7 @@ or refused with a French answer, nothing stored and nothing handed to the dialog
 
 import io
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from PIL import Image
@@ -10,20 +11,30 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActiveLoop, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from actions.services import ServicesClient
 from connectors import upload_limits
 from connectors.attachments import (
     ATTACH_DOCUMENT_TEXT,
+    FILE_REFUSALS,
     FileSender,
+    ReceivedFile,
     attach_document_message,
     conversation_takes_files,
+    file_refusal,
     receive_file,
 )
-from connectors.espace_client import issue_session_token
-from tests.bot.helpers import MARIE, count, query
+from connectors.pipeline import REFUSAL_RESPONSES, refusal_words
+from core.service_client import ServiceRefusal, ServicesClient
+from core.service_contract import ErrorCode
+from devtools.espace_client import issue_session_token
 from tests.conftest import TEST_ESPACE_CLIENT_JWT_SECRET
+from tests.reference_services.helpers import MARIE, count, query
 
 DOMAIN = Domain.load(str(Path(__file__).resolve().parents[2] / "domain"))
+
+
+def told(result: ReceivedFile, channel: str = "widget") -> str:
+    """What the customer reads for a refused file: its response in the project's domain."""
+    return refusal_words(SimpleNamespace(domain=DOMAIN), result.refusal, channel)
 
 
 def conversation(*events, sender="widget:" + "c" * 32) -> DialogueStateTracker:
@@ -100,14 +111,14 @@ async def test_a_file_that_is_not_a_photo_or_a_pdf_is_refused_in_french(client, 
     before = count(services, "claim_documents")
     result = await receive_file(data, content_type, "photo.jpg", declaring(), client=client)
     assert not result.accepted and result.attachment is None
-    assert words in result.refusal
+    assert words in told(result)
     assert count(services, "claim_documents") == before
 
 
 async def test_an_empty_file_is_refused_without_calling_the_service():
     client = CountingClient()
     result = await receive_file(b"", "image/jpeg", "photo.jpg", declaring(), client=client)
-    assert "vide" in result.refusal
+    assert "vide" in told(result)
     assert client.uploads == 0
     await client.close()
 
@@ -116,7 +127,7 @@ async def test_an_oversized_file_is_refused_without_being_sent(monkeypatch):
     monkeypatch.setenv("UPLOAD_MAX_BYTES", "1000")
     client = CountingClient()
     result = await receive_file(png() + bytes(1000), "image/png", "photo.png", declaring(), client=client)
-    assert "dépasse" in result.refusal
+    assert "dépasse" in told(result)
     assert client.uploads == 0
     await client.close()
 
@@ -125,13 +136,13 @@ async def test_the_services_own_size_cap_is_the_one_stated(client, monkeypatch):
     monkeypatch.setenv("UPLOAD_MAX_BYTES", str(20 * 1024 * 1024))  # the connector is more lenient
     result = await receive_file(png() + bytes(10 * 1024 * 1024), "image/png", "photo.png", declaring(),
                                 client=client)
-    assert "dépasse 10 Mo" in result.refusal
+    assert "dépasse 10 Mo" in told(result)
 
 
 async def test_a_service_down_gets_an_answer_not_an_exception():
     client = CountingClient()
     result = await receive_file(png(), "image/png", "photo.png", declaring(), client=client)
-    assert "pour le moment" in result.refusal
+    assert "pour le moment" in told(result)
     assert client.uploads == 1
     await client.close()
 
@@ -186,7 +197,7 @@ async def test_a_visitor_outside_a_declaration_is_told_and_nothing_reaches_the_s
     client = CountingClient()
     result = await receive_file(png(), "image/png", "photo.png", sender(), client=client)
     assert not result.accepted and result.code == "not_taken"
-    assert "déclaration de sinistre" in result.refusal and "n'a pas été enregistré" in result.refusal
+    assert "déclaration de sinistre" in told(result) and "n'a pas été enregistré" in told(result)
     assert client.uploads == 0
     await client.close()
 
@@ -199,7 +210,7 @@ async def test_files_beyond_the_conversations_allowance_are_refused_before_the_s
     before = count(services, "claim_documents")
     result = await receive_file(png(), "image/png", "photo.png", the_sender, client=client)
     assert result.code == "too_many_files" and result.retry_after == pytest.approx(43200, rel=0.01)
-    assert "Réessayez dans 12 heures" in result.refusal
+    assert "Réessayez dans 12 heures" in told(result)
     assert count(services, "claim_documents") == before
     other = FileSender("widget:" + "e" * 32, "widget", conversation(*DECLARING, sender="widget:" + "e" * 32),
                        "192.0.2.10")
@@ -215,7 +226,7 @@ async def test_files_beyond_the_addresss_allowance_are_refused_whatever_the_conv
                                           FileSender(tracker.sender_id, "widget", tracker, "2001:db8::1:0:0:7"),
                                           client=client))
     assert [r.accepted for r in results] == [True, True, False]
-    assert results[2].code == "too_many_files" and "30 minutes" in results[2].refusal
+    assert results[2].code == "too_many_files" and "30 minutes" in told(results[2])
 
 
 async def test_a_file_the_service_could_not_store_does_not_count():
@@ -234,6 +245,60 @@ async def test_a_file_the_service_refused_counts(client, monkeypatch):
     refused = await receive_file(b"MZ\x90\x00" + bytes(100), "", "x.exe", the_sender, client=client)
     assert refused.code == "unsupported_type"
     assert (await receive_file(png(), "image/png", "photo.png", the_sender, client=client)).code == "too_many_files"
+
+
+# --- what a refused file is told ----------------------------------------------------------
+
+SECURE = "votre espace client (rubrique « Mes sinistres »)"
+
+
+@pytest.mark.parametrize("code, words", [
+    (ErrorCode.empty, "Ce fichier est vide : pouvez-vous l'envoyer à nouveau ?"),
+    (ErrorCode.too_large, f"Ce fichier dépasse 10 Mo : envoyez une photo moins lourde, ou déposez-le dans {SECURE}."),
+    (ErrorCode.unsupported_type, "Je ne peux recevoir que des photos (JPEG, PNG, WebP, HEIC) ou des documents PDF : "
+                                 "ce fichier n'a pas été enregistré."),
+    ("not_taken", "Je reçois vos photos et documents pendant une déclaration de sinistre, ou une fois votre identité "
+                  "vérifiée : dites par exemple « je veux déclarer un sinistre » ou « où en est mon dossier », puis "
+                  f"envoyez à nouveau votre fichier. Vous pouvez aussi le déposer dans {SECURE}. "
+                  "Ce fichier n'a pas été enregistré."),
+    (ErrorCode.service_unavailable, "Je ne peux pas recevoir de fichier pour le moment. Réessayez dans quelques "
+                                    f"minutes, ou déposez-le dans {SECURE}."),
+    ("too_many_files", "Vous m'avez envoyé beaucoup de fichiers : je ne peux pas en recevoir davantage pour le "
+                       f"moment. Réessayez dans 2 heures, ou déposez-le dans {SECURE}. Ce fichier n'a pas été enregistré."),
+])
+@pytest.mark.parametrize("channel", ["widget", "whatsapp", "telegram", "messenger"])
+def test_each_file_refusal_is_told_by_its_domain_response_with_its_figures(code, words, channel):
+    result = ReceivedFile(refusal=file_refusal(code, 10 * 1024 * 1024, wait_seconds=5400), code=code)
+    assert told(result, channel) == words
+
+
+def test_every_file_refusal_has_a_response_of_the_domain():
+    assert set(FILE_REFUSALS.values()) | {"files_unavailable"} <= set(REFUSAL_RESPONSES)
+    assert {REFUSAL_RESPONSES[code] for code in FILE_REFUSALS.values()} <= set(DOMAIN.responses)
+
+
+class RefusingClient(CountingClient):
+    """A claims service refusing every file with `code` and words of its own."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__()
+        self.code = code
+
+    async def upload_document(self, filename, content_type, data):
+        raise ServiceRefusal(422, self.code, "Message du service, pas pour le client.", {"max_bytes": 5 * 1024 * 1024})
+
+
+@pytest.mark.parametrize("code, words", [
+    (ErrorCode.payload_too_large, "dépasse 5 Mo"),
+    (ErrorCode.validation_error, "pour le moment"),
+    ("a_code_not_in_the_contract", "pour le moment"),
+])
+async def test_a_refusal_of_the_claims_service_is_told_by_its_code_never_by_its_message(code, words):
+    client = RefusingClient(code)
+    result = await receive_file(png(), "image/png", "photo.png", declaring(), client=client)
+    assert result.code == code and words in told(result)
+    assert "Message du service" not in told(result)
+    await client.close()
 
 
 def test_the_message_for_the_dialogue_carries_the_files_and_the_channels_metadata():

@@ -1,6 +1,7 @@
 """The telephone channel served for real (sanic, HTTP, its SQLite call store), with a
 stand-in assistant that answers scripted messages and the real domain's words."""
 
+import asyncio
 import json
 import time
 import uuid
@@ -14,12 +15,16 @@ import requests
 from rasa.core.channels.channel import UserMessage
 from rasa.core.nlg import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
+from rasa.utils.endpoints import EndpointConfig
 
-from bot import channel_assertion
+from connectors import rate_limit
+from connectors.apology import ApologizingActionEndpoint
 from connectors.ivr import IvrInput, e164
 from connectors.ivr_calls import CallStore
 from connectors.ivr_events import SIGNATURE_HEADER, sign
-from tests.connectors.channel_server import ChannelServer
+from core import channel_assertion
+from harness.servers import free_port
+from tests.connectors.channel_server import ChannelServer, refusal
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "test-ivr-gateway-token-0123456789"
@@ -44,6 +49,7 @@ class StandInAssistant:
         self.domain = domain
         self.nlg = TemplatedNaturalLanguageGenerator(domain.responses)
         self.received: List[UserMessage] = []
+        self.action_endpoint: Any = None  # the action server, as Rasa's agent has it
         self.replies: Callable[[UserMessage], List[Dict[str, Any]]] = self.default_replies
         self.fails = False
 
@@ -108,6 +114,7 @@ def assistant(line):
     line.assistant.received.clear()
     line.assistant.replies = StandInAssistant.default_replies
     line.assistant.fails = False
+    line.assistant.action_endpoint = None
     return line.assistant
 
 
@@ -254,7 +261,8 @@ def test_an_understood_turn_resets_the_count(line, assistant, call_id):
     assert said(reply).startswith("Je ne vous entends pas.")
 
 
-def test_after_two_silences_in_a_row_the_call_is_transferred_with_its_context(line, assistant, call_id):
+def test_after_two_silences_in_a_row_the_call_is_transferred_with_its_hand_off_reference_only(
+        line, assistant, call_id):
     def hand_off(message):
         if message.text == "/request_human":
             return [{"text": "Je vous passe un conseiller."},
@@ -267,9 +275,9 @@ def test_after_two_silences_in_a_row_the_call_is_transferred_with_its_context(li
     reply = line.send(call_id, "no_input")
     assert assistant.received[-1].text == "/request_human"
     assert kinds(reply) == ["say", "transfer"]
+    # The adviser's console finds the summary by the reference: no personal data on the network.
     assert reply["actions"][1] == {
-        "type": "transfer", "target": ADVISER_LINE,
-        "context": {"reference": "TRF-2026-000012", "summary": "Derniers messages"},
+        "type": "transfer", "target": ADVISER_LINE, "sip_headers": {"X-Oyat-Handoff": "TRF-2026-000012"},
     }
 
 
@@ -342,6 +350,47 @@ def test_an_event_the_assistant_could_not_answer_can_be_sent_again(line, assista
     assistant.fails = False
     assert line.post(event).status_code == 200
     assert [m.text for m in assistant.received] == ["/declare_claim"]
+
+
+# --- the channel pipeline: rate limit, apology ----------------------------------------------
+
+
+def test_a_caller_over_the_rate_limit_hears_the_wait_then_the_question_again(line, assistant, call_id, monkeypatch):
+    monkeypatch.setattr(rate_limit, "_limiter", rate_limit.RateLimiter(rate_limit.Limit(2, 60),
+                                                                       rate_limit.Limit(1000, 60)))
+    line.send(call_id, "utterance", **utterance(("une attestation", 0.9)))
+    line.send(call_id, "utterance", **utterance(("pour ma voiture", 0.9)))
+    reply = line.send(call_id, "utterance", **utterance(("et où en est mon sinistre", 0.9)))
+    assert [m.text for m in assistant.received] == ["une attestation", "pour ma voiture"]
+    assert kinds(reply) == ["say", "say", "listen"]
+    # Two messages a minute: the next one in half a minute. The phone's own words, not « écrivez-moi ».
+    assert reply["actions"][0]["text"] == refusal("too_many_messages", "ivr", 30)
+    assert "Patientez 30 secondes, puis redites-moi votre demande" in reply["actions"][0]["text"]
+    assert reply["actions"][1]["text"] == "Bien reçu : pour ma voiture. Autre chose ?"  # the question again
+
+
+def test_a_caller_over_the_rate_limit_is_not_hung_up_on_when_an_adviser_is_due(line, assistant, call_id, monkeypatch):
+    monkeypatch.setattr(rate_limit, "_limiter", rate_limit.RateLimiter(rate_limit.Limit(1, 60),
+                                                                       rate_limit.Limit(1000, 60)))
+    line.send(call_id, "utterance", **utterance(("une attestation", 0.9)))
+    line.send(call_id, "no_input")
+    reply = line.send(call_id, "no_input")  # the adviser would be asked for, but the call waits
+    assert [m.text for m in assistant.received] == ["une attestation"]
+    assert kinds(reply)[-1] == "listen" and "Patientez" in said(reply)
+
+
+def test_the_phone_lines_messages_apologize_when_the_action_server_fails(line, assistant, call_id):
+    unreachable = EndpointConfig(f"http://127.0.0.1:{free_port()}/webhook")
+    assistant.action_endpoint = unreachable
+    line.send(call_id, "dtmf", digits="1")
+    endpoint = assistant.action_endpoint
+    assert isinstance(endpoint, ApologizingActionEndpoint) and endpoint.wrapped is unreachable
+    answer = asyncio.run(endpoint.request(json={"next_action": "action_remember_request", "tracker": {}},
+                                          method="post"))
+    assert answer["responses"] == [{"response": "utter_assistant_unavailable"}]
+    words = TemplatedNaturalLanguageGenerator(assistant.domain.responses).generate_from_slots(
+        "utter_assistant_unavailable", {}, "ivr")
+    assert "Rappelez dans quelques minutes" in words["text"]  # spoken: the domain's phone variant
 
 
 # --- authentication ---------------------------------------------------------------------

@@ -3,15 +3,18 @@
 import hashlib
 import hmac
 import json
+from types import SimpleNamespace
 from typing import Any, Dict, List, Tuple
 
 import pytest
 import requests
 
-from connectors.guard import MAX_MESSAGE_LENGTH, REFUSALS
+from connectors.guard import MAX_MESSAGE_LENGTH
 from connectors.messaging import pseudonym
 from connectors.messenger import MessengerInput
-from tests.connectors.channel_server import ChannelServer
+from connectors.pipeline import response_words
+from tests.connectors.channel_server import ChannelServer, project_domain
+from tests.connectors.channel_server import refusal as refusal_text
 from tests.connectors.fake_platform import meta_signed
 from tests.sample_files import jpeg_bytes
 
@@ -53,7 +56,12 @@ def deliver(server: ChannelServer, body: Any) -> Any:
 
 
 def sent(fake_api) -> List[Dict[str, Any]]:
-    return [call.json for call in fake_api.sent("/v21.0/me/messages")]
+    """The messages sent to users (not the sender actions: seen, typing)."""
+    return [call.json for call in fake_api.sent("/v21.0/me/messages") if "sender_action" not in call.json]
+
+
+def sender_actions(fake_api) -> List[str]:
+    return [call.json["sender_action"] for call in fake_api.sent("/v21.0/me/messages") if "sender_action" in call.json]
 
 
 def test_subscription_check_echoes_the_challenge(messenger):
@@ -90,8 +98,10 @@ def test_a_text_reaches_the_assistant_and_is_answered(messenger, fake_api):
     # The conversation is the user's pseudonym, bound to the channel, and so is the source.
     assert message.sender_id.startswith("messenger:") and PSID not in message.sender_id
     assert message.metadata == {"client_source": message.sender_id}
-    [call] = fake_api.sent("/v21.0/me/messages")
-    assert call.query == {"access_token": PAGE_TOKEN}
+    seen, typing, call = fake_api.sent("/v21.0/me/messages")  # seen and « typing… » before the answer
+    assert seen.json == {"recipient": {"id": PSID}, "sender_action": "mark_seen"}
+    assert typing.json == {"recipient": {"id": PSID}, "sender_action": "typing_on"}
+    assert call.query == seen.query == {"access_token": PAGE_TOKEN}
     assert call.json == {"recipient": {"id": PSID}, "messaging_type": "RESPONSE", "message": {"text": "Bien reçu."}}
 
 
@@ -147,7 +157,7 @@ def test_a_deeply_nested_body_is_a_bad_request(messenger, depth):
 def test_an_oversized_or_empty_text_is_refused_without_reaching_the_assistant(messenger, fake_api, text, refusal):
     deliver(messenger, page_webhook(text_event(text)))
     assert messenger.agent.received == []
-    assert [m["message"]["text"] for m in sent(fake_api)] == [REFUSALS[refusal]]
+    assert [m["message"]["text"] for m in sent(fake_api)] == [refusal_text(refusal, "messenger")]
 
 
 def test_buttons_become_quick_replies(messenger, fake_api):
@@ -183,3 +193,68 @@ def test_a_photo_is_attached_to_the_claim(messenger, fake_api, claims_service):
     [message] = messenger.agent.received
     assert message.text == "/attach_document"
     assert message.metadata["attachments"][0]["filename"] == "photo-degat.jpg"
+
+
+# --- every kind of message gets its answer (issue 15) -------------------------------------
+
+
+def words(response: str) -> str:
+    """A response of the project's domain, as the Messenger channel says it."""
+    return response_words(SimpleNamespace(domain=project_domain()), response, "messenger")
+
+
+def attachment_event(*attachments: Dict[str, Any]) -> Dict[str, Any]:
+    return event(message={"mid": f"m_att{next(_mids)}", "attachments": list(attachments)})
+
+
+CDN = "https://scontent.xx.fbcdn.net/v/t1.15752-9"
+
+
+@pytest.mark.parametrize("attachment, response", [
+    ({"type": "audio", "payload": {"url": f"{CDN}/audioclip-1749416383000-2816.mp4"}}, "utter_channel_voice_message"),
+    ({"type": "video", "payload": {"url": f"{CDN}/video-degat.mp4"}}, "utter_channel_video"),
+    ({"type": "image", "payload": {"url": f"{CDN}/39178562_1505197616293642_5411344281094848512_n.png",
+                                   "sticker_id": 369239263222822}}, "utter_channel_sticker"),  # the « like »
+    ({"type": "fallback", "payload": {"url": "https://www.oyat-assurance.fr/"}, "title": "Oyat Assurance",
+      "URL": "https://www.oyat-assurance.fr/"}, "utter_channel_unsupported_message"),
+    ({"type": "template", "payload": {"template_type": "generic"}}, "utter_channel_unsupported_message"),
+])
+def test_each_kind_of_attachment_gets_its_answer_after_seen_and_typing(messenger, fake_api, attachment, response):
+    deliver(messenger, page_webhook(attachment_event(attachment)))
+    assert messenger.agent.received == []  # nothing for the assistant to read, nothing stored
+    assert [m["message"] for m in sent(fake_api)] == [{"text": words(response)}]
+    assert words(response) and sender_actions(fake_api) == ["mark_seen", "typing_on"]
+    assert [c.path for c in fake_api.calls if c.method == "GET"] == []  # nothing downloaded
+
+
+def location_attachment(title: str = "Pinned Location") -> Dict[str, Any]:
+    return {"type": "location", "title": title, "url": "https://l.facebook.com/l.php?u=https%3A%2F%2Fwww.bing.com",
+            "payload": {"coordinates": {"lat": 46.323716, "long": -0.458805}}}
+
+
+def test_a_location_outside_a_claim_declaration_says_what_it_is_for(messenger, fake_api):
+    deliver(messenger, page_webhook(attachment_event(location_attachment())))
+    assert messenger.agent.received == []
+    assert [m["message"]["text"] for m in sent(fake_api)] == [words("utter_channel_location_outside_claim")]
+
+
+def test_a_location_during_a_claim_declaration_is_the_place_of_the_loss(messenger):
+    messenger.run(messenger.agent.open_declaration(pseudonym(APP_SECRET, "messenger", PSID)))
+    deliver(messenger, page_webhook(attachment_event(location_attachment())))
+    deliver(messenger, page_webhook(attachment_event(location_attachment("Parking Leclerc Niort"))))
+    assert [m.text for m in messenger.agent.received] == [
+        "Position GPS 46.32372, -0.45881", "Parking Leclerc Niort (position GPS 46.32372, -0.45881)"]
+
+
+def test_a_reaction_is_not_a_message_to_answer(messenger, fake_api):
+    deliver(messenger, page_webhook(event(reaction={"reaction": "love", "emoji": "❤", "action": "react",
+                                                    "mid": "m_AG5Hz2Uq7tuwNEhXfYYKj8mJ"})))
+    assert messenger.agent.received == [] and fake_api.calls == []
+
+
+def test_an_edited_message_is_answered_once_with_what_is_done_with_edits(messenger, fake_api):
+    edit = event(message_edit={"mid": "m_AG5Hz2Uq7tuwNEhXfYYKj8mJ", "text": "finalement mardi", "num_edit": 1})
+    deliver(messenger, page_webhook(edit))
+    deliver(messenger, page_webhook(edit))  # redelivered
+    assert messenger.agent.received == []
+    assert [m["message"]["text"] for m in sent(fake_api)] == [words("utter_channel_message_edited")]

@@ -3,8 +3,8 @@ import os
 
 import pytest
 
-from connectors.rate_limit import Limit, RateLimiter, TokenBuckets, refusal_text, retry_after
-from connectors.shared_state import SharedRedis
+from connectors.rate_limit import Limit, RateLimiter, TokenBuckets, retry_after
+from tests.connectors.channel_server import refusal
 
 
 class Clock:
@@ -73,15 +73,18 @@ def test_a_wrong_setting_is_refused_naming_the_variable(setting):
 
 
 def test_the_answer_says_how_long_to_wait_in_whole_seconds():
-    assert "Patientez 3 secondes" in refusal_text(2.2)
-    assert "Patientez 1 seconde " in refusal_text(0.1)
+    assert "Patientez 3 secondes" in refusal("too_many_messages", "rest", 2.2)
+    assert "Patientez 1 seconde " in refusal("too_many_messages", "rest", 0.1)
     assert retry_after(2.2) == "3"
 
 
 # --- shared by the replicas, in Redis ------------------------------------------------------
 
 
-def replica(redis_server, per_sender=Limit(3, 60), per_ip=Limit(1000, 60)) -> RateLimiter:
+REPLICA_PER_SENDER, REPLICA_PER_IP = Limit(3, 60), Limit(1000, 60)
+
+
+def replica(redis_server, per_sender=REPLICA_PER_SENDER, per_ip=REPLICA_PER_IP) -> RateLimiter:
     """The limiter of one Rasa replica, with its own connection to the Redis of production."""
     return RateLimiter.from_environment({
         "REDIS_HOST": "127.0.0.1", "REDIS_PORT": str(redis_server.port), "REDIS_PASSWORD": redis_server.password,

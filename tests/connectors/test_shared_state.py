@@ -91,3 +91,81 @@ def test_without_redis_host_each_process_counts_alone():
 def test_a_wrong_port_stops_the_start_naming_the_variable(port):
     with pytest.raises(ValueError, match="REDIS_PORT"):
         SharedRedis.from_environment({"REDIS_HOST": "redis", "REDIS_PORT": port})
+
+
+# --- one conversation's order across replicas (connectors.messaging.SharedOrder) -------------
+
+
+def replicas(redis_server, count: int = 2, wait_seconds: float = 30.0):
+    from connectors.messaging import InOrder, SharedOrder
+
+    return [InOrder(SharedOrder(SharedRedis.from_environment(environment(redis_server)), wait_seconds=wait_seconds))
+            for _ in range(count)]
+
+
+async def test_a_conversations_messages_keep_their_order_across_replicas(redis_server):
+    """The first message's webhook reached replica A, the second's replica B; B is ready
+    first (A is still downloading a photo, say): B's message waits for A's."""
+    first_replica, second_replica = replicas(redis_server)
+    conversation = f"whatsapp:{os.urandom(16).hex()}"
+    handled, first_may_go = [], asyncio.Event()
+
+    async def first_message():
+        await first_may_go.wait()
+        handled.append("photo")
+
+    async def second_message():
+        handled.append("texte")
+
+    first_ticket = await first_replica.ticket(conversation)
+    second_ticket = await second_replica.ticket(conversation)
+    assert (first_ticket, second_ticket) == (first_ticket, first_ticket + 1)
+    second_replica.submit(conversation, second_message, second_ticket)
+    first_replica.submit(conversation, first_message, first_ticket)
+    await asyncio.sleep(0.3)
+    assert handled == []  # the second message waits for the first
+    first_may_go.set()
+    await asyncio.gather(first_replica.drain(), second_replica.drain())
+    assert handled == ["photo", "texte"]
+
+
+async def test_a_replica_that_died_holding_a_turn_delays_the_next_message_once(redis_server):
+    first_replica, second_replica = replicas(redis_server, wait_seconds=0.5)
+    conversation = f"telegram:{os.urandom(16).hex()}"
+    handled = []
+    await first_replica.ticket(conversation)  # taken, then the replica died
+    for text in ("un", "deux"):
+        ticket = await second_replica.ticket(conversation)
+        second_replica.submit(conversation, lambda text=text: _append(handled, text), ticket)
+    await second_replica.drain()
+    assert handled == ["un", "deux"]
+
+
+async def _append(handled, text):
+    handled.append(text)
+
+
+async def test_order_counters_hold_no_conversation_id_and_expire(redis_server):
+    [replica] = replicas(redis_server, count=1)
+    conversation = f"messenger:{os.urandom(16).hex()}"
+    ticket = await replica.ticket(conversation)
+    replica.submit(conversation, lambda: asyncio.sleep(0), ticket)
+    await replica.drain()
+    client = replica.shared_order._shared.client
+    keys = await client.keys("oyat:order:*")
+    assert keys and all(conversation.encode() not in key for key in keys)
+    lifetimes = [await client.ttl(key) for key in keys]
+    assert all(0 < lifetime <= 3600 for lifetime in lifetimes)
+
+
+async def test_with_redis_down_messages_are_handled_in_the_replicas_order(unreachable_redis):
+    from connectors.messaging import InOrder, SharedOrder
+
+    replica = InOrder(SharedOrder(unreachable_redis()))
+    handled = []
+    for text in ("un", "deux", "trois"):
+        ticket = await replica.ticket("whatsapp:abc")
+        assert ticket is None
+        replica.submit("whatsapp:abc", lambda text=text: _append(handled, text), ticket)
+    await replica.drain()
+    assert handled == ["un", "deux", "trois"]

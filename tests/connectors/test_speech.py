@@ -1,4 +1,5 @@
 import re
+from types import SimpleNamespace
 from xml.etree import ElementTree
 
 import pytest
@@ -7,6 +8,9 @@ from connectors import speech
 from connectors.ivr_actions import menu_words, voice_reply
 from connectors.speech import to_speech
 from tests.adversarial_text import WRITTEN_ANSWERS, patterns_of, slow_texts
+from tests.connectors.channel_server import project_domain
+
+AGENT = SimpleNamespace(domain=project_domain())  # the keypad menu's words are domain responses
 
 
 @pytest.mark.parametrize(
@@ -61,15 +65,17 @@ def test_nothing_to_say_gives_an_empty_text(written):
 
 
 def test_menus_are_spoken_with_their_keypad_digits():
-    assert menu_words(["Oui"]) == "Tapez 1 pour « Oui »."
-    assert menu_words(["Vol", "Incendie", "Autre"]) == "Tapez 1 pour « Vol », 2 pour « Incendie » ou 3 pour « Autre »."
+    assert menu_words(AGENT, ["Oui"]) == "Tapez 1 pour « Oui »."
+    assert menu_words(AGENT, ["Vol", "Incendie"]) == "Tapez 1 pour « Vol » ou 2 pour « Incendie »."
+    assert (menu_words(AGENT, ["Vol", "Incendie", "Autre"])
+            == "Tapez 1 pour « Vol », 2 pour « Incendie » ou 3 pour « Autre ».")
 
 
 def test_a_reply_is_ordered_say_actions_then_listen_with_the_menu():
     reply = voice_reply(
         [{"text": "Quel type ?", "buttons": [{"title": "Vol", "payload": '/inform{"claim_type": "vol"}'}]},
          {"image": "https://example.fr/photo.png"}],
-        adviser_line="+33825071122",
+        adviser_line="+33825071122", agent=AGENT,
     )
     assert [a["type"] for a in reply.actions] == ["say", "say", "listen"]
     assert reply.menu == {"1": '/inform{"claim_type": "vol"}'}
@@ -78,21 +84,23 @@ def test_a_reply_is_ordered_say_actions_then_listen_with_the_menu():
         assert not re.search(r"https?://|[*_`]", action["text"] + action["ssml"])
 
 
-def test_a_transfer_ends_the_reply_with_the_advisers_line_and_the_context():
+def test_a_transfer_ends_the_reply_with_the_advisers_line_and_the_reference_in_a_sip_header_only():
     reply = voice_reply(
         [{"text": "Je vous passe un conseiller."},
          {"custom": {"ivr": "transfer", "reference": "TRF-2026-000012", "summary": "Derniers messages du client"}},
          {"text": "Quel est votre identifiant ?"}],
-        adviser_line="+33825071122",
+        adviser_line="+33825071122", agent=AGENT,
     )
     assert [a["type"] for a in reply.actions] == ["say", "transfer"]
     assert reply.actions[1]["target"] == "+33825071122"
-    assert reply.actions[1]["context"] == {"reference": "TRF-2026-000012", "summary": "Derniers messages du client"}
+    assert reply.actions[1]["sip_headers"] == {"X-Oyat-Handoff": "TRF-2026-000012"}
+    assert "Derniers messages" not in str(reply.actions)
     assert reply.ends_call and reply.prompt == []
 
 
 def test_a_hangup_instruction_ends_the_reply():
-    reply = voice_reply([{"text": "Au revoir."}, {"custom": {"ivr": "hangup"}}], adviser_line="+33825071122")
+    reply = voice_reply([{"text": "Au revoir."}, {"custom": {"ivr": "hangup"}}], adviser_line="+33825071122",
+                        agent=AGENT)
     assert [a["type"] for a in reply.actions] == ["say", "hangup"]
 
 

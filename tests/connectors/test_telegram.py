@@ -1,14 +1,21 @@
 """The Telegram channel, with updates in the Bot API's documented format (Update object)."""
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Dict, List, Optional
 
 import pytest
 
-from connectors.guard import MAX_MESSAGE_LENGTH, REFUSALS
+from connectors.guard import MAX_MESSAGE_LENGTH
 from connectors.messaging import pseudonym
+from connectors.pipeline import response_words
 from connectors.telegram import TelegramInput, callback_data
-from tests.connectors.channel_server import ChannelServer
+from tests.connectors.channel_server import ChannelServer, project_domain
+from tests.connectors.channel_server import refusal as refusal_text
 from tests.connectors.fake_platform import telegram_file_path
 from tests.sample_files import jpeg_bytes, pdf_bytes
 
@@ -82,8 +89,10 @@ def test_a_text_reaches_the_assistant_without_any_call_to_telegram(telegram, fak
     # Telegram verifies no phone number; the source is the chat, by its pseudonym.
     assert message.metadata == {"client_source": message.sender_id}
     assert message.sender_id.startswith("telegram:") and str(CHAT_ID) not in message.sender_id
-    # The only call is the reply: nothing asked of Telegram to trust the update.
-    assert [(c.method, c.path) for c in fake_api.calls] == [("POST", f"/bot{BOT_TOKEN}/sendMessage")]
+    # « typing… », then the reply: nothing asked of Telegram to trust the update.
+    assert [(c.method, c.path) for c in fake_api.calls] == [("POST", f"/bot{BOT_TOKEN}/sendChatAction"),
+                                                            ("POST", f"/bot{BOT_TOKEN}/sendMessage")]
+    assert sent(fake_api, "sendChatAction") == [{"chat_id": CHAT_ID, "action": "typing"}]
     assert sent(fake_api) == [{"chat_id": CHAT_ID, "text": "Bien reçu."}]
 
 
@@ -129,15 +138,14 @@ def test_a_typed_intent_shortcut_is_read_as_text(telegram):
 def test_an_oversized_or_empty_text_is_refused_without_reaching_the_assistant(telegram, fake_api, text, refusal):
     deliver(telegram, message_update(text))
     assert telegram.agent.received == []
-    assert [m["text"] for m in sent(fake_api)] == [REFUSALS[refusal]]
+    assert [m["text"] for m in sent(fake_api)] == [refusal_text(refusal, "telegram")]
 
 
 def test_group_chats_and_other_updates_are_acknowledged_and_ignored(telegram, fake_api):
     group = {"id": -100123, "title": "Famille", "type": "group"}
     for update in (message_update("bonjour", chat=group),
-                   {"update_id": next(_update_ids), "edited_message": message_update("x")["message"]},
                    {"update_id": next(_update_ids), "my_chat_member": {"chat": private_chat()}},
-                   message_update(sticker={"file_id": "CAACAgIAAxk", "type": "regular"})):
+                   message_update(sticker={"file_id": "CAACAgIAAxk", "type": "regular"}, chat=group)):
         assert deliver(telegram, update).status_code == 200
     assert telegram.agent.received == []
     assert fake_api.calls == []
@@ -205,3 +213,161 @@ def test_a_pdf_document_is_attached_with_its_name(telegram, fake_api, claims_ser
     deliver(telegram, message_update(document=document))
     [attachment] = telegram.agent.received[0].metadata["attachments"]
     assert attachment["filename"] == "devis-plombier.pdf" and attachment["content_type"] == "application/pdf"
+
+
+# --- every kind of message gets its answer (issue 15) -------------------------------------
+
+
+def words(response: str) -> str:
+    """A response of the project's domain, as the Telegram channel says it."""
+    return response_words(SimpleNamespace(domain=project_domain()), response, "telegram")
+
+
+VOICE = {"duration": 4, "mime_type": "audio/ogg", "file_id": "AwACAgQAAxkBAAIBd2", "file_unique_id": "AgADd2",
+         "file_size": 7634}
+
+
+@pytest.mark.parametrize("content, response", [
+    ({"voice": VOICE}, "utter_channel_voice_message"),
+    ({"audio": {"duration": 180, "mime_type": "audio/mpeg", "file_id": "CQACAgQ", "file_unique_id": "AgADaQ",
+                "title": "Appel"}}, "utter_channel_voice_message"),
+    ({"video": {"duration": 12, "width": 720, "height": 1280, "file_id": "BAACAgQ", "file_unique_id": "AgADvQ"}},
+     "utter_channel_video"),
+    ({"video_note": {"duration": 5, "length": 240, "file_id": "DQACAgQ", "file_unique_id": "AgADnQ"}},
+     "utter_channel_video"),
+    ({"sticker": {"file_id": "CAACAgIAAxk", "file_unique_id": "AgADsQ", "type": "regular", "width": 512,
+                  "height": 512, "is_animated": False, "is_video": False, "emoji": "👍"}}, "utter_channel_sticker"),
+    ({"contact": {"phone_number": "+33698765432", "first_name": "Paul", "user_id": 999888777}},
+     "utter_channel_contact_card"),
+    ({"dice": {"emoji": "🎲", "value": 4}}, "utter_channel_unsupported_message"),
+    ({"poll": {"id": "5", "question": "?", "options": [], "total_voter_count": 0, "is_closed": False,
+               "is_anonymous": True, "type": "regular", "allows_multiple_answers": False}},
+     "utter_channel_unsupported_message"),
+])
+def test_each_kind_of_message_gets_its_answer_while_typing_shows(telegram, fake_api, content, response):
+    deliver(telegram, message_update(**content))
+    assert telegram.agent.received == []  # nothing for the assistant to read, nothing stored
+    assert sent(fake_api) == [{"chat_id": CHAT_ID, "text": words(response)}]
+    assert words(response) and sent(fake_api, "sendChatAction") == [{"chat_id": CHAT_ID, "action": "typing"}]
+
+
+def test_a_voice_note_delivered_twice_is_answered_once(telegram, fake_api):
+    update = message_update(voice=VOICE)
+    deliver(telegram, update)
+    deliver(telegram, update)
+    assert len(sent(fake_api)) == 1
+
+
+def test_a_location_outside_a_claim_declaration_says_what_it_is_for(telegram, fake_api):
+    deliver(telegram, message_update(location={"latitude": 46.323716, "longitude": -0.458805}))
+    assert telegram.agent.received == []
+    assert sent(fake_api) == [{"chat_id": CHAT_ID, "text": words("utter_channel_location_outside_claim")}]
+
+
+def test_a_venue_during_a_claim_declaration_is_the_place_of_the_loss(telegram, fake_api):
+    declaring(telegram)
+    location = {"latitude": 46.323716, "longitude": -0.458805}
+    deliver(telegram, message_update(location=location, venue={
+        "location": location, "title": "Parking Leclerc", "address": "5 avenue de Paris, 79000 Niort"}))
+    [message] = telegram.agent.received
+    assert message.text == "Parking Leclerc, 5 avenue de Paris, 79000 Niort (position GPS 46.32372, -0.45881)"
+
+
+def test_a_location_alone_during_a_claim_declaration_is_its_gps_position(telegram):
+    declaring(telegram)
+    deliver(telegram, message_update(location={"latitude": 46.323716, "longitude": -0.458805,
+                                               "horizontal_accuracy": 12.5}))
+    assert telegram.agent.received[0].text == "Position GPS 46.32372, -0.45881"
+
+
+def test_an_edited_message_is_answered_with_what_is_done_with_edits(telegram, fake_api):
+    edited = message_update("finalement c'etait mardi")["message"]
+    deliver(telegram, {"update_id": next(_update_ids), "edited_message": {**edited, "edit_date": 1749416400}})
+    assert telegram.agent.received == []
+    assert sent(fake_api) == [{"chat_id": CHAT_ID, "text": words("utter_channel_message_edited")}]
+
+
+def test_a_live_location_moving_is_no_edit_to_answer(telegram, fake_api):
+    live = message_update(location={"latitude": 46.3237, "longitude": -0.4588, "live_period": 900})["message"]
+    deliver(telegram, {"update_id": next(_update_ids), "edited_message": {**live, "edit_date": 1749416400}})
+    assert telegram.agent.received == [] and sent(fake_api) == []
+
+
+def test_a_reaction_is_not_a_message_to_answer(telegram, fake_api):
+    reaction = {"chat": private_chat(), "message_id": 53, "user": user(), "date": 1749416400,
+                "old_reaction": [], "new_reaction": [{"type": "emoji", "emoji": "👍"}]}
+    assert deliver(telegram, {"update_id": next(_update_ids), "message_reaction": reaction}).status_code == 200
+    assert telegram.agent.received == [] and fake_api.calls == []
+
+
+# --- /start and the phone number shared from the account -------------------------------
+
+
+def test_start_greets_and_offers_to_share_the_phone_number(telegram, fake_api):
+    deliver(telegram, message_update("/start"))
+    [message] = telegram.agent.received
+    assert message.text == "/greet"  # the assistant greets: /start is no question to misunderstand
+    assert "telegram_start" not in message.metadata
+    greeting, offer = sent(fake_api)
+    assert greeting == {"chat_id": CHAT_ID, "text": "Bien reçu."}
+    assert offer == {"chat_id": CHAT_ID, "text": words("utter_channel_share_phone"), "reply_markup": {
+        "keyboard": [[{"text": "Partager mon numéro", "request_contact": True}]],
+        "resize_keyboard": True, "one_time_keyboard": True}}
+
+
+def test_start_with_a_deep_link_parameter_keeps_it(telegram):
+    deliver(telegram, message_update("/start sinistre-auto_2026"))
+    [message] = telegram.agent.received
+    assert message.text == "/greet" and message.metadata["telegram_start"] == "sinistre-auto_2026"
+
+
+def test_the_shared_own_number_is_verified_and_goes_with_the_next_messages(telegram, fake_api):
+    own = {"phone_number": "33612345678", "first_name": "Marie", "user_id": CHAT_ID}
+    deliver(telegram, message_update(contact=own))
+    assert telegram.agent.received == []
+    assert sent(fake_api) == [{"chat_id": CHAT_ID, "text": words("utter_channel_phone_shared"),
+                               "reply_markup": {"remove_keyboard": True}}]
+    deliver(telegram, message_update("je veux declarer un sinistre"))
+    assert telegram.agent.received[0].metadata["channel_phone"] == "+33612345678"
+    fake_api.clear()
+    deliver(telegram, message_update("/start"))  # already shared: not offered again
+    assert [m["text"] for m in sent(fake_api)] == ["Bien reçu."]
+
+
+def test_someone_elses_contact_is_no_verified_number(telegram, fake_api):
+    other = {"phone_number": "+33698765432", "first_name": "Paul", "user_id": 999888777}
+    deliver(telegram, message_update(contact=other))
+    deliver(telegram, message_update(contact={"phone_number": "+33698765432", "first_name": "Paul"}))
+    deliver(telegram, message_update("bonjour"))
+    assert "channel_phone" not in telegram.agent.received[0].metadata
+    assert [m["text"] for m in sent(fake_api)][:2] == [words("utter_channel_contact_card")] * 2
+
+
+# --- the webhook registered with Telegram --------------------------------------------------
+
+
+def run_cli(fake_api, *arguments: str, secret: str = SECRET_TOKEN) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "TELEGRAM_BOT_TOKEN": BOT_TOKEN, "TELEGRAM_SECRET_TOKEN": secret,
+                   "TELEGRAM_API_URL": fake_api.url}
+    return subprocess.run([sys.executable, "-m", "connectors.telegram_webhook", *arguments], env=environment,
+                          cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, timeout=60)
+
+
+def test_the_cli_sets_the_webhook_with_the_secret_token(fake_api):
+    url = "https://assistant.oyat-assurance.fr/webhooks/telegram/webhook"
+    done = run_cli(fake_api, "set", "--url", url)
+    assert done.returncode == 0, done.stderr
+    [call] = sent(fake_api, "setWebhook")
+    assert call == {"url": url, "secret_token": SECRET_TOKEN, "drop_pending_updates": False,
+                    "allowed_updates": ["message", "edited_message", "callback_query"]}
+    assert SECRET_TOKEN not in done.stdout and BOT_TOKEN not in done.stdout
+    info = run_cli(fake_api, "info")
+    assert info.returncode == 0 and json.loads(info.stdout)["url"] == url
+
+
+@pytest.mark.parametrize("url, secret", [("http://assistant.oyat-assurance.fr/webhooks/telegram/webhook", SECRET_TOKEN),
+                                         ("https://assistant.oyat-assurance.fr/webhooks/telegram/webhook", ""),
+                                         ("https://assistant.oyat-assurance.fr/w", "secret with spaces")])
+def test_the_cli_refuses_a_url_or_a_secret_telegram_would_not_take(fake_api, url, secret):
+    done = run_cli(fake_api, "set", "--url", url, secret=secret)
+    assert done.returncode == 2 and sent(fake_api, "setWebhook") == []

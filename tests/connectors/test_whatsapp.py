@@ -3,17 +3,22 @@
 import hashlib
 import hmac
 import json
+import os
+from types import SimpleNamespace
 from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 
 from connectors import rate_limit
-from connectors.guard import MAX_MESSAGE_LENGTH, REFUSALS
-from connectors.messaging import FILE_NOT_RECEIVED, pseudonym
+from connectors.guard import MAX_MESSAGE_LENGTH
+from connectors.messaging import pseudonym
+from connectors.pipeline import response_words
+from connectors.recipients import recipients
 from connectors.whatsapp import WhatsAppInput, interactive_message, verified_phone
-from tests.connectors.channel_server import ChannelServer
+from tests.connectors.channel_server import ChannelServer, project_domain
+from tests.connectors.channel_server import refusal as refusal_text
 from tests.connectors.fake_platform import meta_signed, whatsapp_media_path
-from tests.bot.helpers import count
+from tests.reference_services.helpers import count
 from tests.sample_files import jpeg_bytes, pdf_bytes
 
 APP_SECRET = "test-whatsapp-app-secret"
@@ -81,7 +86,12 @@ def deliver(server: ChannelServer, body: Any) -> Any:
 
 
 def sent_messages(fake_api) -> List[Dict[str, Any]]:
-    return [call.json for call in fake_api.sent(f"/v21.0/{PHONE_NUMBER_ID}/messages")]
+    """The messages sent to users (not the read receipts with their typing indicator)."""
+    return [call.json for call in fake_api.sent(f"/v21.0/{PHONE_NUMBER_ID}/messages") if "status" not in call.json]
+
+
+def read_receipts(fake_api) -> List[Dict[str, Any]]:
+    return [call.json for call in fake_api.sent(f"/v21.0/{PHONE_NUMBER_ID}/messages") if "status" in call.json]
 
 
 # --- subscription and signatures ---------------------------------------------------
@@ -244,6 +254,18 @@ def test_a_button_or_list_choice_sends_the_payload_offered(whatsapp, kind):
     assert whatsapp.agent.received[-1].text == payload
 
 
+def test_an_advisers_message_reaches_the_number_of_the_conversations_last_message(whatsapp, fake_api):
+    """The conversation id is a pseudonym: the number it stands for is remembered from the
+    customer's message (connectors.recipients), for the console's messages during the window."""
+    deliver(whatsapp, webhook([text_message("passez-moi un conseiller")]))
+    sender = whatsapp.agent.received[-1].sender_id
+    found = whatsapp.run(recipients().find(sender))
+    assert (found.platform, found.address) == ("whatsapp", WA_ID)
+    whatsapp.run(whatsapp.channel.output_to(found.address).send_text_message(sender, "Bonjour, ici Camille."))
+    assert sent_messages(fake_api)[-1]["to"] == WA_ID
+    assert sent_messages(fake_api)[-1]["text"]["body"] == "Bonjour, ici Camille."
+
+
 def test_a_typed_intent_shortcut_is_read_as_text(whatsapp):
     deliver(whatsapp, webhook([text_message('/inform{"identification_customer_id": "10000001"}')]))
     assert not whatsapp.agent.received[-1].text.startswith("/")
@@ -253,7 +275,7 @@ def test_a_typed_intent_shortcut_is_read_as_text(whatsapp):
 def test_an_oversized_or_empty_text_is_refused_without_reaching_the_assistant(whatsapp, fake_api, text, refusal):
     deliver(whatsapp, webhook([text_message(text)]))
     assert whatsapp.agent.received == []
-    assert [m["text"]["body"] for m in sent_messages(fake_api)] == [REFUSALS[refusal]]
+    assert [m["text"]["body"] for m in sent_messages(fake_api)] == [refusal_text(refusal, "whatsapp")]
 
 
 def test_a_number_that_is_not_a_phone_number_is_not_passed_as_one(whatsapp):
@@ -329,7 +351,7 @@ def test_a_photo_from_a_user_not_identified_outside_a_declaration_is_refused_and
 def test_a_media_that_cannot_be_downloaded_is_answered(whatsapp, fake_api, claims_service):
     deliver(whatsapp, webhook([media_message("image", "4043859600285444", "image/jpeg")]))
     assert whatsapp.agent.received == []
-    assert [m["text"]["body"] for m in sent_messages(fake_api)] == [FILE_NOT_RECEIVED]
+    assert [m["text"]["body"] for m in sent_messages(fake_api)] == [refusal_text("file_not_received", "whatsapp")]
 
 
 # --- replies -----------------------------------------------------------------------
@@ -404,7 +426,7 @@ def test_the_attestation_comes_as_a_document_and_images_as_images(whatsapp, fake
 
 
 def test_a_platform_that_fails_does_not_stop_the_channel():
-    from tests.processes import free_port
+    from harness.servers import free_port
 
     unreachable = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     server = ChannelServer(WhatsAppInput(ACCESS_TOKEN, APP_SECRET, VERIFY_TOKEN, PHONE_NUMBER_ID, api_url=unreachable))
@@ -415,3 +437,175 @@ def test_a_platform_that_fails_does_not_stop_the_channel():
         assert [m.text for m in server.agent.received] == ["bonjour", "toujours là ?"]
     finally:
         server.stop()
+
+
+# --- every kind of message gets its answer (issue 15) -------------------------------------
+
+
+def words(response: str) -> str:
+    """A response of the project's domain, as the WhatsApp channel says it."""
+    return response_words(SimpleNamespace(domain=project_domain()), response, "whatsapp")
+
+
+def typed_message(kind: str, content: Dict[str, Any], **extra: Any) -> Dict[str, Any]:
+    return {"from": WA_ID, "id": message_id(), "timestamp": "1749416383", "type": kind, kind: content, **extra}
+
+
+@pytest.mark.parametrize("kind, content, response", [
+    ("audio", {"mime_type": "audio/ogg; codecs=opus", "sha256": "c2hh", "id": "1003383421387256", "voice": True},
+     "utter_channel_voice_message"),
+    ("audio", {"mime_type": "audio/mpeg", "sha256": "c2hh", "id": "1003383421387257", "voice": False},
+     "utter_channel_voice_message"),
+    ("video", {"mime_type": "video/mp4", "sha256": "c2hh", "id": "1166846181421424"}, "utter_channel_video"),
+    ("sticker", {"mime_type": "image/webp", "sha256": "c2hh", "id": "1228965655303734", "animated": False},
+     "utter_channel_sticker"),
+    ("contacts", [{"name": {"formatted_name": "Paul Martin", "first_name": "Paul"},
+                   "phones": [{"phone": "+33 6 98 76 54 32", "wa_id": "33698765432", "type": "CELL"}]}],
+     "utter_channel_contact_card"),
+])
+def test_each_kind_of_message_gets_its_answer_after_the_read_receipt(whatsapp, fake_api, kind, content, response):
+    message = typed_message(kind, content) if kind != "contacts" else {
+        "from": WA_ID, "id": message_id(), "timestamp": "1749416383", "type": "contacts", "contacts": content}
+    deliver(whatsapp, webhook([message]))
+    assert whatsapp.agent.received == []  # nothing for the assistant to read, nothing stored
+    assert sent_messages(fake_api) == [{"messaging_product": "whatsapp", "recipient_type": "individual", "to": WA_ID,
+                                        "type": "text", "text": {"body": words(response), "preview_url": False}}]
+    assert words(response) and read_receipts(fake_api) == [{
+        "messaging_product": "whatsapp", "status": "read", "message_id": message["id"],
+        "typing_indicator": {"type": "text"}}]
+    assert [c for c in fake_api.calls if c.method == "GET"] == []  # nothing downloaded
+
+
+def test_an_unsupported_message_is_answered_so(whatsapp, fake_api):
+    unsupported = {"from": WA_ID, "id": message_id(), "timestamp": "1749416383", "type": "unsupported",
+                   "errors": [{"code": 131051, "title": "Message type unknown", "message": "Message type unknown",
+                               "error_data": {"details": "Message type is currently not supported."}}]}
+    deliver(whatsapp, webhook([unsupported]))
+    assert [m["text"]["body"] for m in sent_messages(fake_api)] == [words("utter_channel_unsupported_message")]
+
+
+def test_a_voice_note_delivered_twice_is_answered_once(whatsapp, fake_api):
+    voice = typed_message("audio", {"mime_type": "audio/ogg; codecs=opus", "id": "1003383421387256", "voice": True})
+    deliver(whatsapp, webhook([voice]))
+    deliver(whatsapp, webhook([voice]))
+    assert len(sent_messages(fake_api)) == 1 and len(read_receipts(fake_api)) == 1
+
+
+def test_reactions_and_system_messages_are_not_messages_to_answer(whatsapp, fake_api):
+    reaction = typed_message("reaction", {"message_id": "wamid.HBgLMTY1MDM4Nzk0MzkVAgARGBI", "emoji": "👍"})
+    removed = typed_message("reaction", {"message_id": "wamid.HBgLMTY1MDM4Nzk0MzkVAgARGBI"})
+    system = typed_message("system", {"body": "User Marie changed from 33612345678 to 33698765432",
+                                      "wa_id": "33698765432", "type": "user_changed_number"})
+    deliver(whatsapp, webhook([reaction, removed, system]))
+    assert whatsapp.agent.received == [] and fake_api.calls == []
+
+
+def test_a_user_who_changed_number_keeps_the_conversation(whatsapp):
+    deliver(whatsapp, webhook([text_message("bonjour")]))
+    system = typed_message("system", {"body": "User Marie changed from 33612345678 to 33698765432",
+                                      "wa_id": "33698765432", "type": "user_changed_number"})
+    deliver(whatsapp, webhook([system]))
+    deliver(whatsapp, webhook([text_message("je veux une attestation", wa_id="33698765432")], wa_id="33698765432"))
+    before, after = whatsapp.agent.received
+    assert after.sender_id == before.sender_id
+    assert after.metadata["channel_phone"] == "+33698765432"  # identification checks the number it has
+
+
+LOCATION = {"latitude": 46.323716, "longitude": -0.458805, "name": "Parking Leclerc",
+            "address": "5 avenue de Paris, 79000 Niort", "url": "https://www.e.leclerc/"}
+
+
+def test_a_location_outside_a_claim_declaration_says_what_it_is_for(whatsapp, fake_api):
+    deliver(whatsapp, webhook([typed_message("location", LOCATION)]))
+    assert whatsapp.agent.received == []
+    assert [m["text"]["body"] for m in sent_messages(fake_api)] == [words("utter_channel_location_outside_claim")]
+
+
+def test_a_location_during_a_claim_declaration_is_the_place_of_the_loss(whatsapp, fake_api):
+    whatsapp.run(whatsapp.agent.open_declaration(pseudonym(APP_SECRET, "whatsapp", WA_ID)))
+    deliver(whatsapp, webhook([typed_message("location", LOCATION)]))
+    deliver(whatsapp, webhook([typed_message("location", {"latitude": 46.323716, "longitude": -0.458805})]))
+    first, second = whatsapp.agent.received
+    assert first.text == "Parking Leclerc, 5 avenue de Paris, 79000 Niort (position GPS 46.32372, -0.45881)"
+    assert first.metadata["channel_phone"] == f"+{WA_ID}"
+    assert second.text == "Position GPS 46.32372, -0.45881"
+
+
+# --- business-scoped user ids (2026) ---------------------------------------------------------
+
+BSUID = "FR.13491208655302741918"
+
+
+def bsuid_webhook(text: str, wa_id: Optional[str] = None, user_id: str = BSUID) -> Dict[str, Any]:
+    """A message as Meta sends it for a user with a username: `from_user_id` and the contact's
+    `user_id`; `from` and `wa_id` only while the number may be shown."""
+    contact: Dict[str, Any] = {"profile": {"name": "Marie Dupont", "username": "@marie.d"}, "user_id": user_id}
+    message: Dict[str, Any] = {"from_user_id": user_id, "id": message_id(), "timestamp": "1749416383",
+                               "type": "text", "text": {"body": text}}
+    if wa_id:
+        contact["wa_id"], message["from"] = wa_id, wa_id
+    body = webhook([message])
+    body["entry"][0]["changes"][0]["value"]["contacts"] = [contact]
+    return body
+
+
+def test_a_user_known_by_business_scoped_id_alone_is_answered_by_recipient(whatsapp, fake_api):
+    deliver(whatsapp, bsuid_webhook("je veux une attestation"))
+    [message] = whatsapp.agent.received
+    assert message.text == "je veux une attestation"
+    assert BSUID not in message.sender_id and message.sender_id.startswith("whatsapp:")
+    # No number: identification asks the customer id, birth date and SMS code.
+    assert "channel_phone" not in message.metadata
+    [reply] = sent_messages(fake_api)
+    assert reply["recipient"] == BSUID and "to" not in reply
+    assert read_receipts(fake_api)[0]["message_id"]
+    recipient = whatsapp.run(recipients().find(message.sender_id))
+    assert recipient.address == BSUID  # where an adviser's or a notice's message goes
+
+
+def test_a_user_keeps_one_conversation_when_meta_moves_from_number_to_business_scoped_id(whatsapp, fake_api):
+    deliver(whatsapp, bsuid_webhook("bonjour", wa_id=WA_ID))  # number and BSUID
+    deliver(whatsapp, bsuid_webhook("je veux declarer un sinistre"))  # the number hidden since
+    deliver(whatsapp, bsuid_webhook("c'est un degat des eaux", wa_id=WA_ID))  # and shown again
+    first, second, third = whatsapp.agent.received
+    assert first.sender_id == second.sender_id == third.sender_id == pseudonym(APP_SECRET, "whatsapp", WA_ID)
+    assert first.metadata["channel_phone"] == third.metadata["channel_phone"] == f"+{WA_ID}"
+    assert "channel_phone" not in second.metadata
+    assert [reply.get("to") or reply.get("recipient") for reply in sent_messages(fake_api)] == [WA_ID, BSUID, WA_ID]
+
+
+def test_a_user_first_known_by_business_scoped_id_keeps_that_conversation_when_the_number_shows(whatsapp):
+    deliver(whatsapp, bsuid_webhook("bonjour", user_id="FR.88812345"))
+    deliver(whatsapp, bsuid_webhook("mon attestation", wa_id="33700000001", user_id="FR.88812345"))
+    first, second = whatsapp.agent.received
+    assert first.sender_id == second.sender_id
+
+
+def test_two_users_known_by_business_scoped_ids_have_two_conversations(whatsapp):
+    deliver(whatsapp, bsuid_webhook("bonjour", user_id="FR.111"))
+    deliver(whatsapp, bsuid_webhook("bonjour", user_id="FR.222"))
+    first, second = whatsapp.agent.received
+    assert first.sender_id != second.sender_id
+
+
+def test_a_message_naming_neither_number_nor_business_scoped_id_is_dropped(whatsapp, fake_api):
+    body = bsuid_webhook("bonjour", user_id="not a bsuid")
+    deliver(whatsapp, body)
+    assert whatsapp.agent.received == [] and fake_api.calls == []
+
+
+async def test_every_replica_finds_the_conversation_of_a_business_scoped_id(redis_server):
+    from connectors.shared_state import SharedRedis
+    from connectors.whatsapp import Sender, WhatsAppConversations
+
+    environment = {"REDIS_HOST": "127.0.0.1", "REDIS_PORT": str(redis_server.port),
+                   "REDIS_PASSWORD": redis_server.password}
+    first = WhatsAppConversations(APP_SECRET, SharedRedis.from_environment(environment))
+    second = WhatsAppConversations(APP_SECRET, SharedRedis.from_environment(environment))
+    user_id = f"FR.{os.urandom(8).hex()}"
+    by_number = await first.conversation_of(Sender("33611112222", user_id))
+    assert await second.conversation_of(Sender(None, user_id)) == by_number
+    keys = await second._shared.client.keys("oyat:whatsapp-user:*")
+    assert keys and all(user_id.encode() not in key and b"33611112222" not in key for key in keys)
+    stored = [await second._shared.client.get(key) for key in keys]
+    assert all(b"33611112222" not in value and user_id.encode() not in value for value in stored)

@@ -1,4 +1,4 @@
-"""The pages with the widget, served by `python -m connectors.widget_site`."""
+"""The pages with the widget, served by `python -m web.site`."""
 
 import json
 import os
@@ -9,8 +9,8 @@ import jwt
 import pytest
 import requests
 
+from harness.servers import free_port, start, stop, wait_until_up
 from tests.conftest import REPO_ROOT
-from tests.processes import free_port, start, stop, wait_until_up
 
 SECRET = "test-widget-site-secret-of-32-bytes-at-least"
 RASA_URL = "http://rasa.example:5005"
@@ -20,7 +20,7 @@ def serve(tmp_path, **env):
     port = free_port()
     log = tmp_path / f"site-{port}.log"
     process = start(
-        [sys.executable, "-m", "connectors.widget_site", "--port", str(port)],
+        [sys.executable, "-m", "web.site", "--port", str(port)],
         cwd=REPO_ROOT, env={**os.environ, "PYTHONPATH": str(REPO_ROOT), "RASA_PUBLIC_URL": RASA_URL, **env},
         log_path=log,
     )

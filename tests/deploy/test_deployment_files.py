@@ -5,6 +5,7 @@ balancer lets through the uploads the channels accept. Files only: no server run
 import json
 import re
 import shlex
+import subprocess
 from pathlib import Path
 from typing import Dict, Iterator, List, Set, Union
 
@@ -20,16 +21,11 @@ NGINX_CONF = DEPLOY / "nginx" / "oyat.conf"
 ENVIRONMENT_FILE = "/etc/oyat/oyat.env"
 # Applied by hand, not by kustomization.yaml (docs/production.md, "Kubernetes").
 APPLIED_APART = {"kustomization.yaml", "secret.example.yaml", "init-db-job.yaml"}
-PRODUCT_PACKAGES = ("actions", "bot", "connectors", "server_extensions")
 
 SHELL_VARIABLE = re.compile(r"\$\{?([A-Z][A-Z0-9_]*)")  # $VAR, ${VAR}, ${VAR:-default}
 KUBERNETES_VARIABLE = re.compile(r"\$\(([A-Z][A-Z0-9_]*)\)")
 DOCUMENTED = re.compile(r"^#?([A-Z][A-Z0-9_]*)=", re.MULTILINE)  # NAME=... or, optional, #NAME=...
-READ_BY_CODE = (
-    re.compile(r"environ(?:\.get\(|\[)\s*\"([A-Z][A-Z0-9_]*)\""),
-    re.compile(r"getenv\(\s*\"([A-Z][A-Z0-9_]*)\""),
-    re.compile(r"\bsetting\([^)]*?\"([A-Z][A-Z0-9_]*)\""),  # connectors.messaging.setting
-)
+OPTIONAL = re.compile(r"^#([A-Z][A-Z0-9_]*)=(.*)$", re.MULTILINE)  # #NAME=its default
 
 
 # --- the files, read ------------------------------------------------------------------
@@ -189,8 +185,8 @@ def proxied_upstream(block: Block) -> str:
 
 
 def largest_upload_the_channels_accept() -> int:
-    from bot.settings import DEFAULT_UPLOAD_MAX_BYTES
     from connectors.widget import MULTIPART_OVERHEAD
+    from core.settings import DEFAULT_UPLOAD_MAX_BYTES
 
     return DEFAULT_UPLOAD_MAX_BYTES + MULTIPART_OVERHEAD
 
@@ -302,15 +298,69 @@ def unset_variables(path: Path) -> Set[str]:
 
 
 def test_the_web_site_never_holds_the_session_token_secret():
-    """Its demo espace-client page signs a token for any customer number given."""
+    """Its demo espace-client page signs a token for any customer number given. The one
+    secret it gets is the advisers' console token."""
     assert "ESPACE_CLIENT_JWT_SECRET" in unset_variables(unit_path("web"))
     web = container(deployment("web"))
     assert not any("secretRef" in source for source in web.get("envFrom", []))
-    assert not any("secretKeyRef" in variable.get("valueFrom", {}) for variable in web.get("env", []))
+    assert held_secrets(deployment("web")) == {"ADVISER_CONSOLE_TOKEN"}
+
+
+def test_the_web_site_never_holds_the_secret_that_signs_the_advisers_grants():
+    """The console asks the policy service for a grant and shows it to the Rasa servers: a
+    web process that could sign one could read and answer any conversation."""
+    assert {"ADVISER_GRANT_SECRET", "SMTP_URL"} <= unset_variables(unit_path("web"))
+    assert "ADVISER_GRANT_SECRET" not in held_secrets(deployment("web"))
+
+
+def secret_keys() -> Dict[str, Set[str]]:
+    return {d["metadata"]["name"]: set(d["stringData"]) for d in kubernetes_documents() if d["kind"] == "Secret"}
+
+
+def held_secrets(workload: dict) -> Set[str]:
+    """The secrets' keys a Kubernetes workload's container gets (whole Secrets or single keys)."""
+    keys, spec = secret_keys(), container(workload)
+    held = {key for source in spec.get("envFrom", []) if "secretRef" in source
+            for key in keys[source["secretRef"]["name"]]}
+    return held | {variable["valueFrom"]["secretKeyRef"]["key"] for variable in spec.get("env", [])
+                   if "secretKeyRef" in variable.get("valueFrom", {})}
+
+
+# Who holds the advisers' console secrets and the SMTP server's password (README's table).
+ADVISER_SECRET_HOLDERS = {
+    "ADVISER_CONSOLE_TOKEN": {"policy", "rasa", "web"},
+    "ADVISER_GRANT_SECRET": {"policy", "rasa"},
+    "SMTP_URL": {"policy", "claims"},  # the claims service writes its e-mails "queued"
+}
+
+
+@pytest.mark.parametrize("secret, holders", sorted(ADVISER_SECRET_HOLDERS.items()))
+def test_the_advisers_secrets_and_the_smtp_password_reach_only_the_processes_that_use_them(secret, holders):
+    for path in sorted(SYSTEMD.glob("*.service")):
+        process = path.name.removeprefix("oyat-").split("@")[0].removesuffix(".service")
+        assert (secret in unset_variables(path)) == (process not in holders), path.name
+    for document in kubernetes_documents():
+        if document["kind"] in ("Deployment", "Job", "CronJob"):
+            name = document["metadata"]["name"]
+            assert (secret in held_secrets(document)) == (name in holders), name
+    assert not secret_keys()["oyat-secrets"] & set(ADVISER_SECRET_HOLDERS)
+    assert secret in documented_variables()
+
+
+def test_the_advisers_console_reaches_the_rasa_servers_and_the_policy_service_inside_the_cluster():
+    config = next(d for d in kubernetes_documents() if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "oyat-config")
+    web = {variable["name"]: variable["valueFrom"] for variable in container(deployment("web"))["env"]}
+    for name in ("RASA_SERVER_URL", "POLICY_SERVICE_URL"):
+        assert web[name] == {"configMapKeyRef": {"name": "oyat-config", "key": name}}
+    assert config["data"]["RASA_SERVER_URL"] == "http://rasa:5005"
+    assert config["data"]["ADVISER_CONSOLE_URL"].endswith("/conseiller")
+    policy_sources = container(deployment("policy"))["envFrom"]
+    assert {"configMapRef": {"name": "oyat-config"}} in policy_sources
+    assert {"HANDOFF_NOTIFY_EMAIL", "ADVISER_SESSION_IDLE_MINUTES"} <= set(config["data"])
 
 
 SERVICES_ONLY_SECRETS = {"IDENTITY_ASSERTION_SECRET", "ESPACE_CLIENT_JWT_SECRET"}
-# The processes of the services' code (bot.cli): the services, their migrations and purge.
+# The processes of the services' code (reference_services.cli): the services, their migrations and purge.
 SERVICE_PROCESSES = {"policy", "claims", "init-db", "purge"}
 
 
@@ -414,16 +464,24 @@ def test_every_variable_the_kubernetes_manifests_use_is_documented():
     assert used <= documented_variables()
 
 
+def read_by_code() -> Dict[str, str]:
+    """The variables the code reads, with their defaults: those declared in core/settings.py
+    (no product module reads another, tests/core/test_settings.py)."""
+    from core.settings import VARIABLES
+
+    return {name: variable.default for name, variable in VARIABLES.items()}
+
+
 def test_every_variable_the_code_reads_is_documented():
-    read = {}
-    for package in PRODUCT_PACKAGES:
-        for path in sorted((ROOT / package).rglob("*.py")):
-            for pattern in READ_BY_CODE:
-                for name in pattern.findall(path.read_text(encoding="utf-8")):
-                    read.setdefault(name, path.relative_to(ROOT).as_posix())
-    assert "DATABASE_URL" in read  # the patterns still find what the code reads
-    missing = {name: where for name, where in read.items() if name not in documented_variables()}
+    missing = sorted(set(read_by_code()) - documented_variables())
     assert not missing, f"read by the code, missing from {ENV_EXAMPLE.name}: {missing}"
+
+
+def test_an_optional_variable_is_documented_with_its_default():
+    """A `#NAME=value` line says what applies when it is left out: the code's default."""
+    defaults = read_by_code()
+    shown = {name: value for name, value in OPTIONAL.findall(ENV_EXAMPLE.read_text()) if name in defaults}
+    assert shown == {name: defaults[name] for name in shown}
 
 
 # --- Kubernetes manifests -------------------------------------------------------------
@@ -447,9 +505,9 @@ def test_migration_job_runs_the_release_image():
 
 def test_production_migrations_never_load_the_demo_customers():
     (job,) = kubernetes_documents(KUBERNETES / "init-db-job.yaml")
-    assert container(job)["command"][-3:] == ["bot.cli", "init-db", "--without-demo-data"]
+    assert container(job)["command"][-3:] == ["reference_services.cli", "init-db", "--without-demo-data"]
     (command,) = unit_settings(unit_path("init-db"))["ExecStart"]
-    assert command.split()[-3:] == ["bot.cli", "init-db", "--without-demo-data"]
+    assert command.split()[-3:] == ["reference_services.cli", "init-db", "--without-demo-data"]
 
 
 def test_widget_ingress_takes_an_upload_as_large_as_the_channels_accept():
@@ -470,15 +528,24 @@ def test_balancer_takes_an_upload_as_large_as_the_channels_accept(nginx):
 
 
 def test_balancer_refuses_a_larger_upload_in_the_widget_channel_words(nginx):
-    from bot.settings import DEFAULT_UPLOAD_MAX_BYTES
-    from connectors.attachments import refusal_text
+    from types import SimpleNamespace
+
+    from rasa.shared.core.domain import Domain
+
+    from connectors.attachments import file_refusal
+    from connectors.pipeline import refusal_words
+    from core.service_contract import ErrorCode
+    from core.settings import DEFAULT_UPLOAD_MAX_BYTES
+
+    agent = SimpleNamespace(domain=Domain.load(str(ROOT / "domain")))
+    words = refusal_words(agent, file_refusal(ErrorCode.too_large, DEFAULT_UPLOAD_MAX_BYTES), "widget")
 
     assert location(nginx, "=", "/webhooks/widget/upload").directives("error_page") == [
         ["413", "=", "@upload_too_large"]]
     (answer,) = location(nginx, "@upload_too_large").directives("return")
     assert answer[0] == "413"
     assert json.loads(answer[1]) == {"error": {
-        "code": "too_large", "message": refusal_text("too_large", DEFAULT_UPLOAD_MAX_BYTES)}}
+        "code": "too_large", "message": words}}
 
 
 def test_widget_socket_and_its_uploads_reach_one_replica_per_client(nginx):
@@ -504,3 +571,20 @@ def test_rasa_upstreams_list_the_same_replicas(nginx):
     }
     assert len({tuple(servers) for servers in pools.values()}) == 1, pools
     assert len(pools["oyat_rasa"]) >= 2
+
+
+def test_the_rasa_server_starts_with_a_random_api_token_that_begins_with_a_dash():
+    """secrets.token_urlsafe (scripts/dotenv.sh, the test stacks) begins with « - » once in 64
+    draws: the token is glued to its option, or `rasa run` takes it for an option and exits."""
+    from rasa.__main__ import create_argument_parser
+
+    token = "-Zx8_leading-dash-token"
+    expanded = subprocess.run(["/bin/sh", "-c", f'for a in {procfile()["rasa"]}; do printf "%s\\0" "$a"; done'],
+                              env={"RASA_API_TOKEN": token, "OYAT_MODEL": "models/m.tar.gz"},
+                              capture_output=True, check=True).stdout.decode().split("\0")[:-1]
+    assert expanded[1:3] == ["-m", "bot.rasa_server"]
+    arguments = create_argument_parser().parse_args(expanded[3:])
+    assert arguments.auth_token == token
+    for where, command in {"systemd": exec_start(unit_path("rasa")),
+                           "kubernetes": container(deployment("rasa"))["command"]}.items():
+        assert not any("RASA_API_TOKEN" in token and not token.startswith("--auth-token=") for token in command), where

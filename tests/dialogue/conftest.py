@@ -3,25 +3,27 @@
 import os
 import subprocess
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Optional, Tuple
-
 from datetime import datetime
+from pathlib import Path
+from typing import Iterator, Optional, Tuple
 from zoneinfo import ZoneInfo
 
 import pytest
 import requests
 
 from connectors.guard import conversation_id
+from harness.servers import free_port, start, stop, wait_until_up
 from tests.actions.helpers import JWT_SECRET
-from tests.bot.helpers import execute
 from tests.connectors.fake_platform import FakePlatformApi
-from tests.processes import free_port, start, stop, wait_until_up
+from tests.reference_services.helpers import execute
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 IVR_GATEWAY_TOKEN = "test-ivr-gateway-token-0123456789"
+JAMBONZ_WEBHOOK_SECRET = "test-jambonz-webhook-secret-0123456789"
+AUDIOCODES_TOKEN = "test-audiocodes-bot-token-0123456789"
 # The messaging apps' settings; their APIs are a local fake (fixture `messaging_platform`).
 WHATSAPP_APP_SECRET = "test-whatsapp-app-secret-0123456789"
 WHATSAPP_PHONE_NUMBER_ID = "106540352242922"
@@ -35,6 +37,8 @@ ACTION_SERVER_TOKEN = "test-action-server-token-0123456789"
 # hand-off of the stack is out of office hours (the answer customers get at night).
 _DAY_NAMES = ("lun", "mar", "mer", "jeu", "ven", "sam", "dim")
 OFFICE_HOURS = f"{_DAY_NAMES[(datetime.now(ZoneInfo('Europe/Paris')).weekday() + 3) % 7]} 09:00-12:00"
+# Advisers at any hour: the stack of fixture rasa_stack_in_office_hours.
+OPEN_OFFICE_HOURS = "24/7"
 # Known to the services alone: neither the action server nor the Rasa server has them.
 SERVICES_ONLY_SECRETS = ("IDENTITY_ASSERTION_SECRET", "ESPACE_CLIENT_JWT_SECRET")
 # Known to the Rasa server (the telephone line signs the caller's number) and the policy
@@ -110,10 +114,11 @@ def sms_codes_budget_of_a_new_hour(request):
     yield
 
 
-@pytest.fixture(scope="session")
-def rasa_stack(services, trained_model, tmp_path_factory, messaging_platform) -> RasaStack:
-    """Action server and Rasa server on free ports, talking to the test services."""
-    workdir = tmp_path_factory.mktemp("rasa")
+@contextmanager
+def running_rasa_stack(services, trained_model: Path, workdir: Path, messaging_platform,
+                       office_hours: str) -> Iterator[RasaStack]:
+    """Action server and Rasa server on free ports, talking to the test services, with
+    advisers answering in `office_hours` (OFFICE_HOURS)."""
     actions_port, rasa_port, site_port = free_port(), free_port(), free_port()
     jwt_secret = JWT_SECRET
     api_token = "test-rasa-api-token"
@@ -122,13 +127,15 @@ def rasa_stack(services, trained_model, tmp_path_factory, messaging_platform) ->
         "POLICY_SERVICE_URL": services.base_url,
         "CLAIMS_SERVICE_URL": services.base_url,
         "ACTION_SERVER_TOKEN": ACTION_SERVER_TOKEN,
-        "OFFICE_HOURS": OFFICE_HOURS,
+        "OFFICE_HOURS": office_hours,
         # Files a conversation and an address may send (connectors/upload_limits.py), small
         # enough for tests/dialogue/test_widget_channel.py to go beyond in a few files.
         "UPLOAD_FILES_PER_CONVERSATION": UPLOAD_FILES_PER_CONVERSATION,
         "UPLOAD_FILES_PER_ADDRESS": UPLOAD_FILES_PER_ADDRESS,
         # The telephone line: the gateway's token, and its own call store.
         "IVR_GATEWAY_TOKEN": IVR_GATEWAY_TOKEN,
+        "JAMBONZ_WEBHOOK_SECRET": JAMBONZ_WEBHOOK_SECRET,
+        "AUDIOCODES_TOKEN": AUDIOCODES_TOKEN,
         "IVR_DATABASE_URL": f"sqlite:///{workdir / 'ivr.db'}",
         "CLAIM_OUTBOX_URL": f"sqlite:///{workdir / 'claim_outbox.db'}",
         # The messaging apps, talking to the fake platform API.
@@ -149,7 +156,7 @@ def rasa_stack(services, trained_model, tmp_path_factory, messaging_platform) ->
     endpoints.write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
         '  headers:\n    Authorization: Bearer ${ACTION_SERVER_TOKEN}\n'
-        f'tracker_store:\n  type: server_extensions.tracker_store.MaskingSQLTrackerStore\n'
+        f'tracker_store:\n  type: bot.tracker_store.MaskingSQLTrackerStore\n'
         f'  dialect: "sqlite"\n  db: "{workdir / "conversations.db"}"\n'
     )
     # The project's channels, plus one that hands files to the dialogue as connectors do.
@@ -167,10 +174,10 @@ def rasa_stack(services, trained_model, tmp_path_factory, messaging_platform) ->
     rasa = start(
         [
             # As in the Procfile: rasa with the project's model loading.
-            str(VENV_BIN / "python"), "-m", "server_extensions.rasa_server", "run",
+            str(VENV_BIN / "python"), "-m", "bot.rasa_server", "run",
             "--model", str(trained_model), "--endpoints", str(endpoints),
             "--credentials", str(credentials), "--port", str(rasa_port),
-            "--enable-api", "--auth-token", api_token,
+            "--enable-api", f"--auth-token={api_token}",
             # As in the Procfile: the widget's pages are served from another origin.
             "--cors", f"http://127.0.0.1:{site_port}",
             "--debug",
@@ -186,3 +193,20 @@ def rasa_stack(services, trained_model, tmp_path_factory, messaging_platform) ->
     finally:
         stop(actions)
         stop(rasa)
+
+
+@pytest.fixture(scope="session")
+def rasa_stack(services, trained_model, tmp_path_factory, messaging_platform) -> RasaStack:
+    """The stack out of office hours (OFFICE_HOURS is never today)."""
+    with running_rasa_stack(services, trained_model, tmp_path_factory.mktemp("rasa"), messaging_platform,
+                            OFFICE_HOURS) as stack:
+        yield stack
+
+
+@pytest.fixture(scope="session")
+def rasa_stack_in_office_hours(services, trained_model, tmp_path_factory, messaging_platform) -> RasaStack:
+    """A second stack, in office hours at any hour (OPEN_OFFICE_HOURS): the conversations
+    handed over to an adviser."""
+    with running_rasa_stack(services, trained_model, tmp_path_factory.mktemp("rasa-open"), messaging_platform,
+                            OPEN_OFFICE_HOURS) as stack:
+        yield stack

@@ -4,45 +4,49 @@ whole dialogue around received files runs against a real Rasa server. The file g
 the REST conversation of `sender` (`rest:<sender>`), which takes no files of its own."""
 
 import base64
-from typing import Any, Awaitable, Callable, Text
+from typing import Text
 
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from connectors.attachments import attach_document_message, file_sender, receive_file
 from connectors.guard import conversation_id
+from connectors.pipeline import ChannelPipeline, PipelineChannel
 
 
-class FileTestInput(InputChannel):
+class FileTestInput(PipelineChannel):
     """POST /webhooks/test_files/webhook {"sender", "filename", "content_type", "data" (base64), "metadata",
-    "address" (the client's, optional)}."""
+    "address" (the client's, optional)}. Like every channel, it hands its messages to the
+    assistant through the channel pipeline."""
 
     @classmethod
     def name(cls) -> Text:
         return "test_files"
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+    def routes(self, pipeline: ChannelPipeline) -> Blueprint:
         webhook = Blueprint("test_files_webhook", __name__)
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
+            agent = request.app.ctx.agent
             body = request.json
             metadata = body.get("metadata") or {}
-            conversation = conversation_id("rest", body["sender"])
-            sender = await file_sender(request.app.ctx.agent, conversation, self.name(), body.get("address"),
+            address = body.get("address") or request.ip
+            arrival = await pipeline.arrive(conversation_id("rest", body["sender"]))
+            sender = await file_sender(agent, arrival.conversation, self.name(), body.get("address"),
                                        metadata.get("auth_token"))
             result = await receive_file(base64.b64decode(body["data"]), body.get("content_type"), body.get("filename"),
                                         sender)
             if not result.accepted:
-                return response.json([{"recipient_id": body["sender"], "text": result.refusal}])
+                return response.json([{"recipient_id": body["sender"], "text": pipeline.words(agent, result.refusal)}])
             message = attach_document_message([result.attachment], metadata)
             collector = CollectingOutputChannel()
-            await on_new_message(
-                UserMessage(message["text"], collector, conversation, input_channel=self.name(),
-                            metadata=message["metadata"])
-            )
+            refusal = await pipeline.receive(agent, arrival, collector, message["text"], f"ip:{address}",
+                                             channel_metadata=message["metadata"], composed=True)
+            if refusal is not None:
+                return response.json([{"recipient_id": body["sender"], "text": pipeline.words(agent, refusal)}])
             return response.json(collector.messages)
 
         return webhook

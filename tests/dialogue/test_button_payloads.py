@@ -4,7 +4,7 @@ braces for a slot to fill and logged an error with its stack every time it asked
 
 import uuid
 
-from connectors.espace_client import issue_session_token
+from devtools.espace_client import issue_session_token
 
 MARIE = "10000001"
 

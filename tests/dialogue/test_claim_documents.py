@@ -10,8 +10,8 @@ import uuid
 import pytest
 import requests
 
-from connectors.espace_client import issue_session_token
-from tests.bot.helpers import MARIE, count, execute, latest_code, new_customer, query
+from devtools.espace_client import issue_session_token
+from tests.reference_services.helpers import MARIE, count, execute, latest_code, new_customer, query
 from tests.sample_files import jpeg_bytes, pdf_bytes
 
 _contract_numbers = itertools.count(800001)

@@ -12,11 +12,10 @@ from typing import Any, Dict, List, Tuple
 import pytest
 import requests
 
-from connectors.espace_client import issue_session_token
 from connectors.guard import conversation_id
 from connectors.messaging import pseudonym
 from connectors.rest import unguessable_sender
-from tests.bot.helpers import latest_code, new_customer
+from devtools.espace_client import issue_session_token
 from tests.connectors.fake_platform import meta_signed
 from tests.dialogue.conftest import (
     MESSENGER_APP_SECRET,
@@ -28,6 +27,7 @@ from tests.dialogue.conftest import (
 from tests.dialogue.messaging_user import MessagingUser, unique_id
 from tests.dialogue.test_ivr_calls import PhoneCall, heard
 from tests.dialogue.widget_client import WidgetClient, texts
+from tests.reference_services.helpers import latest_code, new_customer
 
 MARIE, MARIE_CONTRACTS = "10000001", ("AUT-482913", "HAB-120034")
 
@@ -158,7 +158,7 @@ class MessengerCustomer(MessagingUser):
                                                           "messaging": [event]}]}, MESSENGER_APP_SECRET)
 
     def replies(self) -> List[Dict[str, Any]]:
-        return [c.json["message"] for c in self.platform.sent("/v21.0/me/messages")
+        return [c.json["message"] for c in self.platform.sent("/v21.0/me/messages") if "message" in c.json
                 if c.json.get("recipient", {}).get("id") == self.user_id]
 
     def text_of(self, replies: List[Dict[str, Any]]) -> str:

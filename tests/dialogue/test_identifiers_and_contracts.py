@@ -12,10 +12,10 @@ import pytest
 import requests
 from pypdf import PdfReader
 
-from connectors.espace_client import issue_session_token
-from tests.bot.helpers import latest_code, sent_messages
+from devtools.espace_client import issue_session_token
 from tests.dialogue.test_ivr_calls import PhoneCall, heard
 from tests.dialogue.test_rest_identification import Visitor
+from tests.reference_services.helpers import latest_code, sent_messages
 
 MARIE, KARIM, SOPHIE = "10000001", "10000002", "10000003"
 MARIE_PHONE = "+33612345678"

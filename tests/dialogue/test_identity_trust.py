@@ -8,7 +8,7 @@ import uuid
 import pytest
 import requests
 
-from connectors.espace_client import issue_session_token
+from devtools.espace_client import issue_session_token
 from tests.conftest import channel_phone_assertion, identity_assertion
 
 KARIM = "10000002"

@@ -9,8 +9,8 @@ import uuid
 import requests
 
 from connectors.speech import to_speech
-from tests.bot.helpers import execute, new_customer, sent_messages
 from tests.dialogue.conftest import IVR_GATEWAY_TOKEN, ROOT
+from tests.reference_services.helpers import execute, new_customer, sent_messages
 
 MARIE = "10000001"
 
@@ -110,7 +110,7 @@ def test_the_phone_simulator_places_a_call_as_the_gateway_would(rasa_stack, serv
     typed = "\n".join(["", "#2", "le cinq novembre mille neuf cent quatre-vingt-dix", "au revoir", ""])
     before = outbox(services, "s.martin@example.fr")
     result = subprocess.run(
-        [sys.executable, "-m", "connectors.phone_simulator", "--url", rasa_stack.url, "--caller", "06 98 76 54 32"],
+        [sys.executable, "-m", "devtools.phone_simulator", "--url", rasa_stack.url, "--caller", "06 98 76 54 32"],
         input=typed, capture_output=True, text=True, timeout=180, cwd=ROOT,
         env={"PATH": "/usr/bin:/bin", "IVR_GATEWAY_TOKEN": IVR_GATEWAY_TOKEN, "PYTHONPATH": str(ROOT)},
     )

@@ -11,10 +11,10 @@ import uuid
 
 import pytest
 
-from actions.common import clock
-from actions.parsing.dates import latest_day_of_month
-from connectors.espace_client import issue_session_token
-from tests.bot.helpers import latest_code
+from core import clock
+from core.parsing.dates import latest_day_of_month
+from devtools.espace_client import issue_session_token
+from tests.reference_services.helpers import latest_code
 
 MARIE = "10000001"
 MARIE_PHONE = "+33612345678"

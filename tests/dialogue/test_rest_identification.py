@@ -12,8 +12,8 @@ import uuid
 import requests
 from requests.adapters import HTTPAdapter
 
-from tests.bot.helpers import latest_code
 from tests.dialogue.test_ivr_calls import PhoneCall, heard
+from tests.reference_services.helpers import latest_code
 
 MARIE, MARIE_PHONE, SOPHIE = "10000001", "+33612345678", "10000003"
 UNKNOWN_CUSTOMER = "19999999"

@@ -1,4 +1,4 @@
-"""The production configuration on loopback (bench.stack.start_production): PostgreSQL
+"""The production configuration on loopback (harness.stack.start_production): PostgreSQL
 for the services and the conversations, Redis lock store, two Rasa replicas and two
 action servers behind nginx. One conversation is shared by both replicas."""
 import concurrent.futures
@@ -15,12 +15,12 @@ from pypdf import PdfReader
 from sqlalchemy import create_engine, text
 
 from bench.conversations import CLAIM_DECLARATION, MARIE
-from bench.engines import missing_engines
-from bench.stack import start_production
-from connectors.espace_client import issue_session_token
 from connectors.guard import conversation_id
 from connectors.messaging import pseudonym
 from connectors.rate_limit import DEFAULT_PER_SENDER, Limit
+from devtools.espace_client import issue_session_token
+from harness.engines import missing_engines
+from harness.stack import start_production
 from tests.dialogue.conftest import TELEGRAM_BOT_TOKEN, TELEGRAM_SECRET_TOKEN
 from tests.dialogue.messaging_user import unique_id
 from tests.dialogue.widget_client import WidgetClient, jpeg_photo
@@ -105,7 +105,7 @@ def test_a_conversation_whose_turns_alternate_between_replicas_keeps_every_event
     assert users == [turn.text for turn in CLAIM_DECLARATION.turns]
     # Each turn's answers stored once, in the order the customer got them, and the
     # turn closed by listening for the next message.
-    for turn, messages in zip(turns_of(events), answers):
+    for turn, messages in zip(turns_of(events), answers, strict=False):
         assert len([1 for type_name, _ in turn if type_name == "bot"]) == len(messages)
         assert ends_listening(turn)
     # Both replicas read the same conversation.
@@ -142,7 +142,7 @@ def test_messages_of_one_conversation_sent_at_once_to_both_replicas_are_handled_
         assert [type_name for type_name, _ in turn].count("user") == 1 and ends_listening(turn)
     spans = [(min(data["timestamp"] for _, data in turn), max(data["timestamp"] for _, data in turn))
              for turn in turns]
-    assert all(earlier[1] <= later[0] for earlier, later in zip(spans, spans[1:]))
+    assert all(earlier[1] <= later[0] for earlier, later in zip(spans, spans[1:], strict=False))
     assert sorted(len([1 for t, _ in turn if t == "bot"]) for turn in turns) == sorted(len(a) for a in answers)
 
 

@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
-from connectors.espace_client import issue_session_token
-from tests.bot.helpers import latest_code
+from devtools.espace_client import issue_session_token
+from tests.reference_services.helpers import latest_code
 
 MARIE, MARIE_PHONE = "10000001", "+33612345678"
 SECOND = "Passons à votre deuxième demande"

@@ -5,10 +5,10 @@ import re
 import time
 from typing import Any, Dict, List, Tuple
 
-from tests.bot.helpers import latest_code
 from tests.connectors.fake_platform import meta_signed, whatsapp_media_path
 from tests.dialogue.conftest import WHATSAPP_APP_SECRET, WHATSAPP_PHONE_NUMBER_ID
 from tests.dialogue.messaging_user import MessagingUser, unique_id
+from tests.reference_services.helpers import latest_code
 from tests.sample_files import jpeg_bytes
 
 MARIE, MARIE_WA_ID, MARIE_PHONE = "10000001", "33612345678", "+33612345678"
@@ -110,3 +110,61 @@ def test_marie_identified_by_her_whatsapp_number_declares_a_claim_with_a_photo(r
     assert claim["contract_number"] == "HAB-120034"
     assert claim["channel"] == "whatsapp"
     assert [d["content_type"] for d in claim.get("documents", [])] == ["image/jpeg"]
+
+
+class UsernameUser(WhatsAppUser):
+    """Marie once she chose a WhatsApp username: Meta gives her business-scoped user id
+    (`from_user_id`, the contact's `user_id`), never her number."""
+
+    def __init__(self, stack, platform, user_id: str) -> None:
+        super().__init__(stack, platform)
+        self.user_id = user_id
+
+    def webhook(self, message: Dict[str, Any]) -> Tuple[bytes, Dict[str, str]]:
+        message = {"from_user_id": self.user_id, "id": f"wamid.test{unique_id()}",
+                   "timestamp": str(int(time.time())), **message}
+        return meta_signed({"object": "whatsapp_business_account", "entry": [{
+            "id": "102290129340398", "changes": [{
+                "field": "messages",
+                "value": {"messaging_product": "whatsapp",
+                          "metadata": {"display_phone_number": "15550783881",
+                                       "phone_number_id": WHATSAPP_PHONE_NUMBER_ID},
+                          "contacts": [{"profile": {"name": "Marie Dupont", "username": "@marie.dupont"},
+                                        "user_id": self.user_id}],
+                          "messages": [message]}}]}]}, WHATSAPP_APP_SECRET)
+
+    def replies(self) -> List[Dict[str, Any]]:
+        return [c.json for c in self.platform.sent(f"/{WHATSAPP_PHONE_NUMBER_ID}/messages")
+                if c.json.get("recipient") == self.user_id and "status" not in c.json]
+
+
+def test_marie_known_by_her_business_scoped_id_alone_identifies_and_places_her_claim_by_location(
+        rasa_stack, services, messaging_platform):
+    marie = UsernameUser(rasa_stack, messaging_platform, f"FR.{unique_id()}")
+
+    # No number in the webhook: answered by `recipient`, identified as on the web.
+    intro = marie.say("je veux déclarer un sinistre", expect="identifiant client")
+    assert "HAB-120034" not in text_of(intro)
+    marie.say(MARIE, expect="date de naissance")
+    marie.say("12/03/1985", expect="code")
+    identified = marie.say(latest_code(services, MARIE_PHONE), expect="type de sinistre")
+    assert "identité est vérifiée" in text_of(identified)
+    receipts = [c.json for c in messaging_platform.sent(f"/{WHATSAPP_PHONE_NUMBER_ID}/messages")
+                if c.json.get("status") == "read"]
+    assert receipts and all(r["typing_indicator"] == {"type": "text"} for r in receipts)
+
+    marie.choose(choices(identified)["Dégât des eaux"], expect="Quand")
+    marie.say("hier vers 18h", expect="Où")
+    # A sticker meanwhile is answered, and the declaration goes on where it was.
+    sticker = marie.send({"type": "sticker", "sticker": {"mime_type": "image/webp", "sha256": "x",
+                                                         "id": "1228965655303734", "animated": False}},
+                         expect="Que puis-je faire")
+    assert len(sticker) == 1
+    marie.send({"type": "location", "location": {
+        "latitude": 46.323716, "longitude": -0.458805, "name": "Résidence Les Lilas",
+        "address": "12 rue des Lilas, 79000 Niort"}}, expect="ce qui s'est passé")
+    marie.say("le tuyau sous l'évier a lâché", expect="dégâts")
+    marie.say("le parquet de la cuisine est gonflé", expect="autre personne")
+    marie.say("Aucun tiers impliqué", expect="témoins")
+    summary = marie.say("Aucun témoin", expect="HAB-120034")
+    assert "Résidence Les Lilas, 12 rue des Lilas, 79000 Niort" in text_of(summary)

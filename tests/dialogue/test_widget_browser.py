@@ -15,8 +15,8 @@ import requests
 from playwright.sync_api import Page, expect, sync_playwright
 from pypdf import PdfReader
 
+from harness.servers import start, stop, wait_until_up
 from tests.dialogue.widget_client import jpeg_photo
-from tests.processes import start, stop, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-results" / "widget"
@@ -32,7 +32,7 @@ MARIE = "10000001"
 
 @pytest.fixture(scope="module")
 def widget_site(rasa_stack, tmp_path_factory):
-    """The pages, served by `python -m connectors.widget_site`, talking to the test Rasa."""
+    """The pages, served by `python -m web.site`, talking to the test Rasa."""
     port, log = rasa_stack.site_port, tmp_path_factory.mktemp("widget_site") / "site.log"
     env = {
         **os.environ,
@@ -40,7 +40,7 @@ def widget_site(rasa_stack, tmp_path_factory):
         "RASA_PUBLIC_URL": rasa_stack.url,
         "ESPACE_CLIENT_JWT_SECRET": rasa_stack.jwt_secret,
     }
-    process = start([sys.executable, "-m", "connectors.widget_site", "--port", str(port)], ROOT, env, log)
+    process = start([sys.executable, "-m", "web.site", "--port", str(port)], ROOT, env, log)
     try:
         wait_until_up(f"http://127.0.0.1:{port}/favicon.ico", process, 30, log)
         yield rasa_stack.site_origin

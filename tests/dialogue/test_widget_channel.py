@@ -8,11 +8,11 @@ import pytest
 import requests
 import socketio
 
-from connectors.espace_client import issue_session_token
 from connectors.guard import MAX_MESSAGE_LENGTH
 from connectors.rate_limit import RateLimiter
-from tests.bot.helpers import count
+from devtools.espace_client import issue_session_token
 from tests.dialogue.widget_client import FromAddress, WidgetClient, jpeg_photo, texts
+from tests.reference_services.helpers import count
 
 MARIE = "10000001"
 

@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from connectors.guard import conversation_id
+from harness.servers import free_port, start, stop, wait_until_up
 from tests.actions.helpers import JWT_SECRET
 from tests.conftest import (
     TEST_CHANNEL_ASSERTION_SECRET,
@@ -22,7 +23,6 @@ from tests.conftest import (
     TEST_SERVICES_API_TOKEN,
 )
 from tests.dialogue.conftest import trained_model  # noqa: F401 (the fixture, shared)
-from tests.processes import free_port, start, stop, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -83,9 +83,9 @@ class FaultStack:
 
 
 @pytest.fixture(scope="package")
-def fault_stack(trained_model, tmp_path_factory) -> FaultStack:
-    from bot.cli import init_database
-    from bot.settings import Settings
+def fault_stack(trained_model, tmp_path_factory) -> FaultStack:  # noqa: F811 (the fixture imported above)
+    from core.settings import Settings
+    from reference_services.cli import init_database
 
     workdir = tmp_path_factory.mktemp("faults")
     ports = {name: free_port() for name in ("policy", "claims", "proxy", "actions", "rasa")}
@@ -115,14 +115,14 @@ def fault_stack(trained_model, tmp_path_factory) -> FaultStack:
     endpoints.write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{ports["actions"]}/webhook"\n'
         '  headers:\n    Authorization: Bearer ${ACTION_SERVER_TOKEN}\n'
-        f'tracker_store:\n  type: server_extensions.tracker_store.MaskingSQLTrackerStore\n'
+        f'tracker_store:\n  type: bot.tracker_store.MaskingSQLTrackerStore\n'
         f'  dialect: "sqlite"\n  db: "{workdir / "conversations.db"}"\n')
     credentials.write_text("connectors.rest.GuardedRestInput:\n")
     stack = FaultStack(
         workdir, env, ports,
         commands={
-            "policy": [python, "-m", "bot.cli", "serve", "--service", "policy", "--port", str(ports["policy"])],
-            "claims": [python, "-m", "bot.cli", "serve", "--service", "claims", "--port", str(ports["claims"])],
+            "policy": [python, "-m", "reference_services.cli", "serve", "--service", "policy", "--port", str(ports["policy"])],
+            "claims": [python, "-m", "reference_services.cli", "serve", "--service", "claims", "--port", str(ports["claims"])],
             "proxy": [python, "-m", "tests.faults.slow_proxy", "--port", str(ports["proxy"]),
                       "--target", f"http://127.0.0.1:{ports['claims']}"],
             "actions": [python, "-m", "actions.server", "--actions", "actions", "--port", str(ports["actions"]),
@@ -130,7 +130,7 @@ def fault_stack(trained_model, tmp_path_factory) -> FaultStack:
             "outbox": [python, "-m", "actions.claim_outbox"],
             "rasa": [str(VENV_BIN / "rasa"), "run", "--model", str(trained_model), "--endpoints", str(endpoints),
                      "--credentials", str(credentials), "--port", str(ports["rasa"]),
-                     "--enable-api", "--auth-token", "fault-api-token"],
+                     "--enable-api", "--auth-token=fault-api-token"],
         },
         health={
             "policy": f"http://127.0.0.1:{ports['policy']}/health",

@@ -5,11 +5,11 @@ import uuid
 
 import pytest
 
-from connectors.espace_client import issue_session_token
 from connectors.guard import conversation_id
+from devtools.espace_client import issue_session_token
+from harness.servers import wait_for
 from tests.actions.helpers import JWT_SECRET
 from tests.faults.conftest import SERVICES_TIMEOUT_SECONDS
-from tests.processes import wait_for
 
 MARIE = "10000001"
 MARIE_EMAIL = "marie.dupont@example.fr"

@@ -1,11 +1,11 @@
 """The stand-in assistant of the channel tests, storing each turn the way the Rasa server's
-conversation store does (server_extensions.tracker_store: every event masked, then written
+conversation store does (bot.tracker_store: every event masked, then written
 as JSON), so that what a channel lets through is proven storable, not only answerable."""
 from typing import Any, Dict, List
 
 from rasa.core.channels.channel import UserMessage
 
-from server_extensions.tracker_store import masked_rows
+from bot.tracker_store import masked_rows
 from tests.connectors.channel_server import ScriptedAgent
 
 

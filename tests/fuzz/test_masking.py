@@ -1,11 +1,11 @@
-"""bot.masking on any text: it never raises, masking twice changes nothing, no e-mail,
+"""core.masking on any text: it never raises, masking twice changes nothing, no e-mail,
 phone number or IBAN hidden among noise survives, and long adversarial text is masked in
 time linear in its length (the Rasa server masks every turn it stores)."""
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bot.masking import MARKERS, PERSONAL_KEYS, SECRET_KEYS, mask_for_logs, mask_personal_data, mask_value
+from core.masking import MARKERS, PERSONAL_KEYS, SECRET_KEYS, mask_for_logs, mask_personal_data, mask_value
 from tests.fuzz.strategies import foreign_phones, hostile_text, json_values, phones, planted_personal_data
 
 MASKS = [mask_personal_data, mask_for_logs]
@@ -40,7 +40,7 @@ def test_masking_a_json_value_keeps_its_shape_and_hides_every_secret_key(value):
                     pending.append((item, copy[key]))
         elif isinstance(original, list):
             assert isinstance(copy, list) and len(copy) == len(original)
-            pending.extend(zip(original, copy))
+            pending.extend(zip(original, copy, strict=True))
         elif isinstance(original, str):
             assert copy == mask_personal_data(original)
         else:

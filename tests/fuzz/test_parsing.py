@@ -1,4 +1,4 @@
-"""actions/parsing on any text: dates, identifiers and spoken numbers never raise, an
+"""core/parsing on any text: dates, identifiers and spoken numbers never raise, an
 identifier found is always in its canonical form, a dictated number or identifier comes out
 joined, and no input makes a pattern backtrack for long."""
 import datetime as dt
@@ -8,9 +8,9 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from actions.parsing.dates import resolve_french_date
-from actions.parsing.identifiers import PRODUCT_CODES, find_claim_number, find_contract_number, find_customer_id
-from actions.parsing.spoken_numbers import normalise_spoken_numbers
+from core.parsing.dates import resolve_french_date
+from core.parsing.identifiers import PRODUCT_CODES, find_claim_number, find_contract_number, find_customer_id
+from core.parsing.spoken_numbers import normalise_spoken_numbers
 from tests.fuzz.strategies import hostile_text
 
 TODAY = dt.date(2026, 11, 24)
@@ -116,7 +116,7 @@ def unambiguous(digits: str) -> bool:
     « (zéro) quatre » followed by « vingt... » (80 to 89), on paper as on the phone."""
     pairs = [int(digits[i:i + 2]) for i in range(0, len(digits), 2)]
     return not any((first in (60, 80) and 10 <= second <= 19) or (first == 4 and 20 <= second <= 29)
-                   for first, second in zip(pairs, pairs[1:]))
+                   for first, second in zip(pairs, pairs[1:], strict=False))
 
 
 phone_numbers = st.builds(lambda first, rest: f"0{first}{rest:08d}", st.sampled_from("1234567"),

@@ -1,4 +1,4 @@
-"""The services' JSON bodies (bot.validation and every route that reads one) on any body: a
+"""The services' JSON bodies (reference_services.validation and every route that reads one) on any body: a
 4xx with a stable error code and nothing written, or the documented success; never a server
 error. The services run for real (tests.conftest.running_services), on a database of their own."""
 import json
@@ -8,9 +8,9 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bot.errors import ERRORS
-from tests.bot.helpers import table_counts
+from reference_services.errors import ERRORS
 from tests.fuzz.strategies import deep_json, hostile_text, json_values, wide_json
+from tests.reference_services.helpers import table_counts
 
 MARIE = "10000001"
 # Tables a refused request must leave as they were.
@@ -22,7 +22,7 @@ field_values = hostile_text | json_values | dates | st.from_regex(r"[0-9]{6}", f
 
 def bodies(*fields: str) -> st.SearchStrategy:
     """Objects with the route's fields (any value, any of them missing) and maybe others."""
-    return st.fixed_dictionaries({}, optional={name: field_values for name in fields}).flatmap(
+    return st.fixed_dictionaries({}, optional=dict.fromkeys(fields, field_values)).flatmap(
         lambda body: st.dictionaries(hostile_text, json_values, max_size=2).map(lambda extra: {**extra, **body})
         | st.just(body))
 

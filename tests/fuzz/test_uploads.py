@@ -1,4 +1,4 @@
-"""The claims service's uploads (POST /v1/uploads, bot/claims/uploads.py) on any bytes, any
+"""The claims service's uploads (POST /v1/uploads, reference_services/claims/uploads.py) on any bytes, any
 declared type and any file name: 201 only for a photo (JPEG, PNG, WebP, HEIC) or a PDF, read
 whole (not only its first bytes), whose declared type agrees, under a safe name; 4xx otherwise,
 never a server error, and nothing stored, neither row nor file, for a refused file."""
@@ -11,10 +11,10 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from bot.claims.uploads import ACCEPTED_TYPES, EXTENSIONS, FILENAME_MAX_LENGTH
-from bot.settings import DEFAULT_UPLOADS_DIR
-from tests.bot.helpers import count
+from core.settings import DEFAULT_UPLOADS_DIR
+from reference_services.claims.uploads import ACCEPTED_TYPES, EXTENSIONS, FILENAME_MAX_LENGTH
 from tests.fuzz.strategies import hostile_text
+from tests.reference_services.helpers import count
 from tests.sample_files import heic_bytes, pdf_bytes
 
 UPLOAD_ID = re.compile(r"[0-9a-f]{32}")

@@ -1,0 +1,1 @@
+"""Reference implementation of the insurer's policy and claims services."""
