@@ -10,7 +10,7 @@ import time
 import uuid
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import requests
 from rasa.core.channels.channel import InputChannel, UserMessage, register
@@ -68,6 +68,25 @@ class ScriptedAgent:
         await self.tracker_store.save(tracker)
 
 
+def serve_channels(thread: LoopThread, port: int, agent: Any, channels: List[InputChannel],
+                   blueprints: Sequence[Any] = ()) -> Any:
+    """A sanic server on `thread`'s loop with `channels` registered as Rasa registers them
+    (`app.ctx.agent` behind them) and any extra `blueprints`; returns the started server."""
+    app = Sanic(f"test_channels_{uuid.uuid4().hex[:8]}")
+    app.config.TOUCHUP = False
+    app.ctx.agent = agent
+    register(channels, app, route="/webhooks/")
+    for blueprint in blueprints:
+        app.blueprint(blueprint)
+
+    async def serve() -> Any:
+        server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
+        await server.startup()
+        return server
+
+    return thread.start(serve)
+
+
 class ChannelServer:
     """`channel` registered as Rasa registers it, `agent` (by default a ScriptedAgent) behind it;
     its webhook is `/webhooks/<channel name>/<endpoint>`."""
@@ -80,17 +99,7 @@ class ChannelServer:
         self._thread = LoopThread()
 
     def start(self) -> "ChannelServer":
-        app = Sanic(f"test_{self.channel.name()}_{uuid.uuid4().hex[:8]}")
-        app.config.TOUCHUP = False
-        app.ctx.agent = self.agent
-        register([self.channel], app, route="/webhooks/")
-
-        async def serve() -> Any:
-            server = await app.create_server(host="127.0.0.1", port=self.port, return_asyncio_server=True)
-            await server.startup()
-            return server
-
-        self._server = self._thread.start(serve)
+        self._server = serve_channels(self._thread, self.port, self.agent, [self.channel])
         return self
 
     def stop(self) -> None:

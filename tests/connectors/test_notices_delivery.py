@@ -17,9 +17,7 @@ import pytest
 import requests
 import socketio
 from aiohttp import web
-from rasa.core.channels.channel import register
 from rasa.shared.core.events import BotUttered, UserUttered
-from sanic import Sanic
 
 from bot import notices
 from bot.notices import notices_blueprint
@@ -28,7 +26,7 @@ from connectors.telegram import TelegramInput
 from connectors.whatsapp import WhatsAppInput
 from connectors.widget import WidgetInput, conversation_history
 from harness.servers import LoopThread, free_port, wait_for
-from tests.connectors.channel_server import ScriptedAgent
+from tests.connectors.channel_server import ScriptedAgent, serve_channels
 from tests.connectors.fake_platform import FakePlatformApi
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,18 +68,7 @@ class NoticeServer:
         self._thread = LoopThread()
 
     def start(self) -> "NoticeServer":
-        app = Sanic(f"test_notices_{uuid.uuid4().hex[:8]}")
-        app.config.TOUCHUP = False
-        app.ctx.agent = self.agent
-        register(self.channels, app, route="/webhooks/")
-        app.blueprint(notices_blueprint())
-
-        async def serve() -> Any:
-            server = await app.create_server(host="127.0.0.1", port=self.port, return_asyncio_server=True)
-            await server.startup()
-            return server
-
-        self._server = self._thread.start(serve)
+        self._server = serve_channels(self._thread, self.port, self.agent, self.channels, [notices_blueprint()])
         return self
 
     def stop(self) -> None:
