@@ -89,7 +89,6 @@ def test_the_debug_logs_of_the_rasa_and_action_servers_carry_no_personal_data(ra
             assert secret not in text, f"{secret} in {log.name}"
 
 
-@pytest.mark.xfail(reason="NLU regression of 2026-12-02: eight intents came with quotes, simulations, alerts and claim notices; this message is now misread (issues 18/15 note); to be mended with training data", strict=False)
 def test_a_birth_date_or_a_code_given_where_it_was_not_asked_is_stored_masked(rasa_stack, services, sender):
     # From an address of its own: the wrong codes below count on it (docs/identification.md).
     http = requests.Session()

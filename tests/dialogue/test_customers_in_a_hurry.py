@@ -8,8 +8,6 @@ import datetime as dt
 import re
 import uuid
 
-import pytest
-
 from core import clock
 from devtools.espace_client import issue_session_token
 from tests.dialogue.test_ivr_calls import PhoneCall, heard
@@ -77,7 +75,6 @@ def test_marie_asks_her_deductible_in_the_middle_then_corrects_the_place_at_the_
     assert claim["occurred_on"] == (clock.today() - dt.timedelta(days=clock.today().weekday())).isoformat()
 
 
-@pytest.mark.xfail(reason="NLU regression of 2026-12-02: eight intents came with quotes, simulations, alerts and claim notices; this message is now misread (issues 18/15 note); to be mended with training data", strict=False)
 def test_marie_asks_for_her_claim_by_its_bare_number_and_an_attestation_by_plate_in_one_message(rasa_stack):
     marie = Customer(rasa_stack, MARIE)
     answer = marie.say("bonjour il me faut l attestation de la ab123cd et aussi ou en est le dossier 731 svp")

@@ -38,7 +38,6 @@ def offered(messages):
     return [button["payload"] for message in messages for button in message.get("buttons") or []]
 
 
-@pytest.mark.xfail(reason="NLU regression of 2026-12-02: eight intents came with quotes, simulations, alerts and claim notices; this message is now misread (issues 18/15 note); to be mended with training data", strict=False)
 def test_a_long_forgotten_password_story_gets_the_password_help_or_it_as_a_button(rasa_stack):
     sender = f"test-{uuid.uuid4()}"
     answer = rasa_stack.say(

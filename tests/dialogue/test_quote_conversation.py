@@ -93,6 +93,18 @@ def test_corrections_on_the_way_are_what_the_quote_is_priced_with(rasa_stack, se
         "308", 2018, "prive", "garage", True)
 
 
+def test_a_visitor_who_changes_their_mind_halfway_stops_the_quote_and_nothing_is_priced(rasa_stack, services):
+    visitor = Visitor(rasa_stack)
+    before = query(services, "SELECT COUNT(*) FROM quotes")[0][0]
+    asked = texts(visitor.say("slt je voudrais un devis pr mon appart"))
+    assert "appartement ou une maison" in asked or "pièces" in asked, asked
+    stopped = texts(visitor.say("non en fait laissez tomber le devis, je verrai plus tard"))
+    assert "j'arrête le devis" in stopped, stopped
+    assert query(services, "SELECT COUNT(*) FROM quotes")[0][0] == before
+    # The next message is a request of its own, not an answer to the quote.
+    assert "pièces" not in texts(visitor.say("bonjour"))
+
+
 def test_the_quote_e_mailed_as_a_pdf_to_the_address_given(rasa_stack, services):
     visitor = Visitor(rasa_stack)
     visitor.say("je veux un devis habitation pour une maison de 5 pieces a 17000")

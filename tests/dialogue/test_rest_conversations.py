@@ -98,7 +98,6 @@ def test_a_forged_token_is_refused_and_the_conversation_goes_on_anonymously(rasa
     assert rasa_stack.tracker(sender)["slots"]["customer_identified"] is False
 
 
-@pytest.mark.xfail(reason="NLU regression of 2026-12-02: eight intents came with quotes, simulations, alerts and claim notices; this message is now misread (issues 18/15 note); to be mended with training data", strict=False)
 def test_marie_asks_where_her_water_damage_claim_stands(rasa_stack, sender):
     answer = texts(rasa_stack.say(sender, "où en est mon dossier SIN-2026-000731", auth_token=token_for(rasa_stack, MARIE)))
     assert "expertise" in answer and "3 décembre 2026" in answer and "10 h 00" in answer

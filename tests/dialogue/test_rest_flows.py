@@ -51,13 +51,7 @@ FLOWS = {
 }
 
 
-# See the xfail's reason: misread since the new intents of 2026-12-02.
-MISREAD_SINCE_NEW_INTENTS = {"the expert's appointment", "tacit renewal"}
-
-
-@pytest.mark.parametrize("flow", [
-    pytest.param(flow, marks=pytest.mark.xfail(reason="NLU regression of 2026-12-02: eight intents came with quotes, simulations, alerts and claim notices; this message is now misread (issues 18/15 note); to be mended with training data", strict=False)) if flow in MISREAD_SINCE_NEW_INTENTS else flow
-    for flow in FLOWS], ids=lambda flow: flow.replace(" ", "_"))
+@pytest.mark.parametrize("flow", FLOWS, ids=lambda flow: flow.replace(" ", "_"))
 def test_every_flow_reaches_its_answer_through_rest(rasa_stack, flow):
     customer, turns, expected = FLOWS[flow]
     sender = f"flow-{uuid.uuid4()}"
