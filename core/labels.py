@@ -47,6 +47,7 @@ REQUESTS = (
     "request_attestation", "contract_info", "payment_info", "change_payment_method", "modify_coverage",
     "terminate_contract", "update_personal_info", "beneficiary_clause", "bonus_malus", "request_quote",
     "contact_info", "complaint", "document_retention", "data_privacy", "request_human", "ask_capabilities",
+    "simulate_contract_change", "set_alert", "list_alerts",
 )
 REQUEST_TITLE_PREFIX = "utter_request_title_"
 

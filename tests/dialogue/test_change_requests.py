@@ -54,7 +54,6 @@ def test_a_change_read_back_and_confirmed_in_free_words_files_one_request(marie,
     assert requests_of(services, MARIE) == before + 1
 
 
-@pytest.mark.xfail(reason="NLU regression of 2026-12-02: eight intents came with quotes, simulations, alerts and claim notices; this message is now misread (issues 18/15 note); to be mended with training data", strict=False)
 def test_an_unclear_answer_to_the_read_back_files_nothing_until_a_yes(marie, services):
     before = requests_of(services, MARIE)
     marie.say("je veux changer de RIB")
@@ -64,6 +63,14 @@ def test_an_unclear_answer_to_the_read_back_files_nothing_until_a_yes(marie, ser
     assert requests_of(services, MARIE) == before
     assert re.search(r"DEM-\d{4}-\d{6}", marie.say("ok c'est bon envoyez"))
     assert requests_of(services, MARIE) == before + 1
+
+
+def test_an_alert_asked_at_the_details_question_is_set_not_filed_as_the_change(marie, services):
+    before = requests_of(services, MARIE)
+    marie.say("je veux changer de RIB")
+    answer = marie.say("ah et au fait prevenez moi un mois avant l'echeance de l'auto svp")
+    assert "30 jours avant l'échéance, sur le contrat AUT-482913" in answer and READ_BACK not in answer
+    assert requests_of(services, MARIE) == before
 
 
 def test_another_request_at_the_details_question_is_served_not_filed(marie, services):

@@ -56,3 +56,13 @@ def test_a_single_request_told_in_two_sentences_is_served_once(rasa_stack, sende
     token = issue_session_token(MARIE, rasa_stack.jwt_secret)
     answer = texts(rasa_stack.say(sender, "Bonjour. Il me faut une attestation pour ma voiture svp", auth_token=token))
     assert "AUT-482913" in answer and SECOND not in answer
+
+
+def test_an_attestation_and_an_alert_asked_together_are_both_served(rasa_stack, sender):
+    token = issue_session_token(MARIE, rasa_stack.jwt_secret)
+    answer = texts(rasa_stack.say(
+        sender, "il me faut l'attestation de ma voiture et aussi prevenez moi un mois avant l'echeance de l'auto",
+        auth_token=token))
+    announced = answer.index(f"{SECOND} : créer une alerte")
+    assert "AUT-482913" in answer[:announced] and re.search(r"https?://\S+", answer[:announced])
+    assert "30 jours avant l'échéance, sur le contrat AUT-482913" in answer[announced:]
