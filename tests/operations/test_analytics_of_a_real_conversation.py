@@ -5,33 +5,10 @@ import re
 import uuid
 
 import pytest
-import requests
 
 from operations import analytics, training_review
-from tests.operations.test_metrics import Conversation
+from tests.operations.live_conversations import Conversation, not_understood
 from tests.reference_services.helpers import MARIE, SOPHIE
-
-# Words no policyholder writes. The test needs one that the trained model does not
-# understand; which one varies with the training data (a whimsical sentence may land on
-# any request), so the first the model's own parse leaves to the fallback is used.
-LOST_CANDIDATES = (
-    "le perroquet de ma voisine chante faux le dimanche",
-    "ma grand-mere collectionne les boites de camembert",
-    "les pingouins font du toboggan sur la banquise",
-    "j'adore les tartes aux mirabelles de lorraine",
-    "le festival de jazz de marciac ouvre ses portes",
-    "mon oncle joue de l'accordeon dans un orchestre de bal",
-)
-
-
-def not_understood(stack) -> str:
-    for text in LOST_CANDIDATES:
-        parsed = requests.post(f"{stack.url}/model/parse", params={"token": stack.api_token}, json={"text": text},
-                               timeout=60)
-        parsed.raise_for_status()
-        if parsed.json()["intent"]["name"] == "nlu_fallback":
-            return text
-    pytest.fail(f"the model understands every one of {LOST_CANDIDATES}: add a sentence it cannot place")
 
 
 @pytest.fixture(scope="module")

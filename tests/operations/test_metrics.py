@@ -15,9 +15,9 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from devtools.espace_client import issue_session_token
 from harness.servers import free_port, start, stop, wait_for, wait_until_up
 from tests.dialogue.conftest import IVR_GATEWAY_TOKEN
+from tests.operations.live_conversations import LOST_CANDIDATES, Conversation, not_understood
 
 MARIE, KARIM, SOPHIE = "10000001", "10000002", "10000003"
 Samples = Dict[Tuple[str, FrozenSet[Tuple[str, str]]], float]
@@ -38,15 +38,6 @@ def total(samples: Samples, name: str, **labels: str) -> float:
     wanted = set(labels.items())
     return sum(value for (sample, sample_labels), value in samples.items()
                if sample == name and wanted <= sample_labels)
-
-
-class Conversation:
-    def __init__(self, stack, customer=None):
-        self.stack, self.sender = stack, f"metrics-{uuid.uuid4()}"
-        self.metadata = {"auth_token": issue_session_token(customer, stack.jwt_secret)} if customer else {}
-
-    def say(self, text: str) -> str:
-        return "\n".join(message.get("text", "") for message in self.stack.say(self.sender, text, **self.metadata))
 
 
 def phone_call(stack) -> None:
@@ -83,8 +74,7 @@ def scrapes(operated_stack):
     visitor.say("01/01/1990")
     visitor.say("123456")  # no code was sent for a wrong birth date: the policy service says wrong_code
     lost = Conversation(stack.rasa)  # words no request is made of: the NLU falls back
-    lost.say("le chat de ma tante est bleu")
-    lost.say("patate douce violette")
+    lost.say(not_understood(stack.rasa))
     phone_call(stack.rasa)
 
     after = {name: scrape(url) for name, url in urls.items()}
@@ -174,5 +164,5 @@ def test_a_real_prometheus_scrapes_every_process_and_sees_the_figures(operated_s
 def test_no_metric_carries_personal_data(scrapes):
     _, _, texts = scrapes
     for text in texts.values():
-        for personal in (MARIE, KARIM, SOPHIE, "+33612345678", "@", "SIN-", "TRF-", "Niort", "patate"):
+        for personal in (MARIE, KARIM, SOPHIE, "+33612345678", "@", "SIN-", "TRF-", "Niort", *LOST_CANDIDATES):
             assert personal not in text
