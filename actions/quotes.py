@@ -8,7 +8,7 @@ import logging
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT
 from rasa_sdk.types import DomainDict
@@ -110,7 +110,9 @@ class ValidateQuoteForm(FormValidationAction):
         requested = tracker.get_slot(REQUESTED_SLOT)
         product = tracker.get_slot(PRODUCT)
         found: Dict[str, Any] = {}
-        if requested is None:
+        if requested is None and tracker.latest_action_name != "action_create_quote":
+            # Re-opened after the tariff refused an answer (action_create_quote): the
+            # opening request is not read again, or its refused answer would come back.
             message = request_message(tracker, "request_quote")
             text = message.get("text") or ""
             if not _is_button(text):
@@ -183,6 +185,13 @@ class ActionStartQuote(Action):
         return events
 
 
+def refused_inputs(refusal: ServiceRefusal, risk_inputs: Dict[str, Any]) -> List[str]:
+    """The answers of the risk that the tariff's 422 names (its fields are « risk.<input> »)."""
+    fields = (refusal.details or {}).get("fields") or {}
+    names = {field.split(".", 1)[1] for field in fields if isinstance(field, str) and field.startswith("risk.")}
+    return [name for name in risk_inputs if name in names]
+
+
 def formula_rows(quote: Any) -> List[Dict[str, Any]]:
     """What the conversation keeps of each formula: its code, label and premiums."""
     return [{"code": formula.code, "label": formula.label, "monthly_cents": formula.monthly_premium_cents,
@@ -205,15 +214,30 @@ class ActionCreateQuote(Action):
         if product not in (risk.AUTO, risk.HABITATION) or any(
                 tracker.get_slot(slot) is None for slot in required_quote_slots(tracker.slots)):
             return [SlotSet(READY, False)]  # set aside before all was said: priced when asked again
+        risk_inputs = risk_of(tracker.slots, product)
         try:
-            quote = await self._create(product, risk_of(tracker.slots, product), identified_customer(tracker))
+            quote = await self._create(product, risk_inputs, identified_customer(tracker))
         except ServiceUnavailable:
             dispatcher.utter_message(response="utter_quote_unavailable")
             return [SlotSet(READY, False)]
         except ServiceRefusal as refusal:
+            refused = refused_inputs(refusal, risk_inputs)
             logger.info("quote refused: %s %s", refusal.code, sorted((refusal.details or {}).get("fields") or {}))
-            dispatcher.utter_message(response="utter_quote_refused")
-            return [SlotSet(READY, False)]
+            if not refused:
+                dispatcher.utter_message(response="utter_quote_refused")
+                return [SlotSet(READY, False)]
+            cleared = [SlotSet(slot_of(name), None) for name in refused]
+            tracker.add_slots(cleared)
+            if refused == ["deductible_eur"]:
+                # A level the tariff does not have (« 200 € de franchise »): priced at each
+                # formula's usual deductible, which the formulas state.
+                dispatcher.utter_message(response="utter_quote_deductible_not_offered",
+                                         deductible=euros(risk_inputs["deductible_eur"]))
+                return cleared + await self.run(dispatcher, tracker, domain)
+            # An answer the tariff cannot price (a postcode out of its zones, a year out of
+            # its range): that question asked again, the other answers kept.
+            dispatcher.utter_message(response="utter_quote_answer_refused")
+            return cleared + [SlotSet(READY, False), FollowupAction(QUOTE_FORM)]
         dispatcher.utter_message(response="utter_quote_formulas_intro", reference=quote.reference,
                                  valid_until=date_label(quote.valid_until))
         for formula in quote.formulas:

@@ -294,6 +294,36 @@ async def test_the_risk_read_from_words_is_priced_by_the_real_tariff(domain, cli
     assert len(slot_sets(events)["quote_formulas"]) >= 2
 
 
+async def test_a_deductible_the_tariff_does_not_have_is_said_and_each_formulas_usual_one_priced(domain, client):
+    dispatcher = CollectingDispatcher()
+    slots = {**CAR, "quote_usage": "prive", "quote_young_driver": True, "quote_deductible_eur": 200}
+    events = await ActionCreateQuote().run(dispatcher, make_tracker(domain, slots=slots), domain)
+    assert responses(dispatcher)[:2] == ["utter_quote_deductible_not_offered", "utter_quote_formulas_intro"]
+    assert dispatcher.messages[0]["deductible"] == "200,00\xa0€"
+    made = slot_sets(events)
+    assert made["quote_deductible_eur"] is None and made["quote_ready"] is True and len(made["quote_formulas"]) == 3
+
+
+async def test_an_answer_the_tariff_refuses_is_asked_again_the_others_kept(domain, client):
+    dispatcher = CollectingDispatcher()
+    slots = {"quote_product": "habitation", "quote_housing": "appartement", "quote_rooms": 3,
+             "quote_postcode": "97500", "quote_occupant": "locataire"}  # Saint-Pierre: out of the tariff's zones
+    events = await ActionCreateQuote().run(dispatcher, make_tracker(domain, slots=slots), domain)
+    assert responses(dispatcher) == ["utter_quote_answer_refused"]
+    assert slot_sets(events) == {"quote_postcode": None, "quote_ready": False}
+    assert events[-1] == {"event": "followup", "name": "quote_form", "timestamp": None}
+
+
+async def test_the_form_re_opened_after_a_refusal_does_not_read_the_opening_request_again(domain):
+    tracker = make_tracker(domain, slots={"quote_product": "habitation", "quote_housing": "appartement",
+                                          "quote_rooms": 3, "quote_occupant": "locataire"},
+                           text="un devis pour mon appart de 3 pieces a st pierre 97500", intent="request_quote",
+                           events=[{"event": "action", "name": "action_create_quote"}],
+                           latest_action_name="action_create_quote")
+    events = await ValidateQuoteForm().run(CollectingDispatcher(), tracker, domain)
+    assert slot_sets(events) == {"requested_slot": "quote_postcode"}
+
+
 async def test_a_real_quote_passed_to_an_adviser_and_e_mailed(domain, client, services):
     from tests.reference_services.helpers import query
 

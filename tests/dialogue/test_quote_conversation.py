@@ -93,6 +93,28 @@ def test_corrections_on_the_way_are_what_the_quote_is_priced_with(rasa_stack, se
         "308", 2018, "prive", "garage", True)
 
 
+def test_a_postcode_the_tariff_does_not_cover_is_asked_again_and_the_corrected_one_priced(rasa_stack, services):
+    visitor = Visitor(rasa_stack)
+    asked = texts(visitor.say("bjr devis habitation svp, appart 3 pieces a st pierre 97500 je suis locataire"))
+    assert "ne peut pas retenir cette réponse" in asked and "code postal" in asked, asked
+    assert not DEV.search(asked), asked
+    shown = texts(visitor.say("ah pardon c 97200, fort de france"))
+    _, risk = stored_quote(services, DEV.search(shown).group(0))
+    assert (risk["housing"], risk["rooms"], risk["postcode"], risk["occupant"]) == (
+        "appartement", 3, "97200", "locataire")
+
+
+def test_a_deductible_the_tariff_does_not_offer_still_gets_the_formulas(rasa_stack, services):
+    visitor = Visitor(rasa_stack)
+    visitor.say("devis auto pour ma 308 de 2020 avec une franchise a 200 euros, elle dort au garage")
+    visitor.say("juste perso")
+    visitor.say("non j'ai mon permis depuis 20 ans")
+    shown = texts(visitor.say("0,68"))
+    assert "franchise de 200,00\xa0€ n'existe pas" in shown, shown
+    _, risk = stored_quote(services, DEV.search(shown).group(0))
+    assert "deductible_eur" not in risk and risk["bonus_malus"] == 0.68
+
+
 def test_a_visitor_who_changes_their_mind_halfway_stops_the_quote_and_nothing_is_priced(rasa_stack, services):
     visitor = Visitor(rasa_stack)
     before = query(services, "SELECT COUNT(*) FROM quotes")[0][0]
