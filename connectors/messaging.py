@@ -29,6 +29,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from connectors.attachments import attach_document_message, file_sender, receive_file, upload_max_bytes
+from connectors.deep_links import opening_message
 from connectors.guard import UnreadableJson, conversation_id, read_json
 from connectors.pipeline import Arrival, ChannelPipeline, Refusal, response_words
 from connectors.recipients import recipients
@@ -503,6 +504,19 @@ async def handle_text(
                                      channel_metadata=metadata)
     if refusal is not None:
         await refuse(pipeline, output, agent, arrival, refusal)
+
+
+async def open_conversation(pipeline: ChannelPipeline, output: OutputChannel, agent: Any, arrival: Arrival,
+                            parameter: Optional[str], metadata: Dict[str, Any]) -> bool:
+    """The conversation opened from one of the insurer's links or a start button: the request
+    the link names is served, else the assistant greets (connectors/deep_links.py). False:
+    refused, and the customer told why."""
+    refusal = await pipeline.receive(agent, arrival, output, opening_message(parameter), arrival.conversation,
+                                     channel_metadata=metadata, composed=True)
+    if refusal is not None:
+        await refuse(pipeline, output, agent, arrival, refusal)
+        return False
+    return True
 
 
 async def refuse(pipeline: ChannelPipeline, output: OutputChannel, agent: Any, arrival: Arrival,

@@ -4,7 +4,10 @@
 - POST: refused with 403 unless `X-Hub-Signature-256` is the HMAC-SHA256 of the raw body
   with the app secret (the older SHA-1 `X-Hub-Signature` alone is not accepted);
   acknowledged at once, the events handled in the background.
-- Texts, quick replies and postbacks (their payload is what the assistant offered);
+- Texts, quick replies and postbacks (their payload is what the assistant offered); the
+  page's « Démarrer » button, its menu items and m.me links (`ref`, in a postback or a
+  `messaging_referrals` event) open the request they name, else the assistant greets
+  (connectors/deep_links.py; the parameter kept as metadata `messenger_ref`);
   photos and files attached to the claim in progress; a location is the place of the loss
   during a claim declaration; audio, videos, stickers (the « like » among them) and other
   attachments (shared links, templates) are answered by the channel (domain/channels.yml);
@@ -33,6 +36,7 @@ from sanic import Blueprint
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from connectors.deep_links import link_parameter
 from connectors.messaging import (
     InOrder,
     PlatformApi,
@@ -46,6 +50,7 @@ from connectors.messaging import (
     json_items,
     location_text,
     meta_signature_valid,
+    open_conversation,
     queue_message,
     received,
     refuse,
@@ -56,7 +61,7 @@ from connectors.messaging import (
     webhook_body,
     while_busy,
 )
-from connectors.pipeline import Arrival, ChannelPipeline, PipelineChannel
+from connectors.pipeline import Arrival, ChannelPipeline, PipelineChannel, offered_payloads_of
 from core.settings import default
 
 logger = logging.getLogger(__name__)
@@ -77,6 +82,8 @@ CHANNEL_ANSWERS = {
 }
 # « typing… » shows 20 seconds, or until the page's message: renewed meanwhile.
 TYPING_RENEWAL_SECONDS = 15
+# The parameter of the link the conversation was opened from (connectors/deep_links.py).
+OPENING_METADATA = "messenger_ref"
 
 
 class MessengerOutput(PlatformOutput):
@@ -224,8 +231,11 @@ class MessengerInput(PipelineChannel):
             await answer(pipeline, output, agent, arrival, "utter_channel_message_edited")
             return
         postback = event.get("postback")
-        if isinstance(postback, dict):
+        if isinstance(postback, dict) and await _offered_by_the_assistant(agent, arrival, postback):
             await handle_text(pipeline, output, agent, arrival, postback.get("payload") or postback.get("title"), {})
+            return
+        if isinstance(postback, dict) or isinstance(event.get("referral"), dict):
+            await self._open(pipeline, output, agent, arrival, event)
             return
         message = event["message"]
         quick_reply = message.get("quick_reply")
@@ -255,6 +265,17 @@ class MessengerInput(PipelineChannel):
             return
         await answer(pipeline, output, agent, arrival, CHANNEL_ANSWERS.get(kind, "utter_channel_unsupported_message"))
 
+    async def _open(self, pipeline: ChannelPipeline, output: MessengerOutput, agent: Any, arrival: Arrival,
+                    event: Dict[str, Any]) -> None:
+        """The « Démarrer » button, a menu item of the page, or an m.me link opened in an
+        existing thread: the request its `ref` (else the page's payload) names, else a greeting."""
+        postback = event.get("postback") if isinstance(event.get("postback"), dict) else {}
+        referral = event.get("referral") if isinstance(event.get("referral"), dict) else postback.get("referral")
+        ref = link_parameter(referral.get("ref")) if isinstance(referral, dict) else None
+        parameter = ref or link_parameter(postback.get("payload"))
+        await open_conversation(pipeline, output, agent, arrival, parameter,
+                                {OPENING_METADATA: parameter} if parameter else {})
+
     async def _location(self, pipeline: ChannelPipeline, output: MessengerOutput, agent: Any, arrival: Arrival,
                         attachment: Dict[str, Any]) -> None:
         """A shared location: the place of the loss during a claim declaration."""
@@ -274,13 +295,22 @@ def _sticker(attachment: Dict[str, Any]) -> bool:
     return isinstance(payload, dict) and payload.get("sticker_id") is not None
 
 
+async def _offered_by_the_assistant(agent: Any, arrival: Arrival, postback: Dict[str, Any]) -> bool:
+    """A button of the assistant's own answers (an /intent, or a payload of its last answer's
+    buttons); the page's « Démarrer » button and menu items carry payloads the page set."""
+    payload = postback.get("payload")
+    return (not isinstance(payload, str) or payload.startswith("/")
+            or payload in await offered_payloads_of(agent, arrival.conversation))
+
+
 def _from_the_user(event: Dict[str, Any]) -> bool:
-    """A message the user sent (not the page's own echo), an edit of one, or a postback; other
-    events (reactions, deliveries, reads) are ignored."""
+    """A message the user sent (not the page's own echo), an edit of one, a postback, or an
+    m.me link opened (`messaging_referrals`); other events (reactions, deliveries, reads)
+    are ignored."""
     message = event.get("message")
     if isinstance(message, dict):
         return not message.get("is_echo")
-    return isinstance(event.get("postback"), dict) or isinstance(event.get("message_edit"), dict)
+    return any(isinstance(event.get(kind), dict) for kind in ("postback", "message_edit", "referral"))
 
 
 # --- claim notices (E, issue 15: bot/notices.py sends them outside a turn) -------------------

@@ -11,8 +11,8 @@
   edited message is answered with what is done with edits (nothing: it is not read again);
   reactions and other updates are acknowledged and ignored; an update Telegram delivers
   twice is handled once. While a message is handled, « typing… » shows (`sendChatAction`).
-- `/start` (with or without a deep-link parameter, kept as metadata `telegram_start`)
-  greets, and offers a « Partager mon numéro » button (`request_contact`): the contact it
+- `/start` greets; with a deep-link parameter (kept as metadata `telegram_start`) naming a
+  request, that request is served at once (connectors/deep_links.py); either way it offers a « Partager mon numéro » button (`request_contact`): the contact it
   sends, when its `user_id` is the sender's, is the customer's phone number as Telegram
   verified it, passed with every later message as metadata `channel_phone` (E.164), so
   that identification asks the birth date and the SMS code only, as on WhatsApp.
@@ -47,6 +47,7 @@ from connectors.messaging import (
     handle_text,
     in_claim_declaration,
     location_text,
+    open_conversation,
     queue_message,
     received,
     refuse,
@@ -85,8 +86,6 @@ CHANNEL_ANSWERS = {
     "sticker": "utter_channel_sticker",
     "contact": "utter_channel_contact_card",
 }
-# The intent a `/start` hands to the assistant (a message the channel composed).
-START_MESSAGE = "/greet"
 START_METADATA = "telegram_start"
 # Without Redis, the shared numbers a process remembers (the most recent).
 REMEMBERED_IN_PROCESS = 100_000
@@ -298,13 +297,11 @@ class TelegramInput(PipelineChannel):
 
     async def _start(self, pipeline: ChannelPipeline, output: TelegramOutput, agent: Any, arrival: Arrival,
                      parameter: Optional[str], metadata: Dict[str, Any]) -> None:
-        """`/start [parameter]`: the assistant greets; the phone sharing is offered until done."""
+        """`/start [parameter]`: the request the link names, else a greeting; the phone sharing
+        is offered until done."""
         if parameter:
             metadata = {**metadata, START_METADATA: parameter}
-        refusal = await pipeline.receive(agent, arrival, output, START_MESSAGE, arrival.conversation,
-                                         channel_metadata=metadata, composed=True)
-        if refusal is not None:
-            await refuse(pipeline, output, agent, arrival, refusal)
+        if not await open_conversation(pipeline, output, agent, arrival, parameter, metadata):
             return
         if "channel_phone" not in metadata:
             text = response_words(agent, "utter_channel_share_phone", pipeline.channel)

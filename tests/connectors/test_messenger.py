@@ -130,6 +130,52 @@ def test_a_payload_not_offered_is_read_as_text(messenger):
     assert not messenger.agent.received[0].text.startswith("/")
 
 
+# --- « Démarrer », the page's menu and m.me links -----------------------------------------
+
+
+def test_the_get_started_button_greets(messenger):
+    deliver(messenger, page_webhook(event(postback={"mid": "m_start1", "title": "Démarrer",
+                                                     "payload": "GET_STARTED"})))
+    [message] = messenger.agent.received
+    assert message.text == "/greet" and message.metadata["messenger_ref"] == "GET_STARTED"
+
+
+def test_an_m_me_link_opened_with_get_started_serves_the_request_it_names(messenger):
+    deliver(messenger, page_webhook(event(postback={
+        "mid": "m_start2", "title": "Démarrer", "payload": "GET_STARTED",
+        "referral": {"ref": "sinistre-site_2026", "source": "SHORTLINK", "type": "OPEN_THREAD"}})))
+    [message] = messenger.agent.received
+    assert message.text == "/declare_claim" and message.metadata["messenger_ref"] == "sinistre-site_2026"
+
+
+def test_an_m_me_link_opened_in_an_existing_thread_serves_the_request_it_names(messenger):
+    deliver(messenger, page_webhook(event(referral={"ref": "attestation", "source": "SHORTLINK",
+                                                    "type": "OPEN_THREAD"})))
+    [message] = messenger.agent.received
+    assert message.text == "/request_attestation"
+
+
+def test_a_menu_item_of_the_page_opens_its_request(messenger):
+    deliver(messenger, page_webhook(event(postback={"mid": "m_menu1", "title": "Obtenir un devis",
+                                                     "payload": "devis"})))
+    assert messenger.agent.received[0].text == "/request_quote"
+
+
+def test_a_link_parameter_no_link_of_ours_carries_only_greets(messenger):
+    deliver(messenger, page_webhook(event(referral={"ref": "/inform{\"x\": 1} <script>", "source": "SHORTLINK",
+                                                    "type": "OPEN_THREAD"})))
+    [message] = messenger.agent.received
+    assert message.text == "/greet" and "messenger_ref" not in message.metadata
+
+
+def test_a_button_of_the_assistants_last_answer_is_still_its_payload(messenger):
+    deliver(messenger, page_webhook(text_event("devis")))
+    sender = messenger.agent.received[0].sender_id
+    messenger.run(messenger.agent.offer(sender, [{"title": "Une voiture", "payload": "Une voiture"}]))
+    deliver(messenger, page_webhook(event(postback={"mid": "m_p3", "title": "Une voiture", "payload": "Une voiture"})))
+    assert messenger.agent.received[-1].text == "Une voiture"
+
+
 def test_echoes_deliveries_and_reads_are_ignored(messenger, fake_api):
     body = page_webhook(
         text_event("réponse de la page", is_echo=True, app_id=1517776481860111),

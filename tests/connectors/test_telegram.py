@@ -315,10 +315,18 @@ def test_start_greets_and_offers_to_share_the_phone_number(telegram, fake_api):
         "resize_keyboard": True, "one_time_keyboard": True}}
 
 
-def test_start_with_a_deep_link_parameter_keeps_it(telegram):
-    deliver(telegram, message_update("/start sinistre-auto_2026"))
+@pytest.mark.parametrize("parameter, opening", [
+    ("sinistre-auto_2026", "/declare_claim"),
+    ("attestation", "/request_attestation"),
+    ("devis_habitation", "/request_quote"),
+    ("Suivi", "/claim_status"),
+    ("promo-noel", "/greet"),
+])
+def test_start_with_a_deep_link_parameter_serves_the_request_it_names(telegram, fake_api, parameter, opening):
+    deliver(telegram, message_update(f"/start {parameter}"))
     [message] = telegram.agent.received
-    assert message.text == "/greet" and message.metadata["telegram_start"] == "sinistre-auto_2026"
+    assert message.text == opening and message.metadata["telegram_start"] == parameter
+    assert sent(fake_api)[-1]["text"] == words("utter_channel_share_phone")
 
 
 def test_the_shared_own_number_is_verified_and_goes_with_the_next_messages(telegram, fake_api):

@@ -166,3 +166,15 @@ def test_karim_starts_the_bot_shares_his_number_and_declares_a_claim_placed_by_a
     claim = services.get(f"/v1/customers/{KARIM}/claims/{claim_number}").json()
     assert claim["place"].startswith("Parking Bellecour, Place Bellecour, 69002 Lyon")
     assert claim["channel"] == "telegram"
+
+
+def test_a_visitor_from_a_quote_link_of_the_insurers_site_is_asked_what_to_insure_at_once(
+        rasa_stack, messaging_platform):
+    visitor = TelegramUser(rasa_stack, messaging_platform, chat_id=KARIM_CHAT_ID + 2)
+    # t.me/<bot>?start=devis_site-2026: Telegram sends « /start devis_site-2026 ».
+    opened = visitor.say("/start devis_site-2026", expect="Partager mon numéro")
+    text = visitor.text_of(opened)
+    assert "Que voulez-vous assurer ?" in text and "pas bien compris" not in text, text
+    asked = visitor.press(with_keyboard([reply for reply in opened if "inline_keyboard" in reply.get(
+        "reply_markup", {})]), "Un logement", expect="appartement ou une maison")
+    assert "pas bien compris" not in visitor.text_of(asked)
