@@ -19,11 +19,13 @@ import asyncio
 import hashlib
 import hmac
 import logging
+import re
 from collections import OrderedDict
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text, Tuple, Union
 
 import aiohttp
 from rasa.core.channels.channel import OutputChannel
+from rasa.shared.core.constants import REQUESTED_SLOT
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -63,6 +65,10 @@ _FINISH_SCRIPT = (
 SIGNAL_WAIT_SECONDS = 2.0
 # The claim declaration's form: a location sent meanwhile is the place of the loss.
 CLAIM_FORM = "claim_form"
+# The claim declaration's questions a contact card answers (a witness, the other driver).
+CONTACT_CARD_QUESTIONS = ("claim_witnesses", "claim_third_party")
+# A card's number as the platforms give it: digits, spaces, dots, dashes, brackets, a « + ».
+_CARD_PHONE = re.compile(r"\+?[0-9][0-9 .()-]{5,24}")
 
 
 def setting(credentials: Optional[Dict[Text, Any]], key: Text, variable: Text) -> Text:
@@ -383,11 +389,41 @@ async def answer(pipeline: ChannelPipeline, output: OutputChannel, agent: Any, a
         await output.send_text_message(arrival.conversation, words)
 
 
-async def in_claim_declaration(agent: Any, conversation: str) -> bool:
-    """Whether the conversation's claim declaration (its form) is in progress."""
+async def claim_question(agent: Any, conversation: str) -> Optional[str]:
+    """The claim declaration's question being answered (its form's requested slot): None
+    outside a declaration, "" between its questions."""
     store = getattr(agent, "tracker_store", None)
     tracker = await store.retrieve(conversation) if store is not None else None
-    return tracker is not None and tracker.active_loop_name == CLAIM_FORM
+    if tracker is None or tracker.active_loop_name != CLAIM_FORM:
+        return None
+    return tracker.get_slot(REQUESTED_SLOT) or ""
+
+
+async def in_claim_declaration(agent: Any, conversation: str) -> bool:
+    """Whether the conversation's claim declaration (its form) is in progress."""
+    return await claim_question(agent, conversation) is not None
+
+
+def contact_card_text(name: Any, phones: Any) -> Optional[str]:
+    """A contact card as the customer would write it: « Jean Dupont, +33 6 12 34 56 78 » (the
+    name and at most two numbers, as the card gives them); None without a name nor a number."""
+    parts = [" ".join(name.split())[:100]] if isinstance(name, str) and name.strip() else []
+    numbers = [phone for phone in phones if isinstance(phone, str) and _CARD_PHONE.fullmatch(phone.strip())] \
+        if isinstance(phones, list) else []
+    parts += [number.strip() for number in numbers[:2]]
+    return ", ".join(parts) or None
+
+
+async def handle_contact_cards(pipeline: ChannelPipeline, output: OutputChannel, agent: Any, arrival: Arrival,
+                               cards: List[Tuple[Any, Any]], metadata: Dict[str, Any]) -> None:
+    """Contact cards (each a name and its numbers): the answer when the claim declaration
+    asks for its witnesses or the other person involved (« Jean Dupont, +33… et Paul Roy,
+    06… »); anywhere else the channel says it does not read cards."""
+    text = " et ".join(filter(None, (contact_card_text(name, phones) for name, phones in cards[:5])))
+    if text and await claim_question(agent, arrival.conversation) in CONTACT_CARD_QUESTIONS:
+        await handle_text(pipeline, output, agent, arrival, text, metadata)
+        return
+    await answer(pipeline, output, agent, arrival, "utter_channel_contact_card")
 
 
 def location_text(latitude: Any, longitude: Any, name: Any = None, address: Any = None) -> Optional[str]:

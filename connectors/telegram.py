@@ -6,8 +6,9 @@
 - Private chats only. Texts; inline-keyboard presses (`callback_query`, answered so
   that the button stops spinning); photos and documents, downloaded with `getFile` and
   attached to the claim in progress; a location or a venue is the place of the loss during
-  a claim declaration; voice notes, audio, videos, video notes, stickers, others' contact
-  cards and unsupported messages are answered by the channel (domain/channels.yml); an
+  a claim declaration, others' contact cards its witnesses or the other person when it asks
+  for them; voice notes, audio, videos, video notes, stickers, other contact cards and
+  unsupported messages are answered by the channel (domain/channels.yml); an
   edited message is answered with what is done with edits (nothing: it is not read again);
   reactions and other updates are acknowledged and ignored; an update Telegram delivers
   twice is handled once. While a message is handled, « typing… » shows (`sendChatAction`).
@@ -43,6 +44,7 @@ from connectors.messaging import (
     PlatformOutput,
     RecentIds,
     answer,
+    handle_contact_cards,
     handle_file,
     handle_text,
     in_claim_declaration,
@@ -84,7 +86,6 @@ CHANNEL_ANSWERS = {
     "video_note": "utter_channel_video",
     "animation": "utter_channel_video",
     "sticker": "utter_channel_sticker",
-    "contact": "utter_channel_contact_card",
 }
 START_METADATA = "telegram_start"
 # Without Redis, the shared numbers a process remembers (the most recent).
@@ -290,7 +291,12 @@ class TelegramInput(PipelineChannel):
             await self._location(pipeline, output, agent, arrival, location, venue, metadata)
             return
         contact = message.get("contact")
-        if isinstance(contact, dict) and await self._own_phone(pipeline, output, agent, arrival, message, contact):
+        if isinstance(contact, dict):
+            if not await self._own_phone(pipeline, output, agent, arrival, message, contact):
+                name = " ".join(part for part in (contact.get("first_name"), contact.get("last_name"))
+                                if isinstance(part, str))
+                await handle_contact_cards(pipeline, output, agent, arrival, [(name, [telegram_phone(contact.get("phone_number")) or contact.get("phone_number")])],
+                                           metadata)
             return
         kind = next((field for field in CHANNEL_ANSWERS if field in message), None)
         await answer(pipeline, output, agent, arrival, CHANNEL_ANSWERS[kind] if kind else "utter_channel_unsupported_message")

@@ -6,8 +6,9 @@
   with the app secret; acknowledged at once, the messages handled in the background.
   Texts, reply-button and list answers (their id is the payload the assistant offered),
   photos and documents (downloaded through the Graph API and attached to the claim in
-  progress); a location is the place of the loss during a claim declaration; voice notes
-  and audio, videos, stickers, contact cards and unsupported messages are answered by the
+  progress); a location is the place of the loss during a claim declaration, contact cards
+  the witnesses or the other person when the declaration asks for them; voice notes and
+  audio, videos, stickers, other contact cards and unsupported messages are answered by the
   channel (domain/channels.yml); reactions, system messages, delivery statuses and other
   events get no answer; a message Meta delivers twice is handled once. While a message is
   handled, the customer sees it read and the typing indicator.
@@ -49,6 +50,7 @@ from connectors.messaging import (
     RecentIds,
     add_meta_subscription_check,
     answer,
+    handle_contact_cards,
     handle_file,
     handle_text,
     in_claim_declaration,
@@ -99,7 +101,6 @@ CHANNEL_ANSWERS = {
     "audio": "utter_channel_voice_message",
     "video": "utter_channel_video",
     "sticker": "utter_channel_sticker",
-    "contacts": "utter_channel_contact_card",
 }
 UNANSWERED_TYPES = {"reaction", "system", "ephemeral", "request_welcome"}
 
@@ -420,6 +421,12 @@ class WhatsAppInput(PipelineChannel):
             return
         if kind == "location":
             await self._location(pipeline, output, agent, arrival, content, metadata)
+            return
+        if kind == "contacts":
+            cards = [((card.get("name") or {}).get("formatted_name") if isinstance(card.get("name"), dict) else None,
+                      [phone.get("phone") for phone in json_items(card.get("phones"))])
+                     for card in json_items(message.get("contacts"))]
+            await handle_contact_cards(pipeline, output, agent, arrival, cards, metadata)
             return
         if kind in CHANNEL_ANSWERS:
             await answer(pipeline, output, agent, arrival, CHANNEL_ANSWERS[kind])

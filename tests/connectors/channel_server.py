@@ -16,7 +16,7 @@ import requests
 from rasa.core.channels.channel import InputChannel, UserMessage, register
 from rasa.core.tracker_store import InMemoryTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActiveLoop, BotUttered, UserUttered
+from rasa.shared.core.events import ActiveLoop, BotUttered, SlotSet, UserUttered
 from sanic import Sanic
 
 from connectors.pipeline import Refusal, refusal_words
@@ -42,7 +42,7 @@ class ScriptedAgent:
 
     def __init__(self) -> None:
         self.domain = project_domain()
-        self.tracker_store = InMemoryTrackerStore(Domain.empty())
+        self.tracker_store = InMemoryTrackerStore(self.domain)
         self.received: List[UserMessage] = []
         self.replies: Callable[[UserMessage], List[Reply]] = lambda message: [{"text": "Bien reçu."}]
 
@@ -55,10 +55,13 @@ class ScriptedAgent:
             await message.output_channel.send_response(message.sender_id, dict(reply))
         await self.tracker_store.save(tracker)
 
-    async def open_declaration(self, sender: str) -> None:
-        """As if `sender` were declaring a claim (the claim form active): files are taken."""
+    async def open_declaration(self, sender: str, asking: Optional[str] = None) -> None:
+        """As if `sender` were declaring a claim (the claim form active, asking the slot
+        `asking`): files are taken."""
         tracker = await self.tracker_store.get_or_create_tracker(sender)
         tracker.update(ActiveLoop("claim_form"))
+        if asking:
+            tracker.update(SlotSet("requested_slot", asking))
         await self.tracker_store.save(tracker)
 
     async def offer(self, sender: str, buttons: List[Dict[str, str]]) -> None:

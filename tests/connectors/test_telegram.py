@@ -351,6 +351,15 @@ def test_someone_elses_contact_is_no_verified_number(telegram, fake_api):
     assert [m["text"] for m in sent(fake_api)][:2] == [words("utter_channel_contact_card")] * 2
 
 
+def test_someone_elses_contact_answers_the_claims_question_on_witnesses(telegram, fake_api):
+    telegram.run(telegram.agent.open_declaration(pseudonym(SECRET_TOKEN, "telegram", str(CHAT_ID)),
+                                                 asking="claim_witnesses"))
+    deliver(telegram, message_update(contact={"phone_number": "33698765432", "first_name": "Paul",
+                                              "last_name": "Martin", "user_id": 999888777}))
+    [message] = telegram.agent.received
+    assert message.text == "Paul Martin, +33698765432" and "channel_phone" not in message.metadata
+
+
 # --- the webhook registered with Telegram --------------------------------------------------
 
 

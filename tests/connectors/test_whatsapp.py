@@ -531,6 +531,39 @@ def test_a_location_during_a_claim_declaration_is_the_place_of_the_loss(whatsapp
     assert second.text == "Position GPS 46.32372, -0.45881"
 
 
+def contacts_message(*cards: Dict[str, Any]) -> Dict[str, Any]:
+    return {"from": WA_ID, "id": message_id(), "timestamp": "1749416383", "type": "contacts", "contacts": list(cards)}
+
+
+WITNESS_CARD = {"name": {"formatted_name": "Paul Martin", "first_name": "Paul", "last_name": "Martin"},
+                "phones": [{"phone": "+33 6 98 76 54 32", "wa_id": "33698765432", "type": "CELL"}]}
+
+
+@pytest.mark.parametrize("asking", ["claim_witnesses", "claim_third_party"])
+def test_a_contact_card_answers_the_claims_question_on_witnesses_or_the_other_person(whatsapp, fake_api, asking):
+    whatsapp.run(whatsapp.agent.open_declaration(pseudonym(APP_SECRET, "whatsapp", WA_ID), asking=asking))
+    second = {"name": {"formatted_name": "Lea Roy"}, "phones": [{"phone": "06.12.34.56.78", "type": "HOME"}]}
+    deliver(whatsapp, webhook([contacts_message(WITNESS_CARD, second)]))
+    [message] = whatsapp.agent.received
+    assert message.text == "Paul Martin, +33 6 98 76 54 32 et Lea Roy, 06.12.34.56.78"
+    assert message.metadata["channel_phone"] == f"+{WA_ID}"
+
+
+def test_a_contact_card_at_another_question_of_the_claim_is_not_read(whatsapp, fake_api):
+    whatsapp.run(whatsapp.agent.open_declaration(pseudonym(APP_SECRET, "whatsapp", WA_ID), asking="claim_place"))
+    deliver(whatsapp, webhook([contacts_message(WITNESS_CARD)]))
+    assert whatsapp.agent.received == []
+    assert [m["text"]["body"] for m in sent_messages(fake_api)] == [words("utter_channel_contact_card")]
+
+
+def test_a_card_with_nothing_readable_is_answered_by_the_channel(whatsapp, fake_api):
+    whatsapp.run(whatsapp.agent.open_declaration(pseudonym(APP_SECRET, "whatsapp", WA_ID), asking="claim_witnesses"))
+    deliver(whatsapp, webhook([contacts_message({"name": {"formatted_name": "  "},
+                                                 "phones": [{"phone": "<script>alert(1)</script>"}]})]))
+    assert whatsapp.agent.received == []
+    assert [m["text"]["body"] for m in sent_messages(fake_api)] == [words("utter_channel_contact_card")]
+
+
 # --- business-scoped user ids (2026) ---------------------------------------------------------
 
 BSUID = "FR.13491208655302741918"
