@@ -89,6 +89,16 @@ async def next_question(form: FormValidationAction, dispatcher: CollectingDispat
     return SlotSet(REQUESTED_SLOT, next((slot for slot in required if tracker.get_slot(slot) is None), None))
 
 
+def _priced_this_turn(tracker: Tracker) -> bool:
+    """Whether action_create_quote ran since the customer's latest message."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "action" and event.get("name") == "action_create_quote":
+            return True
+    return False
+
+
 def _is_button(text: str) -> bool:
     return text.startswith("/")
 
@@ -110,10 +120,10 @@ class ValidateQuoteForm(FormValidationAction):
         requested = tracker.get_slot(REQUESTED_SLOT)
         product = tracker.get_slot(PRODUCT)
         found: Dict[str, Any] = {}
-        if requested is None and tracker.latest_action_name != "action_create_quote":
-            # Re-opened after the tariff refused an answer (action_create_quote): the
-            # opening request is not read again, or its refused answer would come back.
-            message = request_message(tracker, "request_quote")
+        if requested is None:
+            # Re-opened after the tariff refused an answer (action_create_quote), nothing is
+            # read again: the refused answer would come back.
+            message = {} if _priced_this_turn(tracker) else request_message(tracker, "request_quote")
             text = message.get("text") or ""
             if not _is_button(text):
                 found = self._reading(text, product)
@@ -121,6 +131,8 @@ class ValidateQuoteForm(FormValidationAction):
             text = (tracker.latest_message or {}).get("text") or ""
             intent = latest_intent(tracker)
             found = {} if _is_button(text) else self._reading(text, product)
+            if not found and requested == slot_of("bonus_malus") and risk.bare_bonus_malus(text) is not None:
+                found = {requested: risk.bare_bonus_malus(text)}  # « 0,68 », as the question's example
             if not found and intent in SERVED_REQUESTS and not _is_button(text):
                 # Another request: the form ends, the answers stay, the request is served
                 # at once as typed (bot/two_requests.py); action_create_quote then prices nothing.

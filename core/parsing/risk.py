@@ -253,6 +253,19 @@ def _bonus_malus(folded: str) -> Optional[float]:
     return None
 
 
+# A coefficient alone, as the bonus-malus question's example gives it: « 0,68 », « 0.5 », « 1 ».
+_BARE_COEFFICIENT = re.compile(r"(?:c est |j ai |coef |)([0-3](?:[.,]\d{1,2})?)")
+
+
+def bare_bonus_malus(text: str) -> Optional[float]:
+    """A coefficient given alone in answer to the bonus-malus question; None otherwise."""
+    match = _BARE_COEFFICIENT.fullmatch(fold(text).rstrip(" ."))
+    if not match:
+        return None
+    value = float(match.group(1).replace(",", "."))
+    return value if MIN_BONUS_MALUS <= value <= MAX_BONUS_MALUS else None
+
+
 def _rooms(folded: str) -> Optional[int]:
     match = _ROOMS.search(folded)
     if match:

@@ -33,7 +33,6 @@ def make_tracker(
     events: Optional[List[Dict[str, Any]]] = None,
     active_loop: Optional[str] = None,
     sender_id: str = CONVERSATION,
-    latest_action_name: str = "action_listen",
 ) -> Tracker:
     """A tracker as the action server receives it: every domain slot, the latest message,
     and `events` (SlotSet events at the end are the candidates forms validate); in
@@ -55,7 +54,7 @@ def make_tracker(
         paused=False,
         followup_action=None,
         active_loop={"name": active_loop} if active_loop else {},
-        latest_action_name=latest_action_name,
+        latest_action_name="action_listen",
     )
 
 

@@ -120,6 +120,15 @@ async def test_a_bonus_not_known_counts_as_one(domain):
     assert responses(dispatcher) == ["utter_quote_bonus_unknown"]
 
 
+@pytest.mark.parametrize("text, intent, coefficient", [
+    ("0,68", "inform", 0.68), ("0.5", "payment_info", 0.5), ("c'est 1,25", "inform", 1.25), ("coef 0,72.", "inform", 0.72)])
+async def test_a_coefficient_alone_answers_the_bonus_malus_question(domain, text, intent, coefficient):
+    tracker = in_quote_form(domain, text, intent=intent, requested="quote_bonus_malus",
+                            slots={**CAR, "quote_usage": "prive", "quote_young_driver": False})
+    events = await ValidateQuoteForm().run(CollectingDispatcher(), tracker, domain)
+    assert slot_sets(events)["quote_bonus_malus"] == coefficient
+
+
 async def test_another_request_ends_the_form_its_answers_kept_and_is_served_at_once(domain, fake_services):
     dispatcher = CollectingDispatcher()
     tracker = in_quote_form(domain, "quel est votre numero de telephone", intent="contact_info", slots=CAR)
@@ -318,8 +327,8 @@ async def test_the_form_re_opened_after_a_refusal_does_not_read_the_opening_requ
     tracker = make_tracker(domain, slots={"quote_product": "habitation", "quote_housing": "appartement",
                                           "quote_rooms": 3, "quote_occupant": "locataire"},
                            text="un devis pour mon appart de 3 pieces a st pierre 97500", intent="request_quote",
-                           events=[{"event": "action", "name": "action_create_quote"}],
-                           latest_action_name="action_create_quote")
+                           events=[{"event": "action", "name": "action_create_quote"},
+                                   {"event": "action", "name": "action_extract_slots"}])
     events = await ValidateQuoteForm().run(CollectingDispatcher(), tracker, domain)
     assert slot_sets(events) == {"requested_slot": "quote_postcode"}
 

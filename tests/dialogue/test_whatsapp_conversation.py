@@ -166,5 +166,9 @@ def test_marie_known_by_her_business_scoped_id_alone_identifies_and_places_her_c
     marie.say("le tuyau sous l'évier a lâché", expect="dégâts")
     marie.say("le parquet de la cuisine est gonflé", expect="autre personne")
     marie.say("Aucun tiers impliqué", expect="témoins")
-    summary = marie.say("Aucun témoin", expect="HAB-120034")
+    # Her neighbour saw it: she shares his contact card instead of typing it.
+    summary = marie.send({"type": "contacts", "contacts": [{
+        "name": {"formatted_name": "Paul Martin", "first_name": "Paul", "last_name": "Martin"},
+        "phones": [{"phone": "+33 6 98 76 54 32", "wa_id": "33698765432", "type": "CELL"}]}]}, expect="HAB-120034")
     assert "Résidence Les Lilas, 12 rue des Lilas, 79000 Niort" in text_of(summary)
+    assert "Paul Martin" in text_of(summary), text_of(summary)
