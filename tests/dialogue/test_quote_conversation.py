@@ -112,7 +112,7 @@ def test_a_deductible_the_tariff_does_not_offer_still_gets_the_formulas(rasa_sta
     shown = texts(visitor.say("0,68"))
     assert "franchise de 200,00\xa0€ n'existe pas" in shown, shown
     _, risk = stored_quote(services, DEV.search(shown).group(0))
-    assert "deductible_eur" not in risk and risk["bonus_malus"] == 0.68
+    assert risk["deductible_eur"] == 300 and risk["bonus_malus"] == 0.68  # the usual deductible of the tariff
 
 
 def test_a_visitor_who_changes_their_mind_halfway_stops_the_quote_and_nothing_is_priced(rasa_stack, services):
