@@ -14,6 +14,9 @@ opens nothing else). Body {"notice_id", "channel", "address", "text", "template"
 - 409 {"code": "not_connected"}: the widget's customer has no page open (nor the
   conversation any other way to reach them): the notifier asks the services for the
   e-mail or SMS fallback;
+- 410 {"code": "recipient_gone"}: the platform says it will never reach this customer
+  (blocked the bot, left the platform: connectors.messaging.RECIPIENT_GONE): the notifier
+  asks for the fallback at once rather than retrying;
 - 502 {"code": "platform_error"}: the platform refused or did not answer; nothing is
   remembered, the notifier retries later;
 - 404 not_found (no such conversation), 422 validation_error.
@@ -197,7 +200,7 @@ def whatsapp_template(notice: Dict[Text, Any]) -> Dict[Text, Any]:
 
 async def send(app: Any, notice: Dict[Text, Any], conversation_id: Text, events: Any) -> Optional[Text]:
     """Sends the notice on its channel; None when sent, else the refusal's code
-    ("not_connected", "platform_error")."""
+    ("not_connected", "platform_error", "recipient_gone")."""
     channel, address, text = notice["channel"], notice["address"], notice["text"]
     if channel == "widget":
         widget = _input_channel(app, "widget")
@@ -211,16 +214,14 @@ async def send(app: Any, notice: Dict[Text, Any], conversation_id: Text, events:
         from connectors import whatsapp
 
         inside = within_whatsapp_window(events, now_utc().timestamp())
-        sent = await whatsapp.send_notice(output, text, None if inside else whatsapp_template(notice))
-    elif channel == "messenger":
+        return await whatsapp.send_notice(output, text, None if inside else whatsapp_template(notice))
+    if channel == "messenger":
         from connectors import messenger
 
-        sent = await messenger.send_notice(output, text)
-    else:
-        from connectors import telegram
+        return await messenger.send_notice(output, text)
+    from connectors import telegram
 
-        sent = await telegram.send_notice(output, text)
-    return None if sent else "platform_error"
+    return await telegram.send_notice(output, text)
 
 
 def already_told(events: Any, notice_id: Text) -> bool:
@@ -263,6 +264,8 @@ async def _deliver(app: Any, store: Any, conversation_id: Text, notice: Dict[Tex
         await delivered_notices().release(notice_id)
         if refused == "not_connected":
             raise Refused(409, refused, "the customer cannot be reached on this channel now")
+        if refused == "recipient_gone":
+            raise Refused(410, refused, "the platform will not reach this customer")
         raise Refused(502, refused, "the platform did not take the notice")
     current = await store.retrieve(conversation_id)
     if current is not None:

@@ -460,16 +460,22 @@ class PlatformApi:
 
     async def post(self, path: str, payload: Dict[str, Any], params: Optional[Dict[str, str]] = None) -> Optional[Any]:
         """POSTs JSON; the answer's JSON, or None when the platform failed or refused."""
+        status, body = await self.post_answer(path, payload, params)
+        return body if status is not None and status < 400 else None
+
+    async def post_answer(self, path: str, payload: Dict[str, Any],
+                          params: Optional[Dict[str, str]] = None) -> Tuple[Optional[int], Any]:
+        """POSTs JSON; the answer's status and JSON (a refusal's too, which says why), or
+        (None, None) when the platform could not be reached or did not answer JSON."""
         try:
             async with self._client().post(f"{self.base_url}{path}", json=payload, params=params) as answer:
                 body = await answer.json(content_type=None)
                 if answer.status >= 400:
                     logger.warning("platform API %s answered %s", _api_path(path), answer.status)
-                    return None
-                return body
+                return answer.status, body
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
             logger.warning("platform API %s failed: %s", _api_path(path), type(error).__name__)
-            return None
+            return None, None
 
     async def get_json(self, path: str) -> Optional[Any]:
         try:
@@ -540,6 +546,21 @@ async def handle_text(
                                      channel_metadata=metadata)
     if refusal is not None:
         await refuse(pipeline, output, agent, arrival, refusal)
+
+
+# What became of a notice a platform was given (bot/notices.py): sent, a failure worth
+# retrying, or a recipient the platform says it will never reach (blocked the bot, left
+# the platform, outside what the platform allows): told by e-mail at once instead.
+NOTICE_SENT, NOTICE_FAILED, RECIPIENT_GONE = None, "platform_error", "recipient_gone"
+
+
+def meta_error(body: Any) -> Tuple[Optional[int], Optional[int]]:
+    """The (code, error_subcode) of a Graph API error answer (WhatsApp, Messenger)."""
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return None, None
+    code, subcode = error.get("code"), error.get("error_subcode")
+    return (code if isinstance(code, int) else None), (subcode if isinstance(subcode, int) else None)
 
 
 async def open_conversation(pipeline: ChannelPipeline, output: OutputChannel, agent: Any, arrival: Arrival,

@@ -38,6 +38,9 @@ from sanic.response import HTTPResponse
 
 from connectors.deep_links import link_parameter
 from connectors.messaging import (
+    NOTICE_FAILED,
+    NOTICE_SENT,
+    RECIPIENT_GONE,
     InOrder,
     PlatformApi,
     PlatformOutput,
@@ -49,6 +52,7 @@ from connectors.messaging import (
     in_claim_declaration,
     json_items,
     location_text,
+    meta_error,
     meta_signature_valid,
     open_conversation,
     queue_message,
@@ -322,16 +326,23 @@ NOTICE_MESSAGING_TYPE = "MESSAGE_TAG"
 NOTICE_TAG = "ACCOUNT_UPDATE"
 
 
-async def send_notice(output: MessengerOutput, text: str) -> bool:
-    """A notice to `output`'s user, tagged so that it is allowed outside the window. True when
-    the platform took every piece."""
+# Send API errors no retry mends: the person is not available (551, blocked the page or
+# left), no user matches the id (100/2018001), outside what the page may send (10/2018278).
+GONE_ERRORS = {(551, None), (100, 2018001), (10, 2018278)}
+
+
+async def send_notice(output: MessengerOutput, text: str) -> Optional[str]:
+    """A notice to `output`'s user, tagged so that it is allowed outside the window.
+    NOTICE_SENT (None) when the platform took every piece, else why not (connectors.messaging)."""
     for piece in split_text(text, TEXT_LIMIT):
-        answer = await output.api.post(
+        status, answer = await output.api.post_answer(
             "/me/messages",
             {"recipient": {"id": output.psid}, "messaging_type": NOTICE_MESSAGING_TYPE, "tag": NOTICE_TAG,
              "message": {"text": piece}},
             params={"access_token": output._token},
         )
-        if answer is None:
-            return False
-    return True
+        if status is None or status >= 400:
+            code, subcode = meta_error(answer)
+            gone = (code, subcode) in GONE_ERRORS or (code, None) in GONE_ERRORS
+            return RECIPIENT_GONE if gone else NOTICE_FAILED
+    return NOTICE_SENT

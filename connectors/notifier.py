@@ -5,8 +5,10 @@ hand each to the Rasa servers (`POST /notices/conversations/<id>`, bot/notices.p
 the services what became of it:
 
 - delivered on the channel → `POST /v1/notices/<id>/delivered`;
-- the widget's customer has no page open (409 not_connected) or the conversation is gone
-  (404) → `POST /v1/notices/<id>/fallback`: the services e-mail (or text) it instead;
+- the widget's customer has no page open (409 not_connected), the conversation is gone
+  (404), or the platform will never reach the customer (410 recipient_gone: blocked the
+  bot, left the platform) → `POST /v1/notices/<id>/fallback`: the services e-mail (or
+  text) it instead;
 - the platform or the Rasa server failed → `POST /v1/notices/<id>/failed` {"retry": true}:
   the services lease it again later; at the last attempt (the lease says `"last_attempt":
   true`) → the fallback instead, so that the customer is told all the same;
@@ -95,8 +97,8 @@ class Notifier:
             return Outcome("retry", f"rasa unreachable ({type(error).__name__})")
         if status == 200:
             return Outcome("delivered")
-        if status in (404, 409):
-            return Outcome("fallback", "not_connected" if status == 409 else "no_conversation")
+        if status in (404, 409, 410):
+            return Outcome("fallback", {404: "no_conversation", 409: "not_connected", 410: "recipient_gone"}[status])
         if status in (400, 413, 422):
             return Outcome("failed", f"refused by the rasa server ({status})")
         if status == 401:

@@ -39,6 +39,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from connectors.messaging import (
+    NOTICE_FAILED,
+    NOTICE_SENT,
+    RECIPIENT_GONE,
     InOrder,
     PlatformApi,
     PlatformOutput,
@@ -383,10 +386,15 @@ def _private_chat_id(update: Dict[str, Any]) -> Optional[int]:
 
 # --- claim notices (E, issue 15: bot/notices.py sends them outside a turn) -------------------
 
-async def send_notice(output: TelegramOutput, text: str) -> bool:
-    """A notice to `output`'s chat (sendMessage). True when Telegram took every piece."""
+async def send_notice(output: TelegramOutput, text: str) -> Optional[str]:
+    """A notice to `output`'s chat (sendMessage). NOTICE_SENT (None) when Telegram took every
+    piece, else why not (connectors.messaging): a 403 (the user blocked the bot or deleted
+    their account) or « chat not found » is no use retrying."""
     for piece in split_text(text, TEXT_LIMIT):
-        answer = await output.api.post(f"{output.bot_path}/sendMessage", {"chat_id": output.chat_id, "text": piece})
-        if answer is None or (isinstance(answer, dict) and answer.get("ok") is False):
-            return False
-    return True
+        status, answer = await output.api.post_answer(f"{output.bot_path}/sendMessage",
+                                                      {"chat_id": output.chat_id, "text": piece})
+        if status is None or status >= 400 or not isinstance(answer, dict) or answer.get("ok") is not True:
+            description = str(answer.get("description", "")) if isinstance(answer, dict) else ""
+            gone = status == 403 or (status == 400 and "chat not found" in description.lower())
+            return RECIPIENT_GONE if gone else NOTICE_FAILED
+    return NOTICE_SENT

@@ -44,6 +44,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from connectors.messaging import (
+    NOTICE_FAILED,
+    NOTICE_SENT,
+    RECIPIENT_GONE,
     InOrder,
     PlatformApi,
     PlatformOutput,
@@ -56,6 +59,7 @@ from connectors.messaging import (
     in_claim_declaration,
     json_items,
     location_text,
+    meta_error,
     meta_signature_valid,
     pseudonym,
     queue_message,
@@ -479,14 +483,20 @@ def template_parameter(text: str) -> str:
 TEMPLATE_PARAMETER_LIMIT = 1024
 
 
-async def send_notice(output: WhatsAppOutput, text: str, template: Optional[Dict[str, Any]] = None) -> bool:
+# Cloud API errors no retry mends: the message cannot be delivered to this user (131026),
+# the 24-hour window is over for a free-form message (131047).
+GONE_ERRORS = {131026, 131047}
+
+
+async def send_notice(output: WhatsAppOutput, text: str, template: Optional[Dict[str, Any]] = None) -> Optional[str]:
     """A notice to `output`'s user: `text` (inside the 24-hour window) or, given, the template
-    message built by notice_template (outside it). True when the platform took every message."""
+    message built by notice_template (outside it). NOTICE_SENT (None) when the platform took
+    every message, else why not (connectors.messaging)."""
     messages = [template] if template is not None else [
         {"type": "text", "text": {"body": piece, "preview_url": False}} for piece in split_text(text, TEXT_LIMIT)]
     for message in messages:
-        answer = await output.api.post(f"/{output.phone_number_id}/messages", {
+        status, answer = await output.api.post_answer(f"/{output.phone_number_id}/messages", {
             "messaging_product": "whatsapp", "recipient_type": "individual", **addressed_to(output.to), **message})
-        if answer is None:
-            return False
-    return True
+        if status is None or status >= 400:
+            return RECIPIENT_GONE if meta_error(answer)[0] in GONE_ERRORS else NOTICE_FAILED
+    return NOTICE_SENT

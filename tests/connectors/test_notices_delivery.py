@@ -11,7 +11,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 import requests
@@ -40,6 +40,8 @@ class SlowOrFailingPlatform(FakePlatformApi):
 
     delay: float = 0.0
     fail: bool = False
+    # (status, body) every send is answered with: the platform's own refusal.
+    refusal: Optional[Tuple[int, Dict[str, Any]]] = None
 
     async def _answer(self, request: web.Request) -> web.StreamResponse:
         answer = await super()._answer(request)  # recorded as it arrives
@@ -47,6 +49,8 @@ class SlowOrFailingPlatform(FakePlatformApi):
             await asyncio.sleep(self.delay)
         if self.fail:
             return web.json_response({"error": {"message": "unavailable", "code": 2}}, status=503)
+        if self.refusal:
+            return web.json_response(self.refusal[1], status=self.refusal[0])
         return answer
 
 
@@ -114,7 +118,7 @@ def platform():
 @pytest.fixture
 def api(platform):
     platform.clear()
-    platform.delay, platform.fail = 0.0, False
+    platform.delay, platform.fail, platform.refusal = 0.0, False, None
     return platform
 
 
@@ -189,6 +193,38 @@ def test_a_platform_that_refuses_leaves_the_notice_to_be_retried(server, api):
     api.fail = False
     assert server.notice(conversation, body("n-6", "telegram", CHAT_ID)).json()["duplicate"] is False
     assert told(server.events(conversation)) == [(TEXT, "n-6")]
+
+
+# The platforms' own answers for a user they will never reach (their documented errors).
+TELEGRAM_BLOCKED = (403, {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"})
+TELEGRAM_NO_CHAT = (400, {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"})
+WHATSAPP_UNDELIVERABLE = (400, {"error": {"message": "Message undeliverable", "type": "OAuthException",
+                                          "code": 131026, "fbtrace_id": "A1b2C3"}})
+MESSENGER_UNAVAILABLE = (400, {"error": {"message": "(#551) This person isn't available right now.",
+                                         "type": "OAuthException", "code": 551, "error_subcode": 1545041}})
+WHATSAPP_RATE_LIMITED = (400, {"error": {"message": "Rate limit hit", "type": "OAuthException", "code": 130429}})
+TELEGRAM_TOO_MANY = (429, {"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 5",
+                           "parameters": {"retry_after": 5}})
+
+
+@pytest.mark.parametrize("channel, address, refusal", [
+    ("telegram", CHAT_ID, TELEGRAM_BLOCKED), ("telegram", CHAT_ID, TELEGRAM_NO_CHAT),
+    ("whatsapp", WA_ID, WHATSAPP_UNDELIVERABLE), ("messenger", PSID, MESSENGER_UNAVAILABLE)])
+def test_a_customer_the_platform_will_never_reach_is_gone_not_retried(server, api, channel, address, refusal):
+    conversation = server.conversation(f"{channel}:g-{uuid.uuid4().hex[:6]}", channel)
+    api.refusal = refusal
+    refused = server.notice(conversation, body(f"n-g-{channel}-{refusal[0]}", channel, address))
+    assert refused.status_code == 410 and refused.json()["code"] == "recipient_gone"
+    assert told(server.events(conversation)) == []
+
+
+@pytest.mark.parametrize("channel, address, refusal", [
+    ("telegram", CHAT_ID, TELEGRAM_TOO_MANY), ("whatsapp", WA_ID, WHATSAPP_RATE_LIMITED)])
+def test_a_passing_refusal_is_still_a_failure_to_retry(server, api, channel, address, refusal):
+    conversation = server.conversation(f"{channel}:r-{uuid.uuid4().hex[:6]}", channel)
+    api.refusal = refusal
+    refused = server.notice(conversation, body(f"n-r-{channel}", channel, address))
+    assert refused.status_code == 502 and refused.json()["code"] == "platform_error"
 
 
 def test_the_widget_customer_with_the_page_open_sees_the_notice_live_and_in_the_history(server):
@@ -376,6 +412,21 @@ def test_at_the_last_attempt_a_notice_the_platform_keeps_refusing_goes_by_email(
         wait_for(lambda: len(services.reports) >= 2, 30, lambda: (tmp_path / "notifier.log").read_text())
         assert sorted((r[0], r[1]) for r in services.reports[:2]) == [("51", "failed"), ("52", "fallback")]
         assert [r[2] for r in services.reports if r[0] == "51"][0]["retry"] is True
+    finally:
+        process.kill()
+        process.wait(timeout=10)
+        services.stop()
+
+
+def test_a_notice_to_a_customer_who_blocked_the_bot_goes_by_email_at_once(server, api, tmp_path):
+    conversation = server.conversation("telegram:p4", "telegram")
+    api.refusal = TELEGRAM_BLOCKED
+    services = FakeNoticeServices([lease_of("61", conversation, "telegram", CHAT_ID)]).start()
+    process = notifier_process(services, server, tmp_path / "notifier.log")
+    try:
+        wait_for(lambda: services.reports, 30, lambda: (tmp_path / "notifier.log").read_text())
+        assert [(r[0], r[1]) for r in services.reports] == [("61", "fallback")]  # first attempt, no retry
+        assert len(api.sent("/sendMessage")) == 1
     finally:
         process.kill()
         process.wait(timeout=10)
