@@ -106,8 +106,8 @@ def test_a_postcode_the_tariff_does_not_cover_is_asked_again_and_the_corrected_o
 
 def test_a_deductible_the_tariff_does_not_offer_still_gets_the_formulas(rasa_stack, services):
     visitor = Visitor(rasa_stack)
-    visitor.say("devis auto pour ma 308 de 2020, elle dort au garage")
-    visitor.say("juste perso, et une franchise a 200 euros svp")
+    visitor.say("devis auto pour ma 308 de 2020 avec une franchise a 200 euros, elle dort au garage")
+    visitor.say("juste perso")
     visitor.say("non j'ai mon permis depuis 20 ans")
     shown = texts(visitor.say("0,68"))
     assert "franchise de 200,00\xa0€ n'existe pas" in shown, shown
