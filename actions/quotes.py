@@ -131,8 +131,9 @@ class ValidateQuoteForm(FormValidationAction):
             text = (tracker.latest_message or {}).get("text") or ""
             intent = latest_intent(tracker)
             found = {} if _is_button(text) else self._reading(text, product)
-            if not found and requested == slot_of("bonus_malus") and risk.bare_bonus_malus(text) is not None:
-                found = {requested: risk.bare_bonus_malus(text)}  # « 0,68 », as the question's example
+            coefficient = risk.bare_bonus_malus(text) if requested == slot_of("bonus_malus") else None
+            if not found and coefficient is not None:
+                found = {requested: coefficient}  # « 0,68 », as the question's example
             if not found and intent in SERVED_REQUESTS and not _is_button(text):
                 # Another request: the form ends, the answers stay, the request is served
                 # at once as typed (bot/two_requests.py); action_create_quote then prices nothing.

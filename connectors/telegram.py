@@ -13,10 +13,11 @@
   reactions and other updates are acknowledged and ignored; an update Telegram delivers
   twice is handled once. While a message is handled, « typing… » shows (`sendChatAction`).
 - `/start` greets; with a deep-link parameter (kept as metadata `telegram_start`) naming a
-  request, that request is served at once (connectors/deep_links.py); either way it offers a « Partager mon numéro » button (`request_contact`): the contact it
-  sends, when its `user_id` is the sender's, is the customer's phone number as Telegram
-  verified it, passed with every later message as metadata `channel_phone` (E.164), so
-  that identification asks the birth date and the SMS code only, as on WhatsApp.
+  request, that request is served at once (connectors/deep_links.py); either way it offers
+  a « Partager mon numéro » button (`request_contact`): the contact it sends, when its
+  `user_id` is the sender's, is the customer's phone number as Telegram verified it,
+  passed with every later message as metadata `channel_phone` (E.164), so that
+  identification asks the birth date and the SMS code only, as on WhatsApp.
 - The webhook is registered with `python -m connectors.telegram_webhook set --url …`
   (setWebhook with the secret token).
 - Replies with `sendMessage` (split at 4096 characters, buttons as an inline keyboard),
@@ -298,8 +299,8 @@ class TelegramInput(PipelineChannel):
             if not await self._own_phone(pipeline, output, agent, arrival, message, contact):
                 name = " ".join(part for part in (contact.get("first_name"), contact.get("last_name"))
                                 if isinstance(part, str))
-                await handle_contact_cards(pipeline, output, agent, arrival, [(name, [telegram_phone(contact.get("phone_number")) or contact.get("phone_number")])],
-                                           metadata)
+                phone = telegram_phone(contact.get("phone_number")) or contact.get("phone_number")
+                await handle_contact_cards(pipeline, output, agent, arrival, [(name, [phone])], metadata)
             return
         kind = next((field for field in CHANNEL_ANSWERS if field in message), None)
         await answer(pipeline, output, agent, arrival, CHANNEL_ANSWERS[kind] if kind else "utter_channel_unsupported_message")
